@@ -1,0 +1,44 @@
+# Tests mirror src/: tests/<stage>/test_*.cpp build into one GoogleTest binary per stage,
+# tests/<stage>/test_*.py are end-to-end tests run by the Python oracle (/usr/bin/python3).
+# Fixtures are made at test time by tests/oracle/make_*.py (the `oracle_fixtures` setup test).
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+set(CNNSCOPE_FIXTURES ${CMAKE_BINARY_DIR}/fixtures)
+set(CNNSCOPE_TEST_ENV
+  "CNNSCOPE_FIXTURES=${CNNSCOPE_FIXTURES}"
+  "CNNSCOPE_BIN=$<TARGET_FILE:cnnscope>"
+  "CNNSCOPE_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  "PYTHON=/usr/bin/python3")
+
+add_test(NAME oracle_fixtures
+         COMMAND ${CMAKE_SOURCE_DIR}/tests/oracle/make_all.sh ${CNNSCOPE_FIXTURES})
+set_tests_properties(oracle_fixtures PROPERTIES FIXTURES_SETUP oracle TIMEOUT 1200)
+
+file(GLOB CNNSCOPE_TEST_DIRS LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*)
+foreach(dir ${CNNSCOPE_TEST_DIRS})
+  if(NOT IS_DIRECTORY ${dir})
+    continue()
+  endif()
+  get_filename_component(stage ${dir} NAME)
+  file(GLOB cpp_tests CONFIGURE_DEPENDS ${dir}/test_*.cpp)
+  if(cpp_tests)
+    add_executable(test_${stage} ${cpp_tests})
+    target_compile_options(test_${stage} PRIVATE ${CNNSCOPE_WARNINGS})
+    target_include_directories(test_${stage} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+    target_link_libraries(test_${stage} PRIVATE cnnscope_lib GTest::gtest_main)
+    target_precompile_headers(test_${stage} REUSE_FROM cnnscope_lib)
+    add_dependencies(test_${stage} cnnscope)
+    gtest_discover_tests(test_${stage}
+      DISCOVERY_MODE PRE_TEST
+      TEST_PREFIX "${stage}."
+      PROPERTIES FIXTURES_REQUIRED oracle ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 600)
+  endif()
+  file(GLOB py_tests CONFIGURE_DEPENDS ${dir}/test_*.py)
+  foreach(py ${py_tests})
+    get_filename_component(name ${py} NAME_WE)
+    add_test(NAME ${stage}.${name} COMMAND /usr/bin/python3 ${py})
+    set_tests_properties(${stage}.${name} PROPERTIES
+      FIXTURES_REQUIRED oracle ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 900)
+  endforeach()
+endforeach()

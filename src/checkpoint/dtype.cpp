@@ -1,0 +1,63 @@
+// dtype table and zero-copy tensor construction over a memory-mapped file.
+// Names follow torch (`torch.float32`), safetensors (`F32`) and torch/storage.py (`FloatStorage`).
+#include "checkpoint/dtype.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace cnnscope {
+
+const std::vector<DType>& all_dtypes() {
+  static const std::vector<DType> table = {
+      {at::kFloat, "float32", "F32", "FloatStorage", 4},
+      {at::kHalf, "float16", "F16", "HalfStorage", 2},
+      {at::kBFloat16, "bfloat16", "BF16", "BFloat16Storage", 2},
+      {at::kDouble, "float64", "F64", "DoubleStorage", 8},
+      {at::kLong, "int64", "I64", "LongStorage", 8},
+      {at::kInt, "int32", "I32", "IntStorage", 4},
+      {at::kShort, "int16", "I16", "ShortStorage", 2},
+      {at::kChar, "int8", "I8", "CharStorage", 1},
+      {at::kByte, "uint8", "U8", "ByteStorage", 1},
+      {at::kBool, "bool", "BOOL", "BoolStorage", 1},
+  };
+  return table;
+}
+
+const DType* dtype_from_scalar_type(at::ScalarType t) {
+  for (const DType& d : all_dtypes())
+    if (d.scalar_type == t) return &d;
+  return nullptr;
+}
+
+const DType* dtype_from_safetensors(const std::string& code) {
+  for (const DType& d : all_dtypes())
+    if (code == d.safetensors) return &d;
+  return nullptr;
+}
+
+const DType* dtype_from_storage(const std::string& storage_name) {
+  for (const DType& d : all_dtypes())
+    if (storage_name == d.storage) return &d;
+  return nullptr;
+}
+
+std::string dtype_name(at::ScalarType t) {
+  const DType* d = dtype_from_scalar_type(t);
+  return d ? d->torch_name : "unknown";
+}
+
+at::Tensor tensor_from_bytes(const std::shared_ptr<const MappedFile>& file, const uint8_t* data,
+                             const DType& dtype, const std::vector<int64_t>& shape) {
+  auto options = at::TensorOptions().dtype(dtype.scalar_type).device(at::kCPU);
+  if (reinterpret_cast<uintptr_t>(data) % dtype.element_size == 0) {
+    // The deleter keeps the mapping alive as long as the tensor (or a view of it) lives.
+    auto keep = new std::shared_ptr<const MappedFile>(file);
+    return at::from_blob(
+        const_cast<uint8_t*>(data), shape, [keep](void*) { delete keep; }, options);
+  }
+  at::Tensor t = at::empty(shape, options);
+  std::memcpy(t.data_ptr(), data, t.numel() * dtype.element_size);
+  return t;
+}
+
+}  // namespace cnnscope

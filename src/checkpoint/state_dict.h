@@ -1,0 +1,37 @@
+// The checkpoint stage's public face: a state_dict as an ordered list of named tensors, loaded
+// from any supported file (zip/legacy torch.save, safetensors). Later stages include only this.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+namespace cnnscope {
+
+struct NamedTensor {
+  std::string name;
+  at::Tensor tensor;  // CPU; may alias a memory-mapped file (read-only: clone before writing)
+};
+
+struct StateDict {
+  std::string file;                  // path it was read from
+  std::string format;                // "zip" | "legacy" | "safetensors"
+  std::vector<NamedTensor> tensors;  // in the order of the file
+
+  const at::Tensor* find(const std::string& name) const {
+    for (const NamedTensor& t : tensors)
+      if (t.name == name) return &t.tensor;
+    return nullptr;
+  }
+};
+
+struct LoadOptions {
+  std::string key;  // nested dict to take (`--key`); empty: the first that holds tensors
+};
+
+// Reads the state_dict of `path`, detecting the format from its first bytes.
+// Throws Error naming the file on anything unreadable; executes nothing from the file.
+StateDict load_state_dict(const std::string& path, const LoadOptions& options = {});
+
+}  // namespace cnnscope

@@ -1,0 +1,3 @@
+// Precompiled header for the library, CLI and tests: LibTorch is the slow part of every compile.
+#pragma once
+#include <torch/torch.h>

@@ -1,0 +1,42 @@
+"""Helpers shared by the oracle scripts: a dependency-free safetensors writer and seeded RNG.
+
+Only Debian's python3-torch/numpy are assumed (no `safetensors` package in Debian bookworm).
+"""
+import json
+import os
+import struct
+
+import torch
+
+SAFETENSORS_CODES = {
+    torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16", torch.float64: "F64",
+    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8",
+    torch.uint8: "U8", torch.bool: "BOOL",
+}
+
+
+def save_safetensors(tensors, path, metadata=None):
+    """Writes an ordered dict of tensors as safetensors (header padded with spaces to 8 bytes)."""
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous().cpu()
+        data = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b""
+        header[name] = {"dtype": SAFETENSORS_CODES[t.dtype], "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    if metadata:
+        header["__metadata__"] = metadata
+    raw = json.dumps(header).encode()
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def fixture_path(out_dir, name):
+    return os.path.join(out_dir, name)
