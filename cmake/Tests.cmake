@@ -1,6 +1,8 @@
 # Tests mirror src/: tests/<stage>/test_*.cpp build into one GoogleTest binary per stage,
 # tests/<stage>/test_*.py are end-to-end tests run by the Python oracle (/usr/bin/python3).
-# Fixtures are made at test time by tests/oracle/make_*.py (the `oracle_fixtures` setup test).
+# Fixtures are made at test time by the oracle scripts tests/oracle/make_<stage>_*.py: each is a
+# CTest setup test `oracle.make_<stage>_*` of fixture `oracle_<stage>`, which every test of
+# tests/<stage>/ requires, so `ctest -R '^models\.'` makes only the models' fixtures.
 find_package(GTest REQUIRED)
 include(GoogleTest)
 
@@ -11,9 +13,15 @@ set(CNNSCOPE_TEST_ENV
   "CNNSCOPE_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   "PYTHON=/usr/bin/python3")
 
-add_test(NAME oracle_fixtures
-         COMMAND ${CMAKE_SOURCE_DIR}/tests/oracle/make_all.sh ${CNNSCOPE_FIXTURES})
-set_tests_properties(oracle_fixtures PROPERTIES FIXTURES_SETUP oracle TIMEOUT 1200)
+file(MAKE_DIRECTORY ${CNNSCOPE_FIXTURES})
+file(GLOB CNNSCOPE_ORACLE_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/oracle/make_*.py)
+foreach(script ${CNNSCOPE_ORACLE_SCRIPTS})
+  get_filename_component(name ${script} NAME_WE)
+  string(REGEX REPLACE "^make_([a-z]+).*" "\\1" stage ${name})
+  add_test(NAME oracle.${name} COMMAND /usr/bin/python3 ${script} ${CNNSCOPE_FIXTURES})
+  set_tests_properties(oracle.${name} PROPERTIES FIXTURES_SETUP oracle_${stage} TIMEOUT 1200
+                       ENVIRONMENT "${CNNSCOPE_TEST_ENV}")
+endforeach()
 
 file(GLOB CNNSCOPE_TEST_DIRS LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*)
 foreach(dir ${CNNSCOPE_TEST_DIRS})
@@ -32,13 +40,13 @@ foreach(dir ${CNNSCOPE_TEST_DIRS})
     gtest_discover_tests(test_${stage}
       DISCOVERY_MODE PRE_TEST
       TEST_PREFIX "${stage}."
-      PROPERTIES FIXTURES_REQUIRED oracle ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 600)
+      PROPERTIES FIXTURES_REQUIRED oracle_${stage} ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 600)
   endif()
   file(GLOB py_tests CONFIGURE_DEPENDS ${dir}/test_*.py)
   foreach(py ${py_tests})
     get_filename_component(name ${py} NAME_WE)
     add_test(NAME ${stage}.${name} COMMAND /usr/bin/python3 ${py})
     set_tests_properties(${stage}.${name} PROPERTIES
-      FIXTURES_REQUIRED oracle ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 900)
+      FIXTURES_REQUIRED oracle_${stage} ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 900)
   endforeach()
 endforeach()
