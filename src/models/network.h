@@ -1,0 +1,112 @@
+// The models stage's public face: rebuild AlexNet / VGG / ResNet from a state_dict (family and
+// configuration read from keys and shapes), run it in eval mode and capture any module's output.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "checkpoint/state_dict.h"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace cnnscope::models {
+
+// What was detected (or chosen with --arch).
+struct ArchInfo {
+  std::string family;       // "alexnet" | "vgg" | "resnet"
+  std::string arch;         // "alexnet", "alexnet_seed", "vgg16_bn", "resnet34", ...
+  std::string description;  // "alexnet, widths 48-128-192-192-128, 5 classes: the seed's AlexNet"
+  int64_t num_classes = 0;  // width of the last Linear
+  std::string default_preset;  // "alexnet" for the AlexNet family, else "imagenet"
+};
+
+// One module of the network, as Python's `model.named_modules()` yields it (the root excluded),
+// in that order.
+struct TapInfo {
+  std::string name;  // qualified name: "features.3", "layer2.0.downsample.0", "fc"
+  std::string type;  // Python class name: "Conv2d", "ReLU", "Sequential", "BasicBlock", ...
+  std::string repr;  // print(model)'s line for it: "Conv2d(3, 48, kernel_size=(11, 11), stride=(4,
+                     // 4), padding=(2, 2))"; containers just their type, "Sequential"
+  int depth = 1;       // 1 for the model's direct children, 2 for theirs, ...
+  int64_t params = 0;  // parameters (not buffers) of this module and everything under it
+  bool leaf = true;    // has no children
+};
+
+// A forward pass: the logits and the outputs of the modules asked for.
+struct ForwardResult {
+  at::Tensor logits;              // [N, num_classes] float32
+  std::vector<NamedTensor> taps;  // in the order asked; each its own storage (a clone)
+
+  // The captured output of `name`, or nullptr when it was not asked for.
+  const at::Tensor* find(const std::string& name) const;
+};
+
+struct BuildOptions {
+  std::string arch;  // empty: detect from the keys; else one of known_archs() ("--arch")
+};
+
+struct InitOptions {
+  std::string arch;  // one of known_archs()
+  int64_t num_classes = 1000;
+  uint64_t seed = 0;
+};
+
+class Network {
+ public:
+  struct Impl;
+  explicit Network(std::shared_ptr<Impl> impl);
+
+  const ArchInfo& info() const;
+  const std::vector<TapInfo>& taps() const;
+  int64_t num_parameters() const;  // parameters, not buffers (as summary's "params")
+
+  // Default `features` layers (DESIGN.md): AlexNet features.1,features.4,features.7; VGG the
+  // ReLUs after its first three convolutions; ResNet conv1,layer1.
+  std::vector<std::string> default_layers() const;
+  // `--layers all`: AlexNet/VGG the ReLU after every convolution of `features`; ResNet conv1 and
+  // every block (layer1.0, layer1.1, ...).
+  std::vector<std::string> all_layers() const;
+  // A `--layers` value: "" = default_layers(), "all" = all_layers(), else a comma-separated list
+  // of tap names, each checked (check_tap), duplicates dropped, order kept.
+  std::vector<std::string> select_layers(const std::string& spec) const;
+  // Throws Error for a name that is not a tap, suggesting the closest tap names.
+  void check_tap(const std::string& name) const;
+
+  // Runs `input` [N,3,H,W] (float32 or convertible) in eval mode, under NoGradGuard, and captures
+  // the outputs of `taps` (names checked first). A tap holds the module's output as returned: a
+  // later in-place op does not change it. A module called more than once per forward (a block's
+  // `relu`) keeps its last output. Unasked-for modules cost nothing. Throws Error when the input
+  // shape does not fit the network (e.g. too small, or not 224x224 for the seed's AlexNet).
+  ForwardResult run(const at::Tensor& input, const std::vector<std::string>& taps = {}) const;
+
+  // The state_dict as Python's `model.state_dict()` gives it (parameters and buffers, in module
+  // order), sharing storage with the network; `file`/`format` empty.
+  StateDict state_dict() const;
+
+  // The root module, for callers that need more than the above (e.g. a layer's weight by name).
+  torch::nn::Module& module() const;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// Rebuilds the network of a state_dict and loads it strictly: a missing key, an unexpected key or
+// a shape mismatch throws Error naming sd.file, listing the first few of each with counts and a
+// hint ("looks like resnet50; pass --arch resnet50", "keys start with 'backbone.'"). A state_dict
+// that matches no family throws Error saying which families were tried and why each failed.
+Network build_network(const StateDict& sd, const BuildOptions& options = {});
+
+// A fresh network of any known arch, initialized as the seed does (conv: kaiming normal, fan_out,
+// relu; linear: normal(0, 0.01); biases 0; BN weight 1, bias 0), deterministic for a seed.
+Network init_network(const InitOptions& options);
+
+// "alexnet", "alexnet_seed", "vgg11", "vgg11_bn", ..., "vgg19_bn", "resnet18", ..., "resnet152".
+std::vector<std::string> known_archs();
+
+}  // namespace cnnscope::models
