@@ -1,0 +1,234 @@
+// JPEG (libjpeg-turbo's TurboJPEG API: islow DCT, fancy upsampling, as Pillow) and PNG (libpng)
+// decoding to RGB with Pillow 9.4's convert("RGB") rules. Leaves out: EXIF rotation (Pillow
+// ignores it too), GIF/BMP/WebP, ICC profiles. Spec: Pillow JpegImagePlugin/PngImagePlugin,
+// Convert.c.
+#include "image/decode.h"
+
+#include <png.h>
+#include <turbojpeg.h>
+
+#include <csetjmp>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "common/error.h"
+#include "common/mapped_file.h"
+
+namespace cnnscope {
+namespace {
+
+constexpr uint8_t kPngSignature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+constexpr uint8_t kNpyMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+constexpr int kRgb = 3;
+constexpr int kCmyk = 4;
+
+void check_dimensions(const std::string& path, int64_t width, int64_t height) {
+  if (width <= 0 || height <= 0)
+    fail(path,
+         "image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")");
+  if (width * height > kMaxImagePixels)
+    fail(path,
+         "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
+             " pixels, at most " + std::to_string(kMaxImagePixels) + " allowed",
+         "Pillow refuses it too (decompression bomb limit)");
+}
+
+// Pillow's MULDIV255: a * b / 255 rounded, in integers.
+inline int muldiv255(int a, int b) {
+  int tmp = a * b + 128;
+  return ((tmp >> 8) + tmp) >> 8;
+}
+
+// Pillow opens CMYK JPEGs with rawmode "CMYK;I" (Adobe's inverted ink), then cmyk2rgb.
+void cmyk_inverted_to_rgb(const uint8_t* in, uint8_t* out, int64_t pixels) {
+  for (int64_t i = 0; i < pixels; ++i, in += kCmyk, out += kRgb) {
+    const int black = 255 - in[3];
+    const int nk = 255 - black;
+    for (int c = 0; c < kRgb; ++c) {
+      const int ink = 255 - in[c];
+      const int v = nk - muldiv255(ink, nk);
+      out[c] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+  }
+}
+
+struct TjHandle {
+  tjhandle h = tjInitDecompress();
+  ~TjHandle() {
+    if (h) tjDestroy(h);
+  }
+};
+
+at::Tensor decode_jpeg(const std::string& path, const uint8_t* data, size_t size) {
+  TjHandle tj;
+  if (!tj.h) fail(path, "cannot start the JPEG decoder");
+  int width = 0, height = 0, subsamp = 0, colorspace = 0;
+  if (tjDecompressHeader3(tj.h, data, size, &width, &height, &subsamp, &colorspace) != 0)
+    fail(path, std::string("bad JPEG header: ") + tjGetErrorStr2(tj.h),
+         "is the file a complete JPEG?");
+  check_dimensions(path, width, height);
+  const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
+  const bool gray = colorspace == TJCS_GRAY;
+  const int format = cmyk ? TJPF_CMYK : (gray ? TJPF_GRAY : TJPF_RGB);
+  const int channels = tjPixelSize[format];
+  std::vector<uint8_t> raw(static_cast<size_t>(width) * height * channels);
+  if (tjDecompress2(tj.h, data, size, raw.data(), width, 0, height, format, 0) != 0) {
+    const std::string message = tjGetErrorStr2(tj.h);
+    // Pillow fails on a truncated JPEG ("image file is truncated") but ignores other warnings.
+    if (tjGetErrorCode(tj.h) != TJERR_WARNING || message.find("Premature end") != std::string::npos)
+      fail(path, "cannot decode JPEG: " + message, "the file may be truncated or corrupt");
+  }
+  at::Tensor rgb = at::empty({height, width, kRgb}, at::kByte);  // [H, W, 3]
+  uint8_t* out = rgb.data_ptr<uint8_t>();
+  const int64_t pixels = static_cast<int64_t>(width) * height;
+  if (format == TJPF_RGB) {
+    std::memcpy(out, raw.data(), raw.size());
+  } else if (gray) {
+    for (int64_t i = 0; i < pixels; ++i) out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = raw[i];
+  } else {
+    cmyk_inverted_to_rgb(raw.data(), out, pixels);
+  }
+  return rgb;
+}
+
+struct PngRead {
+  const uint8_t* data;
+  size_t size;
+  size_t pos;
+  char error[256];
+};
+
+void png_read_from_memory(png_structp png, png_bytep out, png_size_t length) {
+  PngRead* r = static_cast<PngRead*>(png_get_io_ptr(png));
+  if (length > r->size - r->pos) png_error(png, "unexpected end of file (truncated PNG)");
+  std::memcpy(out, r->data + r->pos, length);
+  r->pos += length;
+}
+
+void png_on_error(png_structp png, png_const_charp message) {
+  PngRead* r = static_cast<PngRead*>(png_get_io_ptr(png));
+  std::snprintf(r->error, sizeof(r->error), "%s", message);
+  png_longjmp(png, 1);
+}
+
+void png_on_warning(png_structp, png_const_charp) {}
+
+// What libpng hands back after our transforms, and how to turn one row into RGB.
+struct PngLayout {
+  png_uint_32 width = 0;
+  png_uint_32 height = 0;
+  int channels = 0;     // after transforms: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA
+  bool gray16 = false;  // 16-bit gray kept at 16 bits: Pillow's mode "I", clipped to 0..255
+  size_t row_bytes = 0;
+};
+
+// Plain C-style state only: libpng longjmps through this function on errors.
+bool png_decode_rows(PngRead* io, PngLayout* layout, std::vector<uint8_t>* pixels,
+                     bool* too_large) {
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, io, png_on_error, png_on_warning);
+  if (!png) return false;
+  png_infop info = png_create_info_struct(png);
+  std::vector<png_bytep>* rows = new std::vector<png_bytep>();
+  if (!info || setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
+    delete rows;
+    return false;
+  }
+  png_set_read_fn(png, io, png_read_from_memory);
+  png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+  png_read_info(png, info);
+  const png_uint_32 width = png_get_image_width(png, info);
+  const png_uint_32 height = png_get_image_height(png, info);
+  if (static_cast<int64_t>(width) * height > kMaxImagePixels) {
+    *too_large = true;
+    layout->width = width;
+    layout->height = height;
+    png_destroy_read_struct(&png, &info, nullptr);
+    delete rows;
+    return false;
+  }
+  const int color = png_get_color_type(png, info);
+  const int depth = png_get_bit_depth(png, info);
+  layout->gray16 = color == PNG_COLOR_TYPE_GRAY && depth == 16;
+  if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+  if (depth == 16 && !layout->gray16) png_set_strip_16(png);  // Pillow keeps the high byte
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  layout->width = width;
+  layout->height = height;
+  layout->channels = png_get_channels(png, info);
+  layout->row_bytes = png_get_rowbytes(png, info);
+  pixels->resize(layout->row_bytes * height);
+  rows->resize(height);
+  for (png_uint_32 y = 0; y < height; ++y) (*rows)[y] = pixels->data() + y * layout->row_bytes;
+  png_read_image(png, rows->data());
+  png_read_end(png, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  delete rows;
+  return true;
+}
+
+at::Tensor decode_png(const std::string& path, const uint8_t* data, size_t size) {
+  PngRead io{data, size, 0, {0}};
+  PngLayout layout;
+  std::vector<uint8_t> pixels;
+  bool too_large = false;
+  if (!png_decode_rows(&io, &layout, &pixels, &too_large)) {
+    if (too_large) check_dimensions(path, layout.width, layout.height);
+    fail(path, std::string("cannot decode PNG: ") + (io.error[0] ? io.error : "libpng failed"),
+         "the file may be truncated or corrupt");
+  }
+  check_dimensions(path, layout.width, layout.height);
+  const int64_t h = layout.height, w = layout.width;
+  at::Tensor rgb = at::empty({h, w, kRgb}, at::kByte);  // [H, W, 3]
+  uint8_t* out = rgb.data_ptr<uint8_t>();
+  for (int64_t y = 0; y < h; ++y) {
+    const uint8_t* row = pixels.data() + y * layout.row_bytes;
+    uint8_t* o = out + y * w * kRgb;
+    if (layout.gray16) {
+      for (int64_t x = 0; x < w; ++x) {
+        const int v = (row[2 * x] << 8) | row[2 * x + 1];
+        o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = static_cast<uint8_t>(v > 255 ? 255 : v);
+      }
+    } else if (layout.channels <= 2) {
+      for (int64_t x = 0; x < w; ++x)
+        o[3 * x] = o[3 * x + 1] = o[3 * x + 2] = row[x * layout.channels];
+    } else {
+      for (int64_t x = 0; x < w; ++x)
+        for (int c = 0; c < kRgb; ++c) o[3 * x + c] = row[x * layout.channels + c];
+    }
+  }
+  return rgb;
+}
+
+}  // namespace
+
+ImageKind sniff_image(const uint8_t* data, size_t size) {
+  if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return ImageKind::kJpeg;
+  if (size >= sizeof(kPngSignature) && std::memcmp(data, kPngSignature, sizeof(kPngSignature)) == 0)
+    return ImageKind::kPng;
+  if (size >= sizeof(kNpyMagic) && std::memcmp(data, kNpyMagic, sizeof(kNpyMagic)) == 0)
+    return ImageKind::kNpy;
+  return ImageKind::kUnknown;
+}
+
+at::Tensor decode_rgb(const std::string& path) {
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  if (file->size() == 0) fail(path, "empty file", "expected a JPEG or PNG image");
+  switch (sniff_image(file->data(), file->size())) {
+    case ImageKind::kJpeg:
+      return decode_jpeg(path, file->data(), file->size());
+    case ImageKind::kPng:
+      return decode_png(path, file->data(), file->size());
+    case ImageKind::kNpy:
+      fail(path, "a .npy array is not a picture", "pass it as the input tensor itself");
+    case ImageKind::kUnknown:
+      break;
+  }
+  fail(path, "not a JPEG or PNG image (unrecognized first bytes)",
+       "cnnscope reads JPEG, PNG and .npy float32 [3,H,W] inputs");
+}
+
+}  // namespace cnnscope

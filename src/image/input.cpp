@@ -1,0 +1,100 @@
+// The network input from a file: photos through decode -> resize -> crop -> ToTensor -> Normalize
+// (torchvision + Pillow, bit for bit), .npy tensors as they are. Presets per DESIGN.md.
+// Leaves out: batches (one image per call), inputs other than JPEG, PNG and float32 .npy.
+#include "image/input.h"
+
+#include <cmath>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/mapped_file.h"
+#include "export/npy.h"
+#include "image/decode.h"
+#include "image/transforms.h"
+
+namespace cnnscope {
+namespace {
+
+constexpr int64_t kAlexNetSize = 224;
+constexpr int64_t kImageNetResize = 256;
+constexpr int64_t kImageNetCrop = 224;
+constexpr std::array<double, 3> kImageNetMean{0.485, 0.456, 0.406};
+constexpr std::array<double, 3> kImageNetStd{0.229, 0.224, 0.225};
+constexpr double kHalf = 0.5;
+
+std::string shape_of(const at::Tensor& t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+at::Tensor npy_input(const std::string& path) {
+  at::Tensor t = read_npy(path);
+  if (t.scalar_type() != at::kFloat)
+    fail(path,
+         "input array has dtype " + std::string(c10::toString(t.scalar_type())) +
+             ", expected float32",
+         "save it with arr.astype(numpy.float32)");
+  if (t.dim() == 4 && t.size(0) == 1) t = t.squeeze(0);
+  if (t.dim() != 3 || t.size(0) != 3 || t.size(1) == 0 || t.size(2) == 0)
+    fail(path, "input array has shape " + shape_of(t) + ", expected [3,H,W] or [1,3,H,W]");
+  return t.contiguous();
+}
+
+// A normalized tensor back to the picture it would come from: x * std + mean, to 0..255.
+at::Tensor picture_of(const at::Tensor& tensor, const PreprocessOptions& options) {
+  at::Tensor m = at::tensor({options.mean[0], options.mean[1], options.mean[2]}, at::kDouble);
+  at::Tensor s = at::tensor({options.std[0], options.std[1], options.std[2]}, at::kDouble);
+  at::Tensor x = tensor.to(at::kDouble) * s.view({-1, 1, 1}) + m.view({-1, 1, 1});  // [3, H, W]
+  return x.mul(255).round().clamp(0, 255).to(at::kByte).permute({1, 2, 0}).contiguous();
+}
+
+}  // namespace
+
+PreprocessOptions preset(const std::string& name) {
+  PreprocessOptions o;
+  o.name = name;
+  if (name == "alexnet") {
+    o.resize_height = o.resize_width = kAlexNetSize;
+    o.mean = {kHalf, kHalf, kHalf};
+    o.std = {kHalf, kHalf, kHalf};
+    return o;
+  }
+  if (name == "imagenet") {
+    o.resize_short = kImageNetResize;
+    o.crop_height = o.crop_width = kImageNetCrop;
+    o.mean = kImageNetMean;
+    o.std = kImageNetStd;
+    return o;
+  }
+  fail("", "unknown preset '" + name + "'", "known presets: alexnet, imagenet");
+}
+
+std::string default_preset_for(const std::string& family) {
+  return family == "alexnet" ? "alexnet" : "imagenet";
+}
+
+Input load_input_with_picture(const std::string& path, const PreprocessOptions& options) {
+  register_input(path);
+  std::shared_ptr<const MappedFile> file = MappedFile::open(path);
+  Input input;
+  if (sniff_image(file->data(), file->size()) == ImageKind::kNpy) {
+    input.tensor = npy_input(path);
+    input.picture = picture_of(input.tensor, options);
+    return input;
+  }
+  at::Tensor rgb = decode_rgb(path);  // [H, W, 3]
+  try {
+    input.picture = resize_and_crop(rgb, options);  // [h, w, 3]
+    input.tensor = to_normalized_tensor(input.picture, options.mean, options.std);
+  } catch (const Error& e) {
+    fail(path, e.what());
+  }
+  return input;
+}
+
+at::Tensor load_input(const std::string& path, const PreprocessOptions& options) {
+  return load_input_with_picture(path, options).tensor;
+}
+
+}  // namespace cnnscope

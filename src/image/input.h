@@ -1,0 +1,50 @@
+// The network's input, as torchvision would make it: a photo (JPEG/PNG) goes decode -> RGB ->
+// Resize -> CenterCrop -> ToTensor -> Normalize with Pillow-exact pixels; a .npy tensor is used as
+// is.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace cnnscope {
+
+// One preprocessing pipeline: torchvision's Resize, CenterCrop, ToTensor, Normalize in that order.
+struct PreprocessOptions {
+  std::string name = "custom";  // preset name, for messages and reports
+  // Resize: `resize_short` > 0 sizes the shorter side (transforms.Resize(int)); else
+  // `resize_height` x `resize_width` > 0 (transforms.Resize((h, w))); all 0: no resize.
+  int64_t resize_short = 0;
+  int64_t resize_height = 0;
+  int64_t resize_width = 0;
+  // CenterCrop to crop_height x crop_width (0: no crop).
+  int64_t crop_height = 0;
+  int64_t crop_width = 0;
+  std::array<double, 3> mean{0.0, 0.0, 0.0};  // as Python floats; torch rounds them to float32
+  std::array<double, 3> std{1.0, 1.0, 1.0};
+};
+
+// "alexnet": Resize((224,224)), Normalize(0.5, 0.5); "imagenet": Resize(256), CenterCrop(224),
+// ImageNet mean/std. Throws Error on any other name, listing the known ones.
+PreprocessOptions preset(const std::string& name);
+
+// The preset a model family uses by default (DESIGN.md): "alexnet" for "alexnet", else "imagenet".
+std::string default_preset_for(const std::string& family);
+
+struct Input {
+  at::Tensor tensor;   // [3, H, W] float32, normalized: what the network gets
+  at::Tensor picture;  // [H, W, 3] uint8 RGB after resize and crop, before ToTensor (for reports)
+                       // for a .npy input: the tensor un-normalized with the options, rounded
+};
+
+// Reads `path` (JPEG, PNG, or .npy float32 [3,H,W] / [1,3,H,W]) and preprocesses it.
+// Throws Error naming the file on anything unreadable (missing, empty, truncated, not an image,
+// dimensions too large).
+Input load_input_with_picture(const std::string& path, const PreprocessOptions& options);
+
+// Just the tensor: [3, H, W] float32.
+at::Tensor load_input(const std::string& path, const PreprocessOptions& options);
+
+}  // namespace cnnscope

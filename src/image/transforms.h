@@ -1,0 +1,33 @@
+// torchvision 0.14's transforms on a decoded picture: Resize size rule, CenterCrop (with its
+// zero padding and half-to-even offsets), ToTensor and Normalize. Internal to src/image/.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cstdint>
+
+#include "image/input.h"
+
+namespace cnnscope {
+
+struct ImageSize {
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
+// The size transforms.Resize gives an image of `in`: the shorter side becomes resize_short and
+// the longer int(resize_short * long / short); or the fixed height x width; or `in` unchanged.
+ImageSize resize_target(ImageSize in, const PreprocessOptions& options);
+
+// transforms.CenterCrop on [H, W, 3] uint8: pads with zeros when the crop is larger.
+at::Tensor center_crop(const at::Tensor& rgb, int64_t crop_height, int64_t crop_width);
+
+// ToTensor then Normalize: [H, W, 3] uint8 -> [3, H, W] float32, same float32 operations as torch.
+at::Tensor to_normalized_tensor(const at::Tensor& rgb, const std::array<double, 3>& mean,
+                                const std::array<double, 3>& std);
+
+// Resize and crop as `options` say: [H, W, 3] uint8 -> [h, w, 3] uint8.
+at::Tensor resize_and_crop(const at::Tensor& rgb, const PreprocessOptions& options);
+
+}  // namespace cnnscope
