@@ -1,0 +1,138 @@
+// Internals shared by the model families: the tap probe, a module base that runs with it, a
+// Sequential that names its children "0", "1", ... like PyTorch's, and the family registry entry.
+// Not a public header: other stages use models/network.h.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "checkpoint/state_dict.h"
+#include "models/network.h"
+
+namespace cnnscope::models::detail {
+
+// The capture set of one forward pass: modules call probe(name, output) after they run; only
+// names asked for are cloned (so a later in-place op cannot change them), the rest cost a lookup.
+class Probe {
+ public:
+  Probe() = default;
+  Probe(const std::unordered_map<std::string, size_t>* wanted, std::vector<at::Tensor>* out)
+      : wanted_(wanted), out_(out) {}
+
+  const at::Tensor& operator()(const std::string& name, const at::Tensor& output) {
+    if (wanted_ != nullptr) {
+      auto it = wanted_->find(name);
+      if (it != wanted_->end()) (*out_)[it->second] = output.clone();
+    }
+    return output;
+  }
+
+ private:
+  const std::unordered_map<std::string, size_t>* wanted_ = nullptr;
+  std::vector<at::Tensor>* out_ = nullptr;
+};
+
+// A module whose forward reports its own output and its children's to the probe. `path` is its
+// qualified name in the network ("" for the root, "layer2.0" for a block).
+class Layer : public torch::nn::Module {
+ public:
+  Layer(const std::string& type, std::string path)
+      : torch::nn::Module(type), path_(std::move(path)) {}
+  virtual at::Tensor forward(at::Tensor x, Probe& probe) = 0;
+  const std::string& path() const { return path_; }
+
+  // "prefix.child" or "child" at the root.
+  std::string child_path(const std::string& child) const {
+    return path_.empty() ? child : path_ + "." + child;
+  }
+
+ private:
+  std::string path_;
+};
+
+// PyTorch's nn.Sequential: children named "0", "1", ...; each output reported to the probe.
+class Sequential : public Layer {
+ public:
+  explicit Sequential(std::string path) : Layer("Sequential", std::move(path)) {}
+
+  // Appends a LibTorch module holder (Conv2d, ReLU, ...) or a Layer.
+  template <typename Holder>
+  void push_back(Holder module) {
+    std::string name = std::to_string(steps_.size());
+    auto registered = register_module(name, module);
+    steps_.push_back({child_path(name), [registered](at::Tensor x, Probe& probe) {
+                        return call(registered, std::move(x), probe);
+                      }});
+  }
+
+  at::Tensor forward(at::Tensor x, Probe& probe) override {
+    for (const Step& step : steps_) x = probe(step.path, step.run(std::move(x), probe));
+    return x;
+  }
+
+  size_t size() const { return steps_.size(); }
+
+ private:
+  struct Step {
+    std::string path;
+    std::function<at::Tensor(at::Tensor, Probe&)> run;
+  };
+
+  template <typename Holder>
+  static at::Tensor call(const Holder& m, at::Tensor x, Probe& probe) {
+    if constexpr (std::is_base_of_v<Layer, typename Holder::element_type>) {
+      return m->forward(std::move(x), probe);
+    } else {
+      return m->forward(x);
+    }
+  }
+
+  std::vector<Step> steps_;
+};
+
+// Factories for the leaves, with PyTorch's defaults where the families use them.
+torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                         bool bias);
+torch::nn::BatchNorm2d batch_norm(int64_t channels);
+torch::nn::ReLU relu(bool inplace);
+torch::nn::MaxPool2d max_pool(int64_t kernel, int64_t stride, int64_t padding = 0);
+torch::nn::Linear linear(int64_t in, int64_t out);
+torch::nn::Dropout dropout();
+torch::nn::AdaptiveAvgPool2d adaptive_avg_pool(int64_t size);
+
+// A rebuilt network, before loading.
+struct Built {
+  std::shared_ptr<Layer> root;  // nullptr: the keys did not fit (see the family's `why_not`)
+  ArchInfo info;
+};
+
+// One family: its --arch names, how to read its configuration from a state_dict and how to make
+// a canonical arch.
+struct Family {
+  std::string name;                // "alexnet" | "vgg" | "resnet"
+  std::vector<std::string> archs;  // names `--arch` accepts
+  std::string classes_key;         // the last Linear's weight: its rows are the classes
+  // Reads the configuration from keys and shapes; on a misfit returns root == nullptr and says
+  // why in `why_not` ("no key conv1.weight").
+  std::function<Built(const StateDict& sd, std::string& why_not)> detect;
+  // The canonical network `arch` (one of `archs`) with `num_classes` outputs.
+  std::function<Built(const std::string& arch, int64_t num_classes)> make;
+};
+
+const Family& alexnet_family();
+const Family& vgg_family();
+const Family& resnet_family();
+
+// The shape of `key` in `sd`, or an empty vector when it is absent.
+std::vector<int64_t> shape_of(const StateDict& sd, const std::string& key);
+
+// "48-128-192" for {48, 128, 192}.
+std::string join_widths(const std::vector<int64_t>& widths);
+
+}  // namespace cnnscope::models::detail

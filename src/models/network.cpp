@@ -1,0 +1,246 @@
+// Network: the tap list (Python's named_modules() with print(model)'s reprs), layer selection
+// with closest-name suggestions, and the probed forward pass. Leaves out any training mode.
+#include "models/network.h"
+
+#include <algorithm>
+#include <sstream>
+#include <unordered_map>
+
+#include "common/error.h"
+#include "models/network_impl.h"
+
+namespace cnnscope::models {
+namespace {
+
+constexpr size_t kSuggestions = 3;
+constexpr int64_t kInputChannels = 3;
+constexpr int64_t kInputDims = 4;
+
+std::string num(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+std::string pair(at::IntArrayRef v) {
+  return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
+}
+
+std::string py_bool(bool b) {
+  return b ? "True" : "False";
+}
+
+// Python's class name and print(model) line for a module.
+std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
+  if (const auto* c = m.as<torch::nn::Conv2d>()) {
+    const auto& o = c->options;
+    std::string r = "Conv2d(" + std::to_string(o.in_channels()) + ", " +
+                    std::to_string(o.out_channels()) + ", kernel_size=" + pair(*o.kernel_size()) +
+                    ", stride=" + pair(*o.stride());
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    if (padding && ((**padding)[0] != 0 || (**padding)[1] != 0))
+      r += ", padding=" + pair(**padding);
+    if (o.groups() != 1) r += ", groups=" + std::to_string(o.groups());
+    if (!o.bias()) r += ", bias=False";
+    return {"Conv2d", r + ")"};
+  }
+  if (const auto* b = m.as<torch::nn::BatchNorm2d>()) {
+    const auto& o = b->options;
+    return {"BatchNorm2d", "BatchNorm2d(" + std::to_string(o.num_features()) + ", eps=" +
+                               num(o.eps()) + ", momentum=" + num(o.momentum().value_or(0.0)) +
+                               ", affine=" + py_bool(o.affine()) +
+                               ", track_running_stats=" + py_bool(o.track_running_stats()) + ")"};
+  }
+  if (const auto* r = m.as<torch::nn::ReLU>())
+    return {"ReLU", r->options.inplace() ? "ReLU(inplace=True)" : "ReLU()"};
+  if (const auto* p = m.as<torch::nn::MaxPool2d>()) {
+    const auto& o = p->options;
+    return {"MaxPool2d", "MaxPool2d(kernel_size=" + std::to_string((*o.kernel_size())[0]) +
+                             ", stride=" + std::to_string((*o.stride())[0]) +
+                             ", padding=" + std::to_string((*o.padding())[0]) +
+                             ", dilation=" + std::to_string((*o.dilation())[0]) +
+                             ", ceil_mode=" + py_bool(o.ceil_mode()) + ")"};
+  }
+  if (const auto* d = m.as<torch::nn::Dropout>())
+    return {"Dropout", "Dropout(p=" + num(d->options.p()) +
+                           ", inplace=" + py_bool(d->options.inplace()) + ")"};
+  if (const auto* l = m.as<torch::nn::Linear>()) {
+    const auto& o = l->options;
+    return {"Linear", "Linear(in_features=" + std::to_string(o.in_features()) + ", out_features=" +
+                          std::to_string(o.out_features()) + ", bias=" + py_bool(o.bias()) + ")"};
+  }
+  if (const auto* a = m.as<torch::nn::AdaptiveAvgPool2d>()) {
+    const auto& size = *a->options.output_size();
+    return {"AdaptiveAvgPool2d", "AdaptiveAvgPool2d(output_size=(" +
+                                     std::to_string(size[0].value_or(0)) + ", " +
+                                     std::to_string(size[1].value_or(0)) + "))"};
+  }
+  return {m.name(), m.name()};
+}
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+}
+
+std::string shape_str(at::IntArrayRef shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+Network::Impl::Impl(detail::Built built)
+    : root(std::move(built.root)), info(std::move(built.info)) {
+  root->eval();
+  for (const auto& item : root->named_modules("", /*include_self=*/false)) {
+    const torch::nn::Module& m = *item.value();
+    TapInfo tap;
+    tap.name = item.key();
+    std::tie(tap.type, tap.repr) = describe(m);
+    tap.depth = static_cast<int>(std::count(tap.name.begin(), tap.name.end(), '.')) + 1;
+    for (const at::Tensor& p : m.parameters()) tap.params += p.numel();
+    tap.leaf = m.children().empty();
+    taps.push_back(std::move(tap));
+  }
+}
+
+Network::Network(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+const ArchInfo& Network::info() const {
+  return impl_->info;
+}
+const std::vector<TapInfo>& Network::taps() const {
+  return impl_->taps;
+}
+torch::nn::Module& Network::module() const {
+  return *impl_->root;
+}
+
+int64_t Network::num_parameters() const {
+  int64_t total = 0;
+  for (const at::Tensor& p : impl_->root->parameters()) total += p.numel();
+  return total;
+}
+
+const at::Tensor* ForwardResult::find(const std::string& name) const {
+  for (const NamedTensor& t : taps)
+    if (t.name == name) return &t.tensor;
+  return nullptr;
+}
+
+std::vector<std::string> Network::default_layers() const {
+  constexpr size_t kDefaultConvs = 3;
+  if (impl_->info.family == "resnet") return {"conv1", "layer1"};
+  std::vector<std::string> all = all_layers();
+  all.resize(std::min(all.size(), kDefaultConvs));
+  return all;
+}
+
+std::vector<std::string> Network::all_layers() const {
+  std::vector<std::string> out;
+  if (impl_->info.family == "resnet") {
+    out.push_back("conv1");
+    for (const TapInfo& t : impl_->taps)
+      if (t.type == "BasicBlock" || t.type == "Bottleneck") out.push_back(t.name);
+    return out;
+  }
+  bool after_conv = false;  // the ReLU that follows each convolution of `features`
+  for (const TapInfo& t : impl_->taps) {
+    if (t.name.rfind("features.", 0) != 0) continue;
+    if (t.type == "Conv2d") after_conv = true;
+    if (t.type == "ReLU" && after_conv) {
+      out.push_back(t.name);
+      after_conv = false;
+    }
+  }
+  return out;
+}
+
+void Network::check_tap(const std::string& name) const {
+  std::vector<std::pair<size_t, std::string>> ranked;
+  for (const TapInfo& t : impl_->taps) {
+    if (t.name == name) return;
+    ranked.emplace_back(edit_distance(name, t.name), t.name);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string closest;
+  for (size_t i = 0; i < std::min(kSuggestions, ranked.size()); ++i)
+    closest += (i ? ", " : "") + ranked[i].second;
+  fail("", "no layer '" + name + "' in " + impl_->info.arch,
+       "closest: " + closest + "; `cnnscope summary` lists all");
+}
+
+std::vector<std::string> Network::select_layers(const std::string& spec) const {
+  const std::string trimmed = trim(spec);
+  if (trimmed.empty()) return default_layers();
+  if (trimmed == "all") return all_layers();
+  std::vector<std::string> out;
+  std::stringstream in(trimmed);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    item = trim(item);
+    if (item.empty()) continue;
+    check_tap(item);
+    if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+  }
+  if (out.empty()) fail("", "--layers '" + spec + "' names no layer", "e.g. --layers all");
+  return out;
+}
+
+ForwardResult Network::run(const at::Tensor& input, const std::vector<std::string>& taps) const {
+  for (const std::string& name : taps) check_tap(name);
+  if (input.dim() != kInputDims || input.size(1) != kInputChannels)
+    fail("", "the network input must be [N, 3, H, W], got " + shape_str(input.sizes()),
+         "an image tensor [3, H, W] needs unsqueeze(0)");
+  std::unordered_map<std::string, size_t> wanted;
+  for (size_t i = 0; i < taps.size(); ++i) wanted.emplace(taps[i], i);
+  std::vector<at::Tensor> captured(taps.size());
+  detail::Probe probe(&wanted, &captured);
+  ForwardResult result;
+  torch::NoGradGuard no_grad;
+  try {
+    result.logits = impl_->root->forward(input.to(at::kFloat).contiguous(), probe);  // [N, classes]
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    fail("",
+         "input " + shape_str(input.sizes()) + " does not fit " + impl_->info.arch + ": " +
+             what.substr(0, what.find('\n')),
+         impl_->info.arch == "alexnet_seed" ? "the seed's AlexNet needs 224x224"
+                                            : "try a 224x224 input");
+  }
+  for (size_t i = 0; i < taps.size(); ++i) result.taps.push_back({taps[i], captured[i]});
+  return result;
+}
+
+StateDict Network::state_dict() const {
+  StateDict sd;
+  for (const auto& item : impl_->root->named_modules("", /*include_self=*/true)) {
+    const std::string prefix = item.key().empty() ? "" : item.key() + ".";
+    for (const auto& p : item.value()->named_parameters(/*recurse=*/false))
+      sd.tensors.push_back({prefix + p.key(), p.value()});
+    for (const auto& b : item.value()->named_buffers(/*recurse=*/false))
+      sd.tensors.push_back({prefix + b.key(), b.value()});
+  }
+  return sd;
+}
+
+}  // namespace cnnscope::models

@@ -1,0 +1,190 @@
+// Picks the family and configuration of a state_dict (or the one `--arch` names), loads it
+// strictly and initializes fresh networks as the seed does. Families: AlexNet, VGG, ResNet.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "common/error.h"
+#include "models/family.h"
+#include "models/network_impl.h"
+
+namespace cnnscope::models {
+namespace {
+
+using detail::Built;
+using detail::Family;
+
+constexpr size_t kListed = 3;  // how many keys an error lists per kind
+constexpr double kLinearInitStd = 0.01;
+
+const std::vector<const Family*>& families() {
+  static const std::vector<const Family*> all{&detail::alexnet_family(), &detail::vgg_family(),
+                                              &detail::resnet_family()};
+  return all;
+}
+
+const Family* family_of(const std::string& arch) {
+  for (const Family* f : families())
+    if (std::find(f->archs.begin(), f->archs.end(), arch) != f->archs.end()) return f;
+  return nullptr;
+}
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string shape_str(at::IntArrayRef shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+// "3 missing keys (a, b, c, ...)".
+std::string listed(const std::vector<std::string>& items, const std::string& what) {
+  std::vector<std::string> first(items.begin(), items.begin() + std::min(items.size(), kListed));
+  if (items.size() > kListed) first.push_back("...");
+  return std::to_string(items.size()) + " " + what + (items.size() == 1 ? "" : "s") + " (" +
+         join(first, ", ") + ")";
+}
+
+// A hint for keys that carry a wrapper's prefix ("backbone.features.0.weight").
+std::string prefix_hint(const StateDict& sd) {
+  if (sd.tensors.empty()) return "the state_dict holds no tensors";
+  const std::string& first = sd.tensors.front().name;
+  const size_t dot = first.find('.');
+  if (dot == std::string::npos) return "";
+  const std::string prefix = first.substr(0, dot + 1);
+  for (const NamedTensor& t : sd.tensors)
+    if (t.name.rfind(prefix, 0) != 0) return "";
+  static const std::set<std::string> own{"features.", "classifier.", "conv1.", "bn1."};
+  if (own.count(prefix)) return "";
+  return "all keys start with '" + prefix +
+         "': a wrapped model? cnnscope expects torchvision's "
+         "key names";
+}
+
+Built detect(const StateDict& sd, std::string* tried) {
+  for (const Family* f : families()) {
+    std::string why_not;
+    Built b = f->detect(sd, why_not);
+    if (b.root) return b;
+    if (tried) *tried += (tried->empty() ? "" : "; ") + f->name + ": " + why_not;
+  }
+  return {};
+}
+
+// Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
+void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string& hint) {
+  std::map<std::string, at::Tensor> expected;
+  for (const auto& p : root.named_parameters()) expected.emplace(p.key(), p.value());
+  for (const auto& b : root.named_buffers()) expected.emplace(b.key(), b.value());
+  std::vector<std::string> missing, unexpected, mismatched;
+  std::set<std::string> seen;
+  for (const NamedTensor& t : sd.tensors) {
+    auto it = expected.find(t.name);
+    if (it == expected.end()) {
+      unexpected.push_back(t.name);
+      continue;
+    }
+    seen.insert(t.name);
+    if (!t.tensor.sizes().equals(it->second.sizes()))
+      mismatched.push_back(t.name + ": expected " + shape_str(it->second.sizes()) + ", got " +
+                           shape_str(t.tensor.sizes()));
+  }
+  for (const auto& [name, tensor] : expected) {
+    const bool optional =
+        name.size() > 19 && name.substr(name.size() - 19) == "num_batches_tracked";
+    if (!seen.count(name) && !optional) missing.push_back(name);
+  }
+  if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
+    std::vector<std::string> parts;
+    if (!missing.empty()) parts.push_back(listed(missing, "missing key"));
+    if (!unexpected.empty()) parts.push_back(listed(unexpected, "unexpected key"));
+    if (!mismatched.empty()) parts.push_back(listed(mismatched, "shape mismatch"));
+    fail(sd.file, "does not load: " + join(parts, ", "), hint);
+  }
+  torch::NoGradGuard no_grad;
+  for (const NamedTensor& t : sd.tensors) expected.at(t.name).copy_(t.tensor);
+}
+
+void init_like_seed(torch::nn::Module& root) {
+  torch::NoGradGuard no_grad;
+  for (const auto& m : root.modules(/*include_self=*/false)) {
+    if (auto* conv = m->as<torch::nn::Conv2d>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+      if (conv->bias.defined()) conv->bias.zero_();
+    } else if (auto* fc = m->as<torch::nn::Linear>()) {
+      fc->weight.normal_(0.0, kLinearInitStd);
+      fc->bias.zero_();
+    } else if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+      bn->weight.fill_(1.0);
+      bn->bias.zero_();
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<int64_t> detail::shape_of(const StateDict& sd, const std::string& key) {
+  const at::Tensor* t = sd.find(key);
+  return t ? t->sizes().vec() : std::vector<int64_t>{};
+}
+
+std::string detail::join_widths(const std::vector<int64_t>& widths) {
+  std::string out;
+  for (int64_t w : widths) out += (out.empty() ? "" : "-") + std::to_string(w);
+  return out;
+}
+
+std::vector<std::string> known_archs() {
+  std::vector<std::string> all;
+  for (const Family* f : families()) all.insert(all.end(), f->archs.begin(), f->archs.end());
+  return all;
+}
+
+Network build_network(const StateDict& sd, const BuildOptions& options) {
+  Built built;
+  std::string hint;
+  if (options.arch.empty()) {
+    std::string tried;
+    built = detect(sd, &tried);
+    if (!built.root) {
+      std::string prefix = prefix_hint(sd);
+      fail(sd.file, "matches no known network (tried " + tried + ")",
+           prefix.empty() ? "pass --arch " + join(known_archs(), "|") + " to see what differs"
+                          : prefix);
+    }
+  } else {
+    const Family* family = family_of(options.arch);
+    if (!family)
+      fail(sd.file, "unknown --arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
+    std::vector<int64_t> classes = detail::shape_of(sd, family->classes_key);
+    constexpr int64_t kImageNetClasses = 1000;
+    built = family->make(options.arch, classes.size() == 2 ? classes[0] : kImageNetClasses);
+    Built guess = detect(sd, nullptr);
+    if (guess.root && guess.info.arch != options.arch)
+      hint = "looks like " + guess.info.arch + "; pass --arch " + guess.info.arch +
+             " or leave --arch out";
+    else
+      hint = prefix_hint(sd);
+  }
+  if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
+  load_strict(*built.root, sd, hint);
+  return Network(std::make_shared<Network::Impl>(std::move(built)));
+}
+
+Network init_network(const InitOptions& options) {
+  const Family* family = family_of(options.arch);
+  if (!family)
+    fail("", "unknown arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
+  if (options.num_classes < 1)
+    fail("", "--num-classes must be at least 1, got " + std::to_string(options.num_classes));
+  Built built = family->make(options.arch, options.num_classes);
+  torch::manual_seed(options.seed);
+  init_like_seed(*built.root);
+  return Network(std::make_shared<Network::Impl>(std::move(built)));
+}
+
+}  // namespace cnnscope::models
