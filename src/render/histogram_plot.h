@@ -19,7 +19,7 @@ struct HistogramPanel {
   Histogram histogram;
 };
 
-struct Rect {
+struct PlotRect {
   double x = 0, y = 0, width = 0, height = 0;
 };
 
@@ -29,7 +29,7 @@ enum class PanelDetail {
 };
 
 // Draws one panel into `area` of `canvas`.
-void draw_histogram(Canvas& canvas, const HistogramPanel& panel, const Rect& area,
+void draw_histogram(Canvas& canvas, const HistogramPanel& panel, const PlotRect& area,
                     PanelDetail detail);
 
 constexpr int kHistogramFigureWidth = 800;
