@@ -1,20 +1,200 @@
-// load_state_dict: picks the reader from the file's first bytes. Formats: safetensors here;
-// the torch.save zip and legacy readers plug in beside it.
+// load_state_dict / load_checkpoint: detects the format from the first bytes, then finds the
+// state_dict (top level, or the first of state_dict/model_state_dict/model/net/module/ema holding
+// tensors, or --key) and strips a DataParallel `module.` prefix. Leaves out: the pre-1.0 tar format.
+#include <unordered_map>
+#include <unordered_set>
+
+#include "checkpoint/pth.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
 
 namespace cnnscope {
+namespace {
 
-StateDict load_state_dict(const std::string& path, const LoadOptions& options) {
+using pickle::Kind;
+using pickle::Value;
+
+constexpr const char* kStateDictKeys[] = {"state_dict", "model_state_dict", "model",
+                                          "net",        "module",           "ema"};
+constexpr const char* kModulePrefix = "module.";
+constexpr int kMaxDepth = 64;
+
+std::string key_text(const Value& k) {
+  if (k.kind == Kind::Str) return k.s;
+  if (k.kind == Kind::Int) return std::to_string(k.i);
+  return pickle::repr(k);
+}
+
+bool holds_tensors(const Value& v) {
+  if (v.kind != Kind::Dict) return false;
+  for (const auto& [k, val] : v.entries)
+    if (val->kind == Kind::Tensor) return true;
+  return false;
+}
+
+const Value* child(const Value& dict, const std::string& key) {
+  if (dict.kind != Kind::Dict) return nullptr;
+  for (const auto& [k, v] : dict.entries)
+    if (key_text(*k) == key) return v;
+  return nullptr;
+}
+
+std::string top_keys(const Value& root) {
+  std::string out;
+  if (root.kind != Kind::Dict) return "the top level is not a dict";
+  for (const auto& [k, v] : root.entries) {
+    if (out.size() > 200) return "top-level keys: " + out + ", ...";
+    out += (out.empty() ? "" : ", ") + key_text(*k);
+  }
+  return "top-level keys: " + (out.empty() ? std::string("none") : out);
+}
+
+bool is_scalar(const Value& v) {
+  return v.kind != Kind::Tensor && v.kind != Kind::Dict && v.kind != Kind::List &&
+         v.kind != Kind::Tuple && v.kind != Kind::Set;
+}
+
+// Every tensor and plain value under `v`, depth-first in file order; cycles are cut.
+void flatten(PthFile& pth, const Value& v, const std::string& path, int depth,
+             std::unordered_set<const Value*>& open, std::vector<CheckpointEntry>& out) {
+  if (v.kind == Kind::Tensor) {
+    out.push_back({path, pth.tensor(*v.tensor), ""});
+    return;
+  }
+  const bool container = v.kind == Kind::Dict || v.kind == Kind::List || v.kind == Kind::Tuple;
+  bool plain = !container;
+  if (v.kind == Kind::List || v.kind == Kind::Tuple) {
+    plain = true;
+    for (const Value* item : v.items) plain = plain && is_scalar(*item);
+  }
+  if (plain || (v.kind == Kind::Dict && v.entries.empty()) || depth >= kMaxDepth ||
+      open.count(&v)) {
+    out.push_back({path, at::Tensor(), pickle::repr(v)});
+    return;
+  }
+  open.insert(&v);
+  const std::string prefix = path.empty() ? "" : path + ".";
+  if (v.kind == Kind::Dict) {
+    for (const auto& [k, item] : v.entries)
+      flatten(pth, *item, prefix + key_text(*k), depth + 1, open, out);
+  } else {
+    for (size_t i = 0; i < v.items.size(); ++i)
+      flatten(pth, *v.items[i], prefix + std::to_string(i), depth + 1, open, out);
+  }
+  open.erase(&v);
+}
+
+// The tensors of one dict: a key set twice keeps its first position and its last value.
+std::vector<NamedTensor> tensors_of(PthFile& pth, const Value& dict) {
+  std::vector<NamedTensor> out;
+  std::unordered_map<std::string, size_t> index;
+  for (const auto& [k, v] : dict.entries) {
+    if (v->kind != Kind::Tensor) continue;
+    const std::string name = key_text(*k);
+    at::Tensor t = pth.tensor(*v->tensor);
+    auto it = index.find(name);
+    if (it != index.end()) {
+      out[it->second].tensor = t;
+    } else {
+      index.emplace(name, out.size());
+      out.push_back({name, t});
+    }
+  }
+  return out;
+}
+
+bool strip_module_prefix(std::vector<NamedTensor>& tensors) {
+  const std::string prefix = kModulePrefix;
+  if (tensors.empty()) return false;
+  for (const NamedTensor& t : tensors)
+    if (t.name.compare(0, prefix.size(), prefix) != 0) return false;
+  for (NamedTensor& t : tensors) t.name.erase(0, prefix.size());
+  return true;
+}
+
+Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
+  const std::string& path = pth.file->path();
+  const Value& root = *pth.root;
+  Checkpoint out;
+  std::unordered_set<const Value*> open;
+  flatten(pth, root, "", 0, open, out.entries);
+
+  const Value* chosen = nullptr;
+  if (!options.key.empty()) {
+    chosen = child(root, options.key);
+    if (!chosen) {  // a dotted key walks nested dicts: --key ema.module
+      const Value* node = &root;
+      size_t start = 0;
+      for (size_t cut; node && (cut = options.key.find('.', start)) != std::string::npos;
+           start = cut + 1)
+        node = child(*node, options.key.substr(start, cut - start));
+      if (node && start > 0) chosen = child(*node, options.key.substr(start));
+    }
+    if (!chosen) fail(path, "no key '" + options.key + "' in the checkpoint", top_keys(root));
+    if (!holds_tensors(*chosen))
+      fail(path, "key '" + options.key + "' holds no tensors",
+           "choose the dict of parameters; " + top_keys(root));
+    out.state_dict_key = options.key;
+  } else {
+    for (const char* key : kStateDictKeys) {
+      const Value* v = child(root, key);
+      if (v && holds_tensors(*v)) {
+        chosen = v;
+        out.state_dict_key = key;
+        break;
+      }
+    }
+    if (!chosen && holds_tensors(root)) chosen = &root;
+    if (!chosen) {
+      if (root.kind == Kind::Tensor)
+        fail(path, "the checkpoint holds a single tensor, not a state_dict",
+             "save model.state_dict()");
+      fail(path, "no state_dict found (no dict of tensors)", top_keys(root) + "; try --key");
+    }
+  }
+  out.state_dict.file = path;
+  out.state_dict.format = pth.format;
+  out.state_dict.tensors = tensors_of(pth, *chosen);
+  out.stripped_module_prefix = strip_module_prefix(out.state_dict.tensors);
+  return out;
+}
+
+}  // namespace
+
+Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options) {
   auto file = MappedFile::open(path);
   register_input(path);
   if (file->size() == 0)
     fail(path, "file is empty", "expected a PyTorch checkpoint or safetensors");
-  if (looks_like_safetensors(*file)) return read_safetensors(file);
+  if (looks_like_zip(*file)) {
+    auto pth = read_zip(file);
+    return from_pth(*pth, options);
+  }
+  if (looks_like_legacy(*file)) {
+    auto pth = read_legacy(file);
+    return from_pth(*pth, options);
+  }
+  if (looks_like_safetensors(*file)) {
+    Checkpoint out;
+    out.state_dict = read_safetensors(file);
+    if (!options.key.empty())
+      fail(path, "--key does not apply to safetensors", "a safetensors file is one flat dict");
+    for (const NamedTensor& t : out.state_dict.tensors)
+      out.entries.push_back({t.name, t.tensor, ""});
+    out.stripped_module_prefix = strip_module_prefix(out.state_dict.tensors);
+    return out;
+  }
+  if (looks_like_tar(*file))
+    fail(path, "tar-based checkpoint (PyTorch before 1.0) is not supported",
+         "load and re-save it with a current torch.save");
   fail(path, "not a recognized checkpoint format",
        "expected torch.save output (.pth/.pt) or safetensors");
+}
+
+StateDict load_state_dict(const std::string& path, const LoadOptions& options) {
+  return load_checkpoint(path, options).state_dict;
 }
 
 }  // namespace cnnscope

@@ -30,6 +30,24 @@ struct LoadOptions {
   std::string key;  // nested dict to take (`--key`); empty: the first that holds tensors
 };
 
+// One value anywhere in the file, by its path (`optimizer.state.0.momentum_buffer`, `epoch`).
+struct CheckpointEntry {
+  std::string path;
+  at::Tensor tensor;  // defined for tensors
+  std::string value;  // Python-like text of a non-tensor value (`7`, `'sgd'`, `[0, 1]`)
+};
+
+// Everything `ls --all` shows: the state_dict that load_state_dict() picks, the key it was
+// found under ("" for the top level) and every tensor and plain value of the file, in order.
+struct Checkpoint {
+  StateDict state_dict;
+  std::string state_dict_key;
+  bool stripped_module_prefix = false;
+  std::vector<CheckpointEntry> entries;
+};
+
+Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options = {});
+
 // Reads the state_dict of `path`, detecting the format from its first bytes.
 // Throws Error naming the file on anything unreadable; executes nothing from the file.
 StateDict load_state_dict(const std::string& path, const LoadOptions& options = {});
