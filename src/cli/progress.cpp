@@ -1,0 +1,45 @@
+// Progress bar on stderr, redrawn in place with '\r' at most every 100 ms and cleared at the end;
+// silent when stderr is not a terminal. Leaves out: terminal-width detection (fixed 28-cell bar).
+#include "cli/progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace cnnscope::cli {
+namespace {
+
+constexpr int kBarCells = 28;
+constexpr auto kRedrawEvery = std::chrono::milliseconds(100);
+constexpr size_t kMaxNameChars = 40;
+
+}  // namespace
+
+Progress::Progress(std::string label, int64_t total)
+    : label_(std::move(label)), total_(total), enabled_(total > 1 && isatty(STDERR_FILENO) == 1) {}
+
+Progress::~Progress() {
+  if (enabled_ && done_ > 0) std::fprintf(stderr, "\r\033[K");
+}
+
+void Progress::step(const std::string& what) {
+  ++done_;
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (done_ < total_ && now - last_draw_ < kRedrawEvery) return;
+  last_draw_ = now;
+  draw(what);
+}
+
+void Progress::draw(const std::string& what) {
+  const int64_t filled = total_ > 0 ? done_ * kBarCells / total_ : kBarCells;
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kBarCells, '.');
+  const std::string name =
+      what.size() > kMaxNameChars ? "..." + what.substr(what.size() - kMaxNameChars) : what;
+  std::fprintf(stderr, "\r\033[K%s [%s] %lld/%lld %s", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done_), static_cast<long long>(total_), name.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace cnnscope::cli
