@@ -1,0 +1,54 @@
+// `cnnscope convert CKPT OUT.safetensors|OUT.pth`: writes the checkpoint's state_dict as
+// safetensors (dtypes kept) or as a torch.save zip file; the output appears whole or not at all.
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "checkpoint/state_dict.h"
+#include "checkpoint/writer.h"
+#include "cli/command.h"
+#include "common/error.h"
+
+namespace cnnscope::cli {
+namespace {
+
+struct ConvertOptions {
+  std::string input;
+  std::string output;
+  std::string key;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void run_convert(const ConvertOptions& o) {
+  const bool to_safetensors = ends_with(o.output, ".safetensors");
+  const bool to_pth = ends_with(o.output, ".pth") || ends_with(o.output, ".pt");
+  if (!to_safetensors && !to_pth)
+    fail(o.output, "unknown output format", "name it .safetensors, .pth or .pt");
+  StateDict sd = load_state_dict(o.input, {o.key});
+  if (to_safetensors)
+    save_safetensors(sd, o.output);
+  else
+    save_pth(sd, o.output);
+  std::printf("%s\n", fmt::format("wrote {} ({} tensors, {})", o.output, sd.tensors.size(),
+                                  to_safetensors ? "safetensors" : "torch.save zip")
+                          .c_str());
+}
+
+const Register reg{{"convert",
+                    "Write a checkpoint's state_dict as safetensors or as a torch.save .pth",
+                    [](CLI::App& sub) {
+                      auto o = std::make_shared<ConvertOptions>();
+                      sub.add_option("CKPT", o->input, "checkpoint file")->required();
+                      sub.add_option("OUT", o->output, "OUT.safetensors, OUT.pth or OUT.pt")
+                          ->required();
+                      sub.add_option("--key", o->key,
+                                     "the nested dict holding the state_dict (default: found)");
+                      return [o] { run_convert(*o); };
+                    },
+                    11}};
+
+}  // namespace
+}  // namespace cnnscope::cli

@@ -1,0 +1,42 @@
+"""Fixtures for tests/checkpoint/: torch.save files in every flavour users make, each with the
+state_dict that torch.load gives written as text (see checkpoint_cases.write_expected), and the
+hostile files listed in hostile.txt (file, words its error must contain)."""
+import collections
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+import checkpoint_cases as cc  # noqa: E402
+
+out = sys.argv[1]
+
+
+def save_case(name, obj, expected, **kwargs):
+    path = os.path.join(out, name)
+    cc._atomic_save(obj, path, **kwargs)
+    loaded = torch.load(path)  # the oracle: what PyTorch itself reads back
+    cc.write_expected(expected(loaded), path + ".txt")
+
+
+plain = cc.small_net().state_dict()
+save_case("plain.pth", plain, lambda sd: sd)
+save_case("plain_legacy.pth", plain, lambda sd: sd, _use_new_zipfile_serialization=False)
+for proto in (3, 4, 5):
+    save_case(f"plain_p{proto}.pth", plain, lambda sd: sd, pickle_protocol=proto)
+save_case("dtypes.pth", cc.dtype_views(), lambda sd: sd)
+save_case("dtypes_legacy.pth", cc.dtype_views(), lambda sd: sd,
+          _use_new_zipfile_serialization=False)
+save_case("dtypes_p5.pth", cc.dtype_views(), lambda sd: sd, pickle_protocol=5)
+save_case("training.pth", cc.training_checkpoint(), lambda ck: ck["state_dict"])
+parallel = collections.OrderedDict(("module." + k, v) for k, v in plain.items())
+save_case("dataparallel.pth", parallel,
+          lambda sd: collections.OrderedDict((k[len("module."):], v) for k, v in sd.items()))
+# Parameters (not plain tensors) as values, as torch.save(dict(model.named_parameters())) gives.
+params = collections.OrderedDict(cc.small_net().named_parameters())
+save_case("parameters.pth", params, lambda sd: collections.OrderedDict(
+    (k, v.detach()) for k, v in sd.items()))
+
+cases = cc.hostile_cases(out)
+cc.write_cases_list(cases, os.path.join(out, "hostile.txt"))
