@@ -1,7 +1,6 @@
-""
-    "End-to-end `cnnscope convert`: the .pth it writes is read back by Python's torch.load as an
-    OrderedDict equal to the original(names, dtypes, shapes, values),
-    the.safetensors holds the same bytes with safetensors dtype codes(BF16 kept); bad input leaves no output file behind."""
+"""End-to-end `cnnscope convert`: the .pth it writes is read back by Python's torch.load as an
+OrderedDict equal to the original (names, dtypes, shapes, values), the .safetensors holds the same
+values with safetensors dtype codes (BF16 kept); bad input leaves no output file behind."""
 import collections
 import json
 import os

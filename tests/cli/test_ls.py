@@ -93,7 +93,8 @@ class Ls(unittest.TestCase):
 
     def test_hostile_files_exit_1_with_one_line(self):
         hostile = fixture("ckpt_hostile")
-        names = [line.split("\t") for line in open(os.path.join(hostile, "hostile.txt"))]
+        with open(os.path.join(hostile, "hostile.txt")) as f:
+            names = [line.split("\t") for line in f]
         self.assertGreaterEqual(len(names), 10)
         cases = [(os.path.join(hostile, n), w.strip().split("|")) for n, w in names]
         cases.append((os.path.join(hostile, "does-not-exist.pth"), ["cannot open"]))
