@@ -26,12 +26,14 @@ constexpr int kCmyk = 4;
 void check_dimensions(const std::string& path, int64_t width, int64_t height) {
   if (width <= 0 || height <= 0)
     fail(path,
-         "image has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")");
+         "image header gives no pixels (" + std::to_string(width) + "x" + std::to_string(height) +
+             ")",
+         "the file is truncated or corrupt");
   if (width * height > kMaxImagePixels)
     fail(path,
          "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
              " pixels, at most " + std::to_string(kMaxImagePixels) + " allowed",
-         "Pillow refuses it too (decompression bomb limit)");
+         "the same limit as Pillow's DecompressionBombError");
 }
 
 // Pillow's MULDIV255: a * b / 255 rounded, in integers.
