@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -86,7 +87,7 @@ class Sequential : public Layer {
 
   template <typename Holder>
   static at::Tensor call(const Holder& m, at::Tensor x, Probe& probe) {
-    if constexpr (std::is_base_of_v<Layer, typename Holder::element_type>) {
+    if constexpr (std::is_base_of_v<Layer, std::decay_t<decltype(*m)>>) {
       return m->forward(std::move(x), probe);
     } else {
       return m->forward(x);
