@@ -14,6 +14,8 @@ PACKAGES=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report
   libgtest-dev libgmock-dev clang libclang-rt-14-dev chromium
+  # tests: real sample photos for the image oracle (scikit-image's data folder)
+  python3-skimage
   # benchmarks
   hyperfine
 )
