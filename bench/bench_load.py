@@ -51,7 +51,7 @@ def main():
                       r.stderr)
         cs_load.append(float(m.group(1)))
         cs_read.append(float(m.group(2)))
-        if abs(float(m.group(4)) - s) > 1e-6 * max(1.0, abs(s)):
+        if abs(float(m.group(4)) - s) > 1e-9 * max(1.0, abs(s)):
             sys.exit(f"sums differ: cnnscope {m.group(4)}, torch {s}")
 
     print(f"ResNet101 state_dict, {size_mb:.1f} MB, {len(torch.load(path))} tensors, "

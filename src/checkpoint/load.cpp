@@ -1,6 +1,7 @@
 // load_state_dict / load_checkpoint: detects the format from the first bytes, then finds the
 // state_dict (top level, or the first of state_dict/model_state_dict/model/net/module/ema holding
-// tensors, or --key) and strips a DataParallel `module.` prefix. Leaves out: the pre-1.0 tar format.
+// tensors, or --key) and strips a DataParallel `module.` prefix. Leaves out: the pre-1.0 tar
+// format.
 #include <unordered_map>
 #include <unordered_set>
 

@@ -124,7 +124,9 @@ const std::set<std::string>& allowed_globals() {
   return names;
 }
 
-bool is_int(const Value* v) { return v->kind == Kind::Int || v->kind == Kind::Bool; }
+bool is_int(const Value* v) {
+  return v->kind == Kind::Int || v->kind == Kind::Bool;
+}
 
 // Latin-1 bytes of a UTF-8 string (what `_codecs.encode(s, 'latin1')` gives); false if not latin-1.
 bool utf8_to_latin1(const std::string& in, std::string& out) {
@@ -166,8 +168,8 @@ uint8_t Unpickler::byte() {
 
 std::string_view Unpickler::take(uint64_t n) {
   if (n > data_.size() - pos_)
-    bad("truncated: needs " + std::to_string(n) + " bytes, " +
-        std::to_string(data_.size() - pos_) + " left");
+    bad("truncated: needs " + std::to_string(n) + " bytes, " + std::to_string(data_.size() - pos_) +
+        " left");
   std::string_view out = data_.substr(pos_, n);
   pos_ += n;
   return out;
@@ -211,7 +213,9 @@ std::vector<Value*> Unpickler::pop_mark() {
   return items;
 }
 
-void Unpickler::memo_put(uint64_t index, Value* v) { memo_[index] = v; }
+void Unpickler::memo_put(uint64_t index, Value* v) {
+  memo_[index] = v;
+}
 
 Value* Unpickler::memo_get(uint64_t index) const {
   auto it = memo_.find(index);
@@ -250,11 +254,13 @@ Value* Unpickler::global(const std::string& module, const std::string& name) {
   std::string mod = module == "__builtin__" ? "builtins" : module;
   std::string full = mod + "." + name;
   if (!allowed_globals().count(full)) {
-    std::string hint = "cnnscope executes nothing from a checkpoint and reads only tensors, "
-                       "containers and plain values";
+    std::string hint =
+        "cnnscope executes nothing from a checkpoint and reads only tensors, "
+        "containers and plain values";
     if (mod.rfind("torch", 0) != 0 && mod != "collections" && mod != "builtins")
-      hint += "; if this file pickles a whole model (torch.save(model)), save "
-              "model.state_dict() instead";
+      hint +=
+          "; if this file pickles a whole model (torch.save(model)), save "
+          "model.state_dict() instead";
     fail(source_, "pickle refers to global '" + full + "', which is not allowed", hint);
   }
   Value* v = make(Kind::Global);
@@ -696,8 +702,7 @@ std::string repr(const Value& v, int depth) {
     if (depth >= kReprDepth) return out + "..." + close;
     for (size_t k = 0; k < items.size() && k < kReprItems; ++k)
       out += (k ? ", " : "") + repr(*items[k], depth + 1);
-    if (items.size() > kReprItems)
-      out += ", ... (" + std::to_string(items.size()) + " items)";
+    if (items.size() > kReprItems) out += ", ... (" + std::to_string(items.size()) + " items)";
     if (v.kind == Kind::Tuple && items.size() == 1) out += ",";
     return out + close;
   };

@@ -33,8 +33,8 @@ constexpr size_t kMaxComment = 0xffff;
 constexpr uint16_t kZip64ExtraId = 0x0001;
 constexpr uint16_t kMethodStored = 0;
 // Legacy format: the pickled magic number 0x1950a86a20f9469cfc6c as LONG1, after PROTO 2.
-constexpr uint8_t kLegacyPrefix[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46,
-                                     0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
+constexpr uint8_t kLegacyPrefix[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
+                                     0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr int64_t kLegacyProtocolVersion = 1001;
 constexpr size_t kTarMagicOffset = 257;
 
@@ -209,8 +209,8 @@ at::Tensor PthFile::tensor(const pickle::TensorRef& ref) {
     if (need > bytes.size)
       fail(path,
            "storage '" + s.key + "' declares " + std::to_string(s.numel) + " elements (" +
-               std::to_string(need) + " bytes) but its record holds " +
-               std::to_string(bytes.size) + " bytes",
+               std::to_string(need) + " bytes) but its record holds " + std::to_string(bytes.size) +
+               " bytes",
            "the checkpoint is truncated or crafted");
     at::Tensor flat =
         tensor_from_bytes(file, bytes.data, dtype, {static_cast<int64_t>(s.numel)});  // [numel]
@@ -284,8 +284,7 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
         fail(path, "cannot locate record '" + record + "'", "the zip archive is damaged");
       }
       if (offset > file->size() || it->second.size > file->size() - offset)
-        fail(path, "record '" + record + "' passes the end of the file",
-             "the file is truncated");
+        fail(path, "record '" + record + "' passes the end of the file", "the file is truncated");
       out->storages[ref.key] = {file->data() + offset, it->second.size};
     }
     Value* v = out->unpickler->make(Kind::Storage);

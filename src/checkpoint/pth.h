@@ -17,7 +17,7 @@ namespace cnnscope {
 
 struct PthFile {
   std::shared_ptr<const MappedFile> file;
-  std::string format;  // "zip" | "legacy"
+  std::string format;                            // "zip" | "legacy"
   std::unique_ptr<pickle::Unpickler> unpickler;  // owns every value of `root`
   pickle::Value* root = nullptr;
 

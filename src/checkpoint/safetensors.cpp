@@ -40,14 +40,17 @@ StateDict read_safetensors(const std::shared_ptr<const MappedFile>& file) {
              " passes the end of the file (" + std::to_string(file->size()) + " bytes)",
          "the file is truncated or not safetensors");
   const char* header_begin = reinterpret_cast<const char*>(file->data()) + kLengthBytes;
-  nlohmann::json header = nlohmann::json::parse(header_begin, header_begin + header_len, nullptr,
-                                                /*allow_exceptions=*/false);
+  // ordered_json keeps the header's text order: the tie-break for tensors at the same offset.
+  nlohmann::ordered_json header =
+      nlohmann::ordered_json::parse(header_begin, header_begin + header_len, nullptr,
+                                    /*allow_exceptions=*/false);
   if (!header.is_object()) fail(path, "safetensors header is not a JSON object");
   const uint8_t* buffer = file->data() + kLengthBytes + header_len;
   const uint64_t buffer_len = file->size() - kLengthBytes - header_len;
 
   struct Entry {
     uint64_t begin;
+    uint64_t end;
     std::string name;
     at::Tensor tensor;
   };
@@ -55,7 +58,7 @@ StateDict read_safetensors(const std::shared_ptr<const MappedFile>& file) {
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     if (name == "__metadata__") continue;
-    const nlohmann::json& info = it.value();
+    const nlohmann::ordered_json& info = it.value();
     auto bad = [&](const std::string& what) {
       fail(path, "tensor '" + name + "': " + what, "the safetensors header is malformed");
     };
@@ -86,11 +89,12 @@ StateDict read_safetensors(const std::shared_ptr<const MappedFile>& file) {
       bad("expected " + std::to_string(numel * dtype->element_size) +
           " bytes for shape and dtype, got " + std::to_string(end - begin));
     at::Tensor t = tensor_from_bytes(file, buffer + begin, *dtype, shape);
-    entries.push_back({begin, name, std::move(t)});
+    entries.push_back({begin, end, name, std::move(t)});
   }
-  // JSON objects are unordered; the data order is the file's order.
-  std::stable_sort(entries.begin(), entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.begin < b.begin; });
+  // The data order is the file's order (empty tensors sit before the data at their offset).
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
   StateDict out;
   out.file = path;
   out.format = "safetensors";

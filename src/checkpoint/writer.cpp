@@ -121,7 +121,7 @@ void save_pth(const StateDict& sd, const std::string& path) {
     p.integer(0);  // storage offset
     p.int_tuple(c.sizes());
     p.int_tuple(c.strides());
-    p.op(kNewFalse);  // requires_grad
+    p.op(kNewFalse);                         // requires_grad
     p.global("collections", "OrderedDict");  // backward hooks
     p.op(kEmptyTuple);
     p.op(kReduce);

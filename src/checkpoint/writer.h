@@ -1,5 +1,6 @@
 // Checkpoint writers: a state_dict as a torch.save zip file (what Python's torch.load reads back
-// as an OrderedDict of tensors) and as safetensors. Both atomic: the file appears whole or not at all.
+// as an OrderedDict of tensors) and as safetensors. Both atomic: the file appears whole or not at
+// all.
 #pragma once
 
 #include <string>

@@ -19,7 +19,8 @@ struct ConvertOptions {
 };
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void run_convert(const ConvertOptions& o) {
@@ -37,18 +38,16 @@ void run_convert(const ConvertOptions& o) {
                           .c_str());
 }
 
-const Register reg{{"convert",
-                    "Write a checkpoint's state_dict as safetensors or as a torch.save .pth",
-                    [](CLI::App& sub) {
-                      auto o = std::make_shared<ConvertOptions>();
-                      sub.add_option("CKPT", o->input, "checkpoint file")->required();
-                      sub.add_option("OUT", o->output, "OUT.safetensors, OUT.pth or OUT.pt")
-                          ->required();
-                      sub.add_option("--key", o->key,
-                                     "the nested dict holding the state_dict (default: found)");
-                      return [o] { run_convert(*o); };
-                    },
-                    11}};
+const Register reg{
+    {"convert", "Write a checkpoint's state_dict as safetensors or as a torch.save .pth",
+     [](CLI::App& sub) {
+       auto o = std::make_shared<ConvertOptions>();
+       sub.add_option("CKPT", o->input, "checkpoint file")->required();
+       sub.add_option("OUT", o->output, "OUT.safetensors, OUT.pth or OUT.pt")->required();
+       sub.add_option("--key", o->key, "the nested dict holding the state_dict (default: found)");
+       return [o] { run_convert(*o); };
+     },
+     11}};
 
 }  // namespace
 }  // namespace cnnscope::cli

@@ -45,7 +45,7 @@ void time_load(const LsOptions& o) {
   double sum = 0;
   for (const NamedTensor& t : sd.tensors) sum += t.tensor.sum(at::kDouble).item<double>();
   const auto t2 = Clock::now();
-  std::fprintf(stderr, "load_ms %.3f load_and_read_ms %.3f tensors %zu sum %.6g\n", ms(t1 - t0),
+  std::fprintf(stderr, "load_ms %.3f load_and_read_ms %.3f tensors %zu sum %.17g\n", ms(t1 - t0),
                ms(t2 - t0), sd.tensors.size(), sum);
 }
 
@@ -110,20 +110,18 @@ void run_ls(const LsOptions& o) {
   std::fputs(out.c_str(), stdout);
 }
 
-const Register reg{{"ls",
-                    "List the tensors of a checkpoint (.pth zip or legacy, safetensors)",
-                    [](CLI::App& sub) {
-                      auto o = std::make_shared<LsOptions>();
-                      sub.add_option("CKPT", o->path, "checkpoint file")->required();
-                      sub.add_flag("--all", o->all,
-                                   "every tensor in the file by its path, and non-tensor values");
-                      sub.add_option("--key", o->key,
-                                     "the nested dict holding the state_dict (default: found)");
-                      sub.add_flag("--json", o->json, "one JSON document on stdout");
-                      sub.add_flag("--time-load", o->time_load)->group("");
-                      return [o] { run_ls(*o); };
-                    },
-                    10}};
+const Register reg{
+    {"ls", "List the tensors of a checkpoint (.pth zip or legacy, safetensors)",
+     [](CLI::App& sub) {
+       auto o = std::make_shared<LsOptions>();
+       sub.add_option("CKPT", o->path, "checkpoint file")->required();
+       sub.add_flag("--all", o->all, "every tensor in the file by its path, and non-tensor values");
+       sub.add_option("--key", o->key, "the nested dict holding the state_dict (default: found)");
+       sub.add_flag("--json", o->json, "one JSON document on stdout");
+       sub.add_flag("--time-load", o->time_load)->group("");
+       return [o] { run_ls(*o); };
+     },
+     10}};
 
 }  // namespace
 }  // namespace cnnscope::cli

@@ -1,0 +1,14 @@
+# libFuzzer target over the checkpoint loader (clang only; scripts/fuzz.sh configures build-fuzz
+# with clang and runs it). Only src/checkpoint and src/common are compiled into it, instrumented.
+if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "CNNSCOPE_FUZZ needs clang: CC=clang CXX=clang++ (scripts/fuzz.sh does this)")
+endif()
+file(GLOB CNNSCOPE_FUZZ_SOURCES CONFIGURE_DEPENDS src/checkpoint/*.cpp src/common/*.cpp)
+set(CNNSCOPE_SANITIZE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+add_executable(fuzz_load fuzz/fuzz_load.cpp ${CNNSCOPE_FUZZ_SOURCES})
+target_include_directories(fuzz_load PRIVATE src)
+target_compile_options(fuzz_load PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+target_link_options(fuzz_load PRIVATE ${CNNSCOPE_SANITIZE})
+target_link_libraries(fuzz_load PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json)
+target_precompile_headers(fuzz_load PRIVATE src/pch.h)
+set_target_properties(fuzz_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

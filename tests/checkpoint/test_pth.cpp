@@ -1,0 +1,133 @@
+// torch.save readers against the oracle: zip (protocols 2-5, any archive folder), legacy, every
+// dtype, views into shared storages, training dicts and the DataParallel prefix give exactly the
+// names, dtypes, shapes and values torch.load gives; hostile files are refused with a clear error.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "checkpoint/dtype.h"
+#include "checkpoint/state_dict.h"
+#include "common/error.h"
+#include "testing.h"
+
+namespace cnnscope {
+namespace {
+
+// Compares a loaded state_dict with the oracle's text (name dtype shape values...).
+void expect_matches_oracle(const StateDict& sd, const std::string& expected_path) {
+  std::ifstream expect(expected_path);
+  ASSERT_TRUE(expect) << "missing oracle file " << expected_path;
+  std::string line;
+  size_t i = 0;
+  while (std::getline(expect, line)) {
+    std::istringstream in(line);
+    std::string name, dtype, shape;
+    in >> name >> dtype >> shape;
+    ASSERT_LT(i, sd.tensors.size()) << "oracle has more tensors, next: " << name;
+    const NamedTensor& t = sd.tensors[i++];
+    EXPECT_EQ(t.name, name);
+    EXPECT_EQ(dtype_name(t.tensor.scalar_type()), dtype) << name;
+    std::string got_shape;
+    for (int64_t d : t.tensor.sizes())
+      got_shape += (got_shape.empty() ? "" : ",") + std::to_string(d);
+    EXPECT_EQ(got_shape.empty() ? "-" : got_shape, shape) << name;
+    at::Tensor flat = t.tensor.to(at::kDouble).flatten();  // [numel]
+    double v;
+    int64_t k = 0;
+    while (in >> v) {
+      ASSERT_LT(k, flat.numel()) << name;
+      EXPECT_EQ(flat[k++].item<double>(), v) << name << "[" << k - 1 << "]";
+    }
+    EXPECT_EQ(k, flat.numel()) << name;
+  }
+  EXPECT_EQ(i, sd.tensors.size());
+}
+
+class PthFixture : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PthFixture, MatchesTorchLoadExactly) {
+  const std::string path = testing::fixture(GetParam());
+  StateDict sd = load_state_dict(path);
+  EXPECT_EQ(sd.file, path);
+  EXPECT_EQ(sd.format,
+            std::string(GetParam()).find("legacy") != std::string::npos ? "legacy" : "zip");
+  expect_matches_oracle(sd, path + ".txt");
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, PthFixture,
+                         ::testing::Values("plain.pth", "plain_legacy.pth", "plain_p3.pth",
+                                           "plain_p4.pth", "plain_p5.pth", "dtypes.pth",
+                                           "dtypes_legacy.pth", "dtypes_p5.pth", "training.pth",
+                                           "dataparallel.pth", "parameters.pth"));
+
+TEST(Pth, ZipTensorsAliasTheFileAndViewsShareStorage) {
+  StateDict sd = load_state_dict(testing::fixture("dtypes.pth"));
+  const at::Tensor* base = sd.find("base");
+  const at::Tensor* row = sd.find("row_view");
+  const at::Tensor* transposed = sd.find("transposed");
+  ASSERT_TRUE(base && row && transposed);
+  // Same storage, no copies: the row view starts 12 floats into base's storage.
+  EXPECT_EQ(row->data_ptr<float>(), base->data_ptr<float>() + 12);
+  EXPECT_EQ(transposed->strides(), (at::IntArrayRef{1, 6}));
+}
+
+TEST(Pth, TrainingCheckpointPicksStateDictAndListsEverything) {
+  Checkpoint ck = load_checkpoint(testing::fixture("training.pth"));
+  EXPECT_EQ(ck.state_dict_key, "state_dict");
+  bool saw_epoch = false, saw_momentum = false, saw_best = false;
+  for (const CheckpointEntry& e : ck.entries) {
+    if (e.path == "epoch") saw_epoch = e.value == "7";
+    if (e.path == "optimizer.state.0.momentum_buffer") saw_momentum = e.tensor.defined();
+    if (e.path == "best_acc1") saw_best = e.tensor.defined() && e.tensor.item<float>() == 71.5f;
+  }
+  EXPECT_TRUE(saw_epoch && saw_momentum && saw_best);
+}
+
+TEST(Pth, KeyChoosesANestedDictAndReportsMissingKeys) {
+  StateDict sd = load_state_dict(testing::fixture("training.pth"), {"state_dict"});
+  EXPECT_FALSE(sd.tensors.empty());
+  try {
+    load_state_dict(testing::fixture("training.pth"), {"nope"});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no key 'nope'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("epoch"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_state_dict(testing::fixture("training.pth"), {"epoch"}), Error);
+}
+
+TEST(Pth, DataParallelPrefixIsStripped) {
+  Checkpoint ck = load_checkpoint(testing::fixture("dataparallel.pth"));
+  EXPECT_TRUE(ck.stripped_module_prefix);
+  EXPECT_NE(ck.state_dict.find("features.0.weight"), nullptr);
+}
+
+// Every hostile file: an Error naming the file and saying what is wrong, never a crash.
+TEST(Pth, HostileFilesAreRefusedWithOneLine) {
+  std::ifstream list(testing::fixture("hostile.txt"));
+  ASSERT_TRUE(list);
+  std::string line;
+  int n = 0;
+  while (std::getline(list, line)) {
+    const std::string name = line.substr(0, line.find('\t'));
+    const std::string path = testing::fixture(name);
+    std::string words = line.substr(line.find('\t') + 1);
+    try {
+      load_state_dict(path);
+      ADD_FAILURE() << name << ": loaded without error";
+    } catch (const Error& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+      std::istringstream ws(words);
+      for (std::string w; std::getline(ws, w, '|');)
+        EXPECT_NE(msg.find(w), std::string::npos) << name << ": '" << w << "' not in: " << msg;
+    }
+    ++n;
+  }
+  EXPECT_GE(n, 10);
+}
+
+}  // namespace
+}  // namespace cnnscope
