@@ -8,6 +8,7 @@ usage: bench_features.py --cnnscope BIN --work DIR [--repeat N] [--batch N]
 """
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -71,17 +72,25 @@ def make_checkpoint(path):
     os.replace(path + ".tmp", path)
 
 
+def cpu_children():
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def timed(cmd):
-    t = time.perf_counter()
+    """(wall seconds, CPU seconds user+sys, result) of one run."""
+    c, t = cpu_children(), time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, cpu_children() - c
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr}")
-    return elapsed, r
+    return elapsed, cpu, r
 
 
 def best(n, cmd):
-    return min(timed(cmd)[0] for _ in range(n))
+    """Best wall and best CPU time of n runs (CPU time is steadier on a busy machine)."""
+    runs = [timed(cmd)[:2] for _ in range(n)]
+    return min(w for w, _ in runs), min(c for _, c in runs)
 
 
 def fresh(path):
@@ -114,25 +123,30 @@ def main():
 
     # one photo, three figures, end to end
     fresh(py_out)
-    t_py = best(a.repeat, py + [first])
-    t_cs = best(a.repeat, cs + [first])
+    t_py, c_py = best(a.repeat, py + [first])
+    t_cs, c_cs = best(a.repeat, cs + [first])
     print(f"one photo, 3 AlexNet figures, end to end: python {t_py * 1e3:.0f} ms, "
-          f"cnnscope {t_cs * 1e3:.0f} ms, ratio {t_py / t_cs:.1f}x")
-    _, r = timed(py + [first])
+          f"cnnscope {t_cs * 1e3:.0f} ms, ratio {t_py / t_cs:.1f}x (wall)")
+    print(f"  CPU time: python {c_py * 1e3:.0f} ms, cnnscope {c_cs * 1e3:.0f} ms, "
+          f"ratio {c_py / c_cs:.1f}x")
+    _, _, r = timed(py + [first])
     print(f"  python breakdown: {r.stderr.strip().split('TIMES ')[-1]} (s)")
+    t_start, c_start = best(a.repeat, [a.cnnscope, "--version"])
+    print(f"  cnnscope start-up alone (--version, loading LibTorch): {t_start * 1e3:.0f} ms wall, "
+          f"{c_start * 1e3:.0f} ms CPU")
 
     # batch mode: time per image beyond the fixed start-up cost (difference of N and 1 image)
     images = sorted(os.path.join(photos, p) for p in os.listdir(photos))
     fresh(py_out)
-    t_py_n = best(a.repeat, py + images)
-    t_cs_n = best(a.repeat, cs + [photos])
-    per_py = (t_py_n - t_py) / (len(images) - 1)
-    per_cs = (t_cs_n - t_cs) / (len(images) - 1)
+    t_py_n, c_py_n = best(a.repeat, py + images)
+    t_cs_n, c_cs_n = best(a.repeat, cs + [photos])
     print(f"batch of {len(images)} photos (3 figures each): python {t_py_n:.2f} s, "
-          f"cnnscope {t_cs_n:.2f} s, ratio {t_py_n / t_cs_n:.1f}x")
-    print(f"  per extra image: python {per_py * 1e3:.0f} ms, cnnscope {per_cs * 1e3:.0f} ms, "
-          f"ratio {per_py / max(per_cs, 1e-9):.1f}x")
-
+          f"cnnscope {t_cs_n:.2f} s, ratio {t_py_n / t_cs_n:.1f}x (wall)")
+    per = [(n - one) / (len(images) - 1) for n, one in
+           ((t_py_n, t_py), (t_cs_n, t_cs), (c_py_n, c_py), (c_cs_n, c_cs))]
+    print(f"  per extra image: python {per[0] * 1e3:.0f} ms, cnnscope {per[1] * 1e3:.0f} ms, "
+          f"ratio {per[0] / max(per[1], 1e-9):.1f}x (wall); CPU {per[2] * 1e3:.0f} ms vs "
+          f"{per[3] * 1e3:.0f} ms, ratio {per[2] / max(per[3], 1e-9):.1f}x")
 
 if __name__ == "__main__":
     main()

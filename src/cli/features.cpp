@@ -115,7 +115,8 @@ nlohmann::ordered_json write_layer(const Args& a, const Job& job, const std::str
   grid.colormap = a.cmap;
   grid.scale = parse_feature_scale(a.scale);
   const int64_t shown = std::min<int64_t>(a.channels, activation.size(0));
-  if (a.pick == "top") {
+  grid.by_mean = a.pick == "top";
+  if (grid.by_mean) {
     grid.channels = top_channels(stats, shown);
   } else {
     for (int64_t c = 0; c < shown; ++c) grid.channels.push_back(c);
@@ -192,20 +193,32 @@ void run(const Args& a) {
       ++end;
     }
     const models::ForwardResult result = net.run(at::stack(batch), layers);  // input [B, 3, H, W]
-    for (size_t i = first; i < end; ++i) {
-      const Job& job = jobs[i];
-      nlohmann::ordered_json entry{{"image", job.path}, {"out", job.out_dir}};
-      nlohmann::ordered_json layer_entries = nlohmann::ordered_json::array();
-      for (const std::string& layer : layers) {
+    for (const std::string& layer : layers)
+      if (result.find(layer)->dim() != 4)
+        fail(a.checkpoint,
+             "layer " + layer + " outputs " + std::to_string(result.find(layer)->dim()) +
+                 "-d tensors, not feature maps [N, C, H, W]",
+             "pick a convolutional layer (cnnscope summary lists them)");
+    // Figures, arrays and statistics of every (image, layer) of the batch, drawn in parallel.
+    const int64_t per_image = static_cast<int64_t>(layers.size());
+    const int64_t count = static_cast<int64_t>(end - first) * per_image;
+    std::vector<nlohmann::ordered_json> entries(static_cast<size_t>(count));
+    at::parallel_for(0, count, 1, [&](int64_t begin, int64_t stop) {
+      for (int64_t k = begin; k < stop; ++k) {
+        const std::string& layer = layers[static_cast<size_t>(k % per_image)];
         const at::Tensor& captured = *result.find(layer);  // [B, C, H, W]
-        if (captured.dim() != 4)
-          fail(a.checkpoint,
-               "layer " + layer + " outputs " + std::to_string(captured.dim()) +
-                   "-d tensors, not feature maps [N, C, H, W]",
-               "pick a convolutional layer (cnnscope summary lists them)");
-        layer_entries.push_back(
-            write_layer(a, job, layer, captured[static_cast<int64_t>(i - first)], format));
-        progress.step(job.name + " " + layer);
+        entries[static_cast<size_t>(k)] =
+            write_layer(a, jobs[first + static_cast<size_t>(k / per_image)], layer,
+                        captured[k / per_image], format);
+      }
+    });
+    for (size_t i = first; i < end; ++i) {
+      nlohmann::ordered_json entry{{"image", jobs[i].path}, {"out", jobs[i].out_dir}};
+      nlohmann::ordered_json layer_entries = nlohmann::ordered_json::array();
+      for (int64_t l = 0; l < per_image; ++l) {
+        layer_entries.push_back(std::move(
+            entries[static_cast<size_t>(static_cast<int64_t>(i - first) * per_image + l)]));
+        progress.step(jobs[i].name + " " + layers[static_cast<size_t>(l)]);
       }
       entry["layers"] = std::move(layer_entries);
       images.push_back(std::move(entry));

@@ -56,7 +56,8 @@ std::string title_text(const std::vector<int64_t>& shape, const FeatureGridOptio
 
 std::string subtitle_text(int64_t shown, int64_t channel_count, const FeatureGridOptions& options) {
   std::string s = options.image.empty() ? "" : options.image + "  \u00b7  ";
-  s += fmt::format("{} of {} channels  \u00b7  ", shown, channel_count);
+  s += fmt::format("{}{} of {} channels{}  \u00b7  ", options.by_mean ? "top " : "", shown,
+                   channel_count, options.by_mean ? " by mean" : "");
   s += options.scale == FeatureScale::kChannel ? "each channel scaled to its own min..max"
                                                : "one range for the whole layer";
   return s + "  \u00b7  " + options.colormap;

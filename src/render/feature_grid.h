@@ -34,6 +34,7 @@ struct FeatureGridOptions {
   FeatureScale scale = FeatureScale::kChannel;
   std::string layer;     // title: the layer's tap name
   std::string image;     // subtitle: the image's name
+  bool by_mean = false;  // subtitle: the channels were picked by largest mean (--pick top)
   int max_width = 1600;  // the figure aims to fit this screen area
   int max_height = 1000;
 };
