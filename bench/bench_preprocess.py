@@ -40,7 +40,8 @@ def make_photos(work, count):
     sources = []
     for s in PHOTO_SOURCES:
         try:
-            img = Image.open(s).convert("RGB")
+            img = Image.open(s)
+            img = img.convert("RGBA" if img.mode == "P" else img.mode).convert("RGB")
         except OSError:
             continue
         if min(img.size) >= 200:
