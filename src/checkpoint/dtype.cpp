@@ -56,7 +56,7 @@ at::Tensor tensor_from_bytes(const std::shared_ptr<const MappedFile>& file, cons
         const_cast<uint8_t*>(data), shape, [keep](void*) { delete keep; }, options);
   }
   at::Tensor t = at::empty(shape, options);
-  std::memcpy(t.data_ptr(), data, t.numel() * dtype.element_size);
+  if (t.numel() > 0) std::memcpy(t.data_ptr(), data, t.numel() * dtype.element_size);
   return t;
 }
 
