@@ -64,11 +64,11 @@ def save_image(path, img, **kw):
     atomic_write(path, buf.getvalue())
 
 
-def png_bytes(raw, width, height, bit_depth, color_type, palette=None):
+def png_bytes(raw, width, height, bit_depth, color_type, palette=None, interlace=0):
     """A minimal PNG encoder for layouts Pillow cannot write (16-bit RGB/RGBA, 4-bit gray)."""
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, interlace)
     out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
     if palette is not None:
         out += chunk(b"PLTE", palette)
@@ -140,7 +140,19 @@ def made_images(d, rng):
     raw = b"".join(b"\x00" + packed[y].tobytes() for y in range(h))
     palette = bytes([10, 20, 30, 200, 100, 50, 0, 255, 0, 255, 255, 255])
     atomic_write(os.path.join(d, "palette2.png"), png_bytes(raw, w + 2, h, 2, 3, palette))
-    names += ["rgb16.png", "rgba16.png", "la16.png", "gray4.png", "palette2.png"]
+    # Adam7 interlaced 8-bit RGB: seven passes of sub-images, each row with filter type 0.
+    adam7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+             (0, 1, 1, 2)]
+    inter = scene(37, 53, rng)
+    raw = b""
+    for x0, y0, dx, dy in adam7:
+        sub = inter[y0::dy, x0::dx]
+        if sub.size:
+            raw += b"".join(b"\x00" + row.tobytes() for row in sub)
+    atomic_write(os.path.join(d, "interlaced.png"), png_bytes(raw, 53, 37, 8, 2, interlace=1))
+    if not np.array_equal(np.asarray(Image.open(os.path.join(d, "interlaced.png"))), inter):
+        raise SystemExit("oracle: the interlaced PNG does not decode to its pixels")
+    names += ["rgb16.png", "rgba16.png", "la16.png", "gray4.png", "palette2.png", "interlaced.png"]
     return names
 
 
