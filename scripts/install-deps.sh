@@ -10,10 +10,12 @@ PACKAGES=(
   libtorch-dev python3-torch python3-torchvision python3-pil python3-numpy python3-matplotlib
   # images and figures: libturbojpeg, libpng, cairo, fonts
   libturbojpeg0-dev libpng-dev libcairo2-dev fonts-dejavu-core
-  # CLI11, fmt, nlohmann_json (find_package names)
-  libcli11-dev libfmt-dev nlohmann-json3-dev
+  # CLI11, fmt, nlohmann_json (find_package names); Boost.CRC (header-only) for TensorBoard files
+  libcli11-dev libfmt-dev nlohmann-json3-dev libboost-dev
   # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report
   libgtest-dev libgmock-dev clang libclang-rt-14-dev chromium
+  # tests: an independent TensorBoard event decoder (protobuf + CRC32C in Python)
+  python3-protobuf python3-crc32c
   # tests: real sample photos for the image oracle (scikit-image's data folder)
   python3-skimage
   # benchmarks
