@@ -82,7 +82,8 @@ void run(const Args& a) {
   std::vector<std::string> labels;
   if (!a.classes.empty()) labels = read_labels(a.classes, info.num_classes);
   const PreprocessOptions options = resolve_preprocess(a.preprocess, info.default_preset);
-  const std::string& preset_name = options.name;
+  const bool npy = a.image.size() > 4 && a.image.substr(a.image.size() - 4) == ".npy";
+  const std::string preset_name = npy ? "none (.npy used as is)" : options.name;
   const at::Tensor input = load_input(a.image, options).unsqueeze(0);  // [1, 3, H, W]
   models::ForwardResult r = net.run(input);
   if (a.repeat > 0) {

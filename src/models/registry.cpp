@@ -42,10 +42,11 @@ std::string shape_str(at::IntArrayRef shape) {
 }
 
 // "3 missing keys (a, b, c, ...)".
-std::string listed(const std::vector<std::string>& items, const std::string& what) {
+std::string listed(const std::vector<std::string>& items, const std::string& one,
+                   const std::string& many) {
   std::vector<std::string> first(items.begin(), items.begin() + std::min(items.size(), kListed));
   if (items.size() > kListed) first.push_back("...");
-  return std::to_string(items.size()) + " " + what + (items.size() == 1 ? "" : "s") + " (" +
+  return std::to_string(items.size()) + " " + (items.size() == 1 ? one : many) + " (" +
          join(first, ", ") + ")";
 }
 
@@ -100,9 +101,11 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
   }
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::vector<std::string> parts;
-    if (!missing.empty()) parts.push_back(listed(missing, "missing key"));
-    if (!unexpected.empty()) parts.push_back(listed(unexpected, "unexpected key"));
-    if (!mismatched.empty()) parts.push_back(listed(mismatched, "shape mismatch"));
+    if (!missing.empty()) parts.push_back(listed(missing, "missing key", "missing keys"));
+    if (!unexpected.empty())
+      parts.push_back(listed(unexpected, "unexpected key", "unexpected keys"));
+    if (!mismatched.empty())
+      parts.push_back(listed(mismatched, "shape mismatch", "shape mismatches"));
     fail(sd.file, "does not load: " + join(parts, ", "), hint);
   }
   torch::NoGradGuard no_grad;
