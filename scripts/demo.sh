@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
-# make demo: saves the seed's AlexNet (tests/oracle/seed_models.py) with torch.save, then runs
-# `cnnscope ls` and `cnnscope convert` on it and says where the results are.
+# make demo: the main job on a built-in default. `cnnscope init` makes the seed's AlexNet and a
+# ResNet34 (5 flower classes, the seed's init), then `cnnscope report` writes one HTML page for each
+# on the sample photo in assets/ (plus TensorBoard files) and the paths to open are printed.
 set -euo pipefail
 build=${1:-build}
+cli="$build/cnnscope"
 out=demo-out
+photo=assets/chelsea.png
 mkdir -p "$out"
-ckpt="$out/AlexNet.pth"
-if [ ! -f "$ckpt" ]; then
-  echo "demo: saving the seed's AlexNet state_dict to $ckpt (Python, once)"
-  /usr/bin/python3 - "$ckpt" <<'PY'
-import os, sys
-import torch
-sys.path.insert(0, "tests/oracle")
-import seed_models
-torch.manual_seed(0)
-path = sys.argv[1]
-torch.save(seed_models.AlexNet().state_dict(), path + ".tmp.pth")
-os.replace(path + ".tmp.pth", path)
-PY
-fi
-echo "== cnnscope ls $ckpt"
-"$build/cnnscope" ls "$ckpt" | tee "$out/ls.txt"
-"$build/cnnscope" ls "$ckpt" --json > "$out/ls.json"
-echo "== cnnscope convert $ckpt $out/AlexNet.safetensors"
-"$build/cnnscope" convert "$ckpt" "$out/AlexNet.safetensors"
-"$build/cnnscope" convert "$out/AlexNet.safetensors" "$out/AlexNet-roundtrip.pth"
-echo "demo: results in $out/ (ls.txt, ls.json, AlexNet.safetensors, AlexNet-roundtrip.pth)"
+printf '{"0": "daisy", "1": "dandelion", "2": "roses", "3": "sunflowers", "4": "tulips"}\n' \
+  > "$out/class_indices.json"
+for arch in alexnet_seed resnet34; do
+  ckpt="$out/$arch.pth"
+  if [ ! -f "$ckpt" ]; then
+    echo "== cnnscope init $arch -o $ckpt --num-classes 5"
+    "$cli" init "$arch" -o "$ckpt" --num-classes 5
+  fi
+  echo "== cnnscope report $ckpt --image $photo -o $out/$arch.html --tensorboard $out/tensorboard/$arch"
+  "$cli" report "$ckpt" --image "$photo" --classes "$out/class_indices.json" \
+    -o "$out/$arch.html" --tensorboard "$out/tensorboard/$arch"
+done
+echo
+echo "demo: open these in a browser (self-contained, no network needed):"
+echo "  file://$(pwd)/$out/alexnet_seed.html"
+echo "  file://$(pwd)/$out/resnet34.html"
+echo "TensorBoard (if you have it): tensorboard --logdir $out/tensorboard"
