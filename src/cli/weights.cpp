@@ -17,6 +17,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "export/stats_table.h"
+#include "export/tensorboard.h"
 #include "render/histogram_plot.h"
 
 namespace cnnscope::cli {
@@ -34,6 +35,7 @@ struct Args {
   bool csv = false;
   std::string plots;
   std::string format = "png";
+  std::string tensorboard;
 };
 
 bool skipped(const std::string& name) {
@@ -185,6 +187,17 @@ void run(const Args& a) {
   if (!a.plots.empty())
     (a.json || a.csv ? std::cerr : std::cout)
         << "plots: " << figures << " figures in " << a.plots << "\n";
+  if (!a.tensorboard.empty()) {
+    EventWriterOptions options;
+    options.dir = a.tensorboard;
+    EventWriter tb(options);
+    for (const TensorReport& t : report.tensors)
+      if (t.stats.has_values)
+        tb.add_histogram("weights/" + t.name,
+                         histogram_summary(*sd.find(t.name), t.histogram.edges,
+                                           {t.histogram.counts.begin(), t.histogram.counts.end()}));
+    std::cerr << "tensorboard: " << tb.close() << "\n";
+  }
 }
 
 std::function<void()> setup(CLI::App& sub) {
@@ -197,6 +210,7 @@ std::function<void()> setup(CLI::App& sub) {
   auto* json = sub.add_flag("--json", args->json, "one JSON document on stdout");
   sub.add_flag("--csv", args->csv, "CSV on stdout")->excludes(json);
   sub.add_option("--plots", args->plots, "write one histogram per tensor + overview here");
+  sub.add_option("--tensorboard", args->tensorboard, "also write TensorBoard histograms here");
   sub.add_option("--format", args->format, "figure format: png, svg or pdf")->capture_default_str();
   return [args] { run(*args); };
 }

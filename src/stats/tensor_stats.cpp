@@ -1,6 +1,7 @@
 // compute_stats: one pass for sums/extremes/counts, a second for squared deviations (as numpy's
-// two-pass var), then order statistics by nth_element on the finite values. Leaves out: complex
-// and quantized dtypes. Spec: numpy 1.24 mean, std(ddof=1), percentile(method="linear").
+// two-pass var) and a rank histogram, a third gathering the few values that hold the percentiles.
+// Leaves out: complex and quantized dtypes. Spec: numpy 1.24 mean, std(ddof=1),
+// percentile(method="linear").
 #include "stats/tensor_stats.h"
 
 #include <algorithm>
@@ -60,22 +61,16 @@ double as_double(at::BFloat16 v) {
   return static_cast<double>(static_cast<float>(v));
 }
 
-// Finite values are kept in the narrowest type that holds them exactly (float for 16/32-bit
-// floats), for the order statistics.
-template <typename T>
-using KeepType = std::conditional_t<std::is_same_v<T, double> || std::is_same_v<T, int64_t> ||
-                                        std::is_same_v<T, int32_t>,
-                                    double, float>;
+// Order statistics are found without sorting: a fine histogram over [min, max] (monotone bin
+// index) tells which bin holds each wanted rank, then only that bin's values are selected from.
+constexpr int64_t kRankBins = 4096;
 
 template <typename T>
 void accumulate(const T* data, int64_t n, TensorStats& s) {
-  using Keep = KeepType<T>;
-  std::vector<Keep> kept;
-  kept.reserve(static_cast<size_t>(n));
   double sum = 0, sum_squares = 0;
   double lo = std::numeric_limits<double>::infinity();
   double hi = -std::numeric_limits<double>::infinity();
-  int64_t zeros = 0;
+  int64_t zeros = 0, finite = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double v = as_double(data[i]);
     if (!std::isfinite(v)) {
@@ -87,50 +82,79 @@ void accumulate(const T* data, int64_t n, TensorStats& s) {
         ++s.neginf_count;
       continue;
     }
-    kept.push_back(static_cast<Keep>(v));
+    ++finite;
     sum += v;
     sum_squares += v * v;
     lo = std::min(lo, v);
     hi = std::max(hi, v);
     zeros += v == 0.0;
   }
-  s.finite = static_cast<int64_t>(kept.size());
-  if (s.finite == 0) return;
+  s.finite = finite;
+  if (finite == 0) return;
   s.has_values = true;
-  const double count = static_cast<double>(s.finite);
+  const double count = static_cast<double>(finite);
   s.mean = sum / count;
   s.min = lo;
   s.max = hi;
   s.l2 = std::sqrt(sum_squares);
   s.zero_fraction = static_cast<double>(zeros) / count;
-  if (s.finite > 1) {
-    double deviations = 0;
-    for (Keep v : kept) {
-      const double d = static_cast<double>(v) - s.mean;
-      deviations += d * d;
-    }
-    s.std = std::sqrt(deviations / (count - 1.0));
-  }
 
-  // Order statistics: select each needed rank in ascending order on the shrinking upper part.
+  // Second pass: squared deviations from the mean (numpy's two-pass var) and the rank histogram.
+  double scale = hi > lo ? static_cast<double>(kRankBins) / (hi - lo) : 0.0;
+  if (!std::isfinite(scale)) scale = 0.0;
+  const auto bin_of = [lo, scale](double v) {
+    return std::min(kRankBins - 1, static_cast<int64_t>((v - lo) * scale));
+  };
+  std::vector<int64_t> bin_counts(kRankBins, 0);
+  double deviations = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = as_double(data[i]);
+    if (!std::isfinite(v)) continue;
+    const double d = v - s.mean;
+    deviations += d * d;
+    ++bin_counts[static_cast<size_t>(bin_of(v))];
+  }
+  if (finite > 1) s.std = std::sqrt(deviations / (count - 1.0));
+
+  // The bin of each wanted rank, and how many values lie in lower bins.
   PercentilePosition pos[std::size(kPercentiles)];
-  std::vector<int64_t> ranks;
+  struct Wanted {
+    int64_t rank, bin, below;
+  };
+  std::vector<Wanted> wanted;
   for (size_t i = 0; i < std::size(kPercentiles); ++i) {
-    pos[i] = percentile_position(s.finite, kPercentiles[i]);
-    ranks.push_back(pos[i].previous);
-    ranks.push_back(pos[i].next);
+    pos[i] = percentile_position(finite, kPercentiles[i]);
+    for (int64_t r : {pos[i].previous, pos[i].next}) {
+      int64_t below = 0, bin = 0;
+      while (below + bin_counts[static_cast<size_t>(bin)] <= r)
+        below += bin_counts[static_cast<size_t>(bin++)];
+      wanted.push_back({r, bin, below});
+    }
   }
-  std::sort(ranks.begin(), ranks.end());
-  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  std::vector<std::pair<int64_t, double>> ranked;  // (rank, value), ascending ranks
-  int64_t lower = 0;
-  for (int64_t r : ranks) {
-    std::nth_element(kept.begin() + lower, kept.begin() + r, kept.end());
-    ranked.emplace_back(r, static_cast<double>(kept[static_cast<size_t>(r)]));
-    lower = r + 1;
+  // Third pass: gather the values of those bins only, then select within each.
+  std::vector<int> slot(kRankBins, -1);
+  std::vector<std::vector<double>> gathered;
+  for (const Wanted& w : wanted) {
+    if (slot[static_cast<size_t>(w.bin)] >= 0) continue;
+    slot[static_cast<size_t>(w.bin)] = static_cast<int>(gathered.size());
+    gathered.emplace_back();
+    gathered.back().reserve(static_cast<size_t>(bin_counts[static_cast<size_t>(w.bin)]));
   }
-  const auto value_at = [&ranked](int64_t rank) {
-    return std::lower_bound(ranked.begin(), ranked.end(), std::make_pair(rank, -HUGE_VAL))->second;
+  for (int64_t i = 0; i < n; ++i) {
+    const double v = as_double(data[i]);
+    if (!std::isfinite(v)) continue;
+    const int target = slot[static_cast<size_t>(bin_of(v))];
+    if (target >= 0) gathered[static_cast<size_t>(target)].push_back(v);
+  }
+  const auto value_at = [&](int64_t rank) {
+    for (const Wanted& w : wanted) {
+      if (w.rank != rank) continue;
+      std::vector<double>& values = gathered[static_cast<size_t>(slot[static_cast<size_t>(w.bin)])];
+      const auto nth = values.begin() + (rank - w.below);
+      std::nth_element(values.begin(), nth, values.end());
+      return *nth;
+    }
+    return 0.0;  // every rank asked for is in `wanted`
   };
   double* out[] = {&s.p1, &s.p50, &s.p99};
   for (size_t i = 0; i < std::size(kPercentiles); ++i)
