@@ -14,6 +14,7 @@ nice -n 19 cmake --build "$build" --target fuzz_load -j "$jobs"
 work="$build/corpus"   # new inputs land here; fuzz/corpus (committed) stays as it is
 mkdir -p "$work" "$build/artifacts"
 echo "fuzz: running $build/fuzz_load for ${seconds}s (seeds: fuzz/corpus)"
-nice -n 19 "$build/fuzz_load" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+LSAN_OPTIONS=suppressions=fuzz/lsan.supp:print_suppressions=1 \
+  nice -n 19 "$build/fuzz_load" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -malloc_limit_mb=1024 -max_len=16384 -print_final_stats=1 \
   -artifact_prefix="$build/artifacts/" "$work" fuzz/corpus
