@@ -12,6 +12,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "export/npy.h"
+#include "export/tensorboard.h"
 #include "image/input.h"
 #include "models/network.h"
 #include "render/colormap.h"
@@ -42,6 +43,7 @@ struct Args {
   bool json = false;
   int64_t batch = kDefaultBatch;
   std::string out = kDefaultOut;
+  std::string tensorboard;
 };
 
 // One input image and where its outputs go.
@@ -162,6 +164,8 @@ void check_args(const Args& a) {
 void run(const Args& a) {
   check_args(a);
   const FigureFormat format = parse_figure_format(a.format);
+  if (!a.tensorboard.empty() && format != FigureFormat::kPng)
+    fail("", "--tensorboard takes PNG figures, got --format " + a.format, "use --format png");
   const std::vector<Job> jobs = plan_jobs(expand_images(a.images), a.out);
   register_input(a.checkpoint);
   for (const Job& job : jobs) register_input(job.path);
@@ -226,6 +230,20 @@ void run(const Args& a) {
     first = end;
   }
 
+  if (!a.tensorboard.empty()) {
+    EventWriterOptions options;
+    options.dir = a.tensorboard;
+    EventWriter tb(options);
+    int64_t step = 0;
+    for (const auto& image : images) {
+      const std::string name = fs::path(image["image"].get<std::string>()).filename().string();
+      for (const auto& l : image["layers"])
+        tb.add_image_file("features/" + name + "/" + l["name"].get<std::string>(),
+                          l["figure"].get<std::string>(), step);
+      ++step;
+    }
+    std::fprintf(stderr, "tensorboard: %s\n", tb.close().c_str());
+  }
   if (a.json) {
     nlohmann::ordered_json doc{{"checkpoint", a.checkpoint},
                                {"arch", info.arch},
@@ -274,6 +292,8 @@ std::function<void()> setup(CLI::App& sub) {
   sub.add_flag("--json", args->json, "statistics and file names as one JSON document on stdout");
   sub.add_option("--batch", args->batch, "images per forward pass (default 8)");
   sub.add_option("--out", args->out, "output folder (default ./features)");
+  sub.add_option("--tensorboard", args->tensorboard,
+                 "also write the figures as TensorBoard images here");
   return [args] { run(*args); };
 }
 

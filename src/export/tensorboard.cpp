@@ -12,6 +12,8 @@
 #include <boost/crc.hpp>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <utility>
 
 #include "common/atomic_file.h"
@@ -278,6 +280,14 @@ void EventWriter::add_image(const std::string& tag, std::string_view png, int64_
   ProtoWriter v;
   v.bytes_field(value::kImage, img.take(), true);
   write_event(one_value_summary(tag, v.take()), step);
+}
+
+void EventWriter::add_image_file(const std::string& tag, const std::string& png_path,
+                                 int64_t step) {
+  std::ifstream in(png_path, std::ios::binary);
+  if (!in) fail(png_path, "cannot read the figure for TensorBoard image '" + tag + "'");
+  const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  add_image(tag, png, step);
 }
 
 void EventWriter::add_text(const std::string& tag, const std::string& text, int64_t step) {

@@ -58,6 +58,8 @@ class EventWriter {
   void add_histogram(const std::string& tag, const HistogramSummary& histogram, int64_t step = 0);
   // `png`: PNG file bytes; width, height and colour space are read from its IHDR chunk.
   void add_image(const std::string& tag, std::string_view png, int64_t step = 0);
+  // The same from a PNG file on disk; throws Error naming the file when it cannot be read.
+  void add_image_file(const std::string& tag, const std::string& png_path, int64_t step = 0);
   // A UTF-8 (markdown) text summary for TensorBoard's Text tab.
   void add_text(const std::string& tag, const std::string& text, int64_t step = 0);
 
