@@ -7,7 +7,9 @@ PACKAGES=(
   # build
   cmake ninja-build g++ ccache pkg-config clang-format
   # LibTorch C++ (find_package(Torch)) and the Python oracle used by tests and benchmarks
-  libtorch-dev python3-torch python3-torchvision python3-pil python3-numpy python3-matplotlib
+  # libopenblas0-pthread replaces Debian's reference BLAS for LibTorch and PyTorch alike
+  # (ResNet50 forward, 1 thread: 1075 ms -> 161 ms for both)
+  libtorch-dev libopenblas0-pthread python3-torch python3-torchvision python3-pil python3-numpy python3-matplotlib
   # images and figures: libturbojpeg, libpng, cairo, fonts
   libturbojpeg0-dev libpng-dev libcairo2-dev fonts-dejavu-core
   # CLI11, fmt, nlohmann_json (find_package names); Boost.CRC (header-only) for TensorBoard files
