@@ -140,8 +140,10 @@ void vertical_line(cairo_t* cr, const Axes& ax, double v, const Color& c, double
   set_color(cr, c);
   cairo_set_line_width(cr, width);
   cairo_set_dash(cr, dashed ? kDash : nullptr, dashed ? 2 : 0, 0);
-  cairo_move_to(cr, ax.px(v), ax.plot.y);
-  cairo_line_to(cr, ax.px(v), ax.plot.y + ax.plot.height);
+  // Snapped to the pixel grid so the line is crisp (full-colour columns) wherever the value falls.
+  const double x = std::round(ax.px(v) - width / 2) + width / 2;
+  cairo_move_to(cr, x, ax.plot.y);
+  cairo_line_to(cr, x, ax.plot.y + ax.plot.height);
   cairo_stroke(cr);
   cairo_set_dash(cr, nullptr, 0, 0);
 }
@@ -150,8 +152,8 @@ void draw_markers(cairo_t* cr, const HistogramPanel& panel, const Axes& ax, doub
   const TensorStats& s = panel.stats;
   if (!s.has_values) return;
   if (s.std) {
-    vertical_line(cr, ax, s.mean - *s.std, kStdColor, 1.5 * scale, true);
-    vertical_line(cr, ax, s.mean + *s.std, kStdColor, 1.5 * scale, true);
+    vertical_line(cr, ax, s.mean - *s.std, kStdColor, 2 * scale, true);
+    vertical_line(cr, ax, s.mean + *s.std, kStdColor, 2 * scale, true);
   }
   vertical_line(cr, ax, s.mean, kMeanColor, 2.0 * scale, false);
 }
