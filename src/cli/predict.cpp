@@ -3,12 +3,11 @@
 // line). Batch of one image only. JSON shape: DESIGN.md.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
+#include "cli/labels.h"
 #include "cli/preprocess_flags.h"
 #include "common/error.h"
 #include "image/input.h"
@@ -30,48 +29,6 @@ struct Args {
   int repeat = 0;  // diagnostic: time this many extra forward passes (stderr)
   bool json = false;
 };
-
-// Labels by class index: a JSON object {"0": "daisy", ...} or a text file, one label per line.
-std::vector<std::string> read_labels(const std::string& path, int64_t num_classes) {
-  std::ifstream in(path);
-  if (!in) fail(path, "cannot open the classes file", "check the path");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> labels;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object())
-      fail(path, "is not valid JSON", "expected {\"0\": \"daisy\", \"1\": \"dandelion\", ...}");
-    labels.resize(static_cast<size_t>(num_classes));
-    for (const auto& [key, value] : doc.items()) {
-      size_t used = 0;
-      int64_t index = -1;
-      try {
-        index = std::stoll(key, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != key.size() || index < 0 || index >= num_classes)
-        fail(path, "key '" + key + "' is not a class index 0.." + std::to_string(num_classes - 1),
-             "the model has " + std::to_string(num_classes) + " classes");
-      if (!value.is_string()) fail(path, "label of class " + key + " is not a string");
-      labels[static_cast<size_t>(index)] = value.get<std::string>();
-    }
-    return labels;
-  }
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) labels.push_back(line);
-  }
-  if (static_cast<int64_t>(labels.size()) != num_classes)
-    fail(path,
-         "has " + std::to_string(labels.size()) + " labels, the model has " +
-             std::to_string(num_classes) + " classes",
-         "one label per line, in class-index order");
-  return labels;
-}
 
 void run(const Args& a) {
   if (a.topk < 1) fail("", "--topk must be at least 1, got " + std::to_string(a.topk));

@@ -8,14 +8,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 
 #include "checkpoint/dtype.h"
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
+#include "cli/labels.h"
 #include "cli/preprocess_flags.h"
 #include "cli/progress.h"
 #include "common/atomic_file.h"
@@ -93,42 +92,6 @@ std::string picture_png(const at::Tensor& picture) {
   cairo_paint(canvas.cr());
   cairo_surface_destroy(image);
   return canvas.finish();
-}
-
-// Labels by class index: {"0": "daisy", ...} JSON (the seed's class_indices.json) or one per line.
-std::vector<std::string> read_labels(const std::string& path, int64_t num_classes) {
-  std::ifstream in(path);
-  if (!in) fail(path, "cannot open the classes file", "check the path");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> labels;
-  const size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    const nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object())
-      fail(path, "is not valid JSON", "expected {\"0\": \"daisy\", \"1\": \"dandelion\", ...}");
-    labels.resize(static_cast<size_t>(num_classes));
-    for (const auto& [key, value] : doc.items()) {
-      const bool digits = !key.empty() && key.size() < 10 &&
-                          key.find_first_not_of("0123456789") == std::string::npos;
-      const int64_t index = digits ? std::stoll(key) : -1;
-      if (index < 0 || index >= num_classes || !value.is_string())
-        fail(path, "entry '" + key + "' is not a class index 0.." +
-                       std::to_string(num_classes - 1) + " with a string label");
-      labels[static_cast<size_t>(index)] = value.get<std::string>();
-    }
-    return labels;
-  }
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) labels.push_back(line);
-  }
-  if (static_cast<int64_t>(labels.size()) != num_classes)
-    fail(path,
-         "has " + std::to_string(labels.size()) + " labels, the model has " +
-             std::to_string(num_classes) + " classes",
-         "one label per line, in class-index order");
-  return labels;
 }
 
 // Statistics and histogram rows of every tensor but the num_batches_tracked counters.
