@@ -10,22 +10,12 @@
 
 #include "checkpoint/dtype.h"
 #include "common/error.h"
+#include "stats/scalar.h"
 
 namespace cnnscope {
 namespace {
 
-template <typename T>
-double as_double(T v) {
-  return static_cast<double>(v);
-}
-template <>
-double as_double(at::Half v) {
-  return static_cast<double>(static_cast<float>(v));
-}
-template <>
-double as_double(at::BFloat16 v) {
-  return static_cast<double>(static_cast<float>(v));
-}
+using stats_detail::as_double;
 
 // numpy.linspace(start, stop, num) with endpoint, in float64 (numpy multiplies start and stop by
 // 1.0 first, so float32 bounds are promoted).

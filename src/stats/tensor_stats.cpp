@@ -10,9 +10,12 @@
 
 #include "checkpoint/dtype.h"
 #include "common/error.h"
+#include "stats/scalar.h"
 
 namespace cnnscope {
 namespace {
+
+using stats_detail::as_double;
 
 constexpr double kPercentiles[] = {1.0, 50.0, 99.0};
 
@@ -46,19 +49,6 @@ PercentilePosition percentile_position(int64_t n, double q) {
 double lerp(double a, double b, double t) {
   const double diff = b - a;
   return t >= 0.5 ? b - diff * (1.0 - t) : a + diff * t;
-}
-
-template <typename T>
-double as_double(T v) {
-  return static_cast<double>(v);
-}
-template <>
-double as_double(at::Half v) {
-  return static_cast<double>(static_cast<float>(v));
-}
-template <>
-double as_double(at::BFloat16 v) {
-  return static_cast<double>(static_cast<float>(v));
 }
 
 // Order statistics are found without sorting: a fine histogram over [min, max] (monotone bin
