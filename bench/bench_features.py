@@ -16,7 +16,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ORACLE = os.path.join(HERE, "..", "tests", "oracle")
-PHOTO = "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"
+sys.path.insert(0, ORACLE)
+import sample_photos  # noqa: E402
+
+PHOTO = sample_photos.photos("grace_hopper.jpg")[0]
 
 # The seed's script (AlexNet, the Resize((224,224)) preset, the edited forward that returns the
 # first three conv outputs, aliased by the in-place ReLU), with plt.show() replaced by savefig,

@@ -6,7 +6,6 @@ that both wrote identical tensors.
 Usage: bench_preprocess.py --cnnscope BIN --work DIR [--count 100] [--repeat 3]
 """
 import argparse
-import glob
 import os
 import subprocess
 import sys
@@ -15,9 +14,10 @@ import time
 import numpy as np
 from PIL import Image
 
-PHOTO_SOURCES = ["/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg"] + sorted(
-    glob.glob("/usr/lib/python3/dist-packages/skimage/data/*.jpg")
-    + glob.glob("/usr/lib/python3/dist-packages/skimage/data/*.png"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "oracle"))
+import sample_photos  # noqa: E402
+
+PHOTO_SOURCES = sample_photos.all_photos()
 
 PYTHON_PIPELINE = r"""
 import os, sys
@@ -34,7 +34,7 @@ for path in sys.argv[2:]:
 
 
 def make_photos(work, count):
-    """`count` JPEG photos of assorted sizes (crops and rescales of the Debian sample photos)."""
+    """`count` JPEG photos of assorted sizes (crops and rescales of the sample photos)."""
     folder = os.path.join(work, "photos")
     os.makedirs(folder, exist_ok=True)
     sources = []
@@ -47,7 +47,7 @@ def make_photos(work, count):
         if min(img.size) >= 200:
             sources.append(img)
     if not sources:
-        sys.exit("bench_preprocess: no sample photos found (python3-matplotlib / python3-skimage)")
+        sys.exit("bench_preprocess: no sample photos found (matplotlib / scikit-image in the oracle venv)")
     rng = np.random.default_rng(0)
     paths = []
     for i in range(count):
@@ -88,7 +88,7 @@ def main():
     os.makedirs(theirs, exist_ok=True)
     t_ours = timed([a.cnnscope, "preprocess", *photos, "--preset", "imagenet", "--out", ours],
                    a.repeat)
-    t_theirs = timed(["/usr/bin/python3", "-c", PYTHON_PIPELINE, theirs, *photos], a.repeat)
+    t_theirs = timed([sys.executable, "-c", PYTHON_PIPELINE, theirs, *photos], a.repeat)
     worst = 0.0
     for p in photos:
         name = os.path.splitext(os.path.basename(p))[0] + ".npy"

@@ -82,7 +82,7 @@ def main():
     seed = os.path.join(work, "seed_report.py")
     with open(seed, "w") as f:
         f.write(SEED_SCRIPT)
-    py = best(["/usr/bin/python3", seed, ckpt, work, ORACLE, PHOTO], a.repeat)
+    py = best([sys.executable, seed, ckpt, work, ORACLE, PHOTO], a.repeat)
     cs = best([a.cnnscope, "report", ckpt, "--image", PHOTO, "-o", os.path.join(work, "r.html")],
               a.repeat)
     print(f"report, seed AlexNet + 1 photo (best of {a.repeat}):")

@@ -1,9 +1,15 @@
 # Tests mirror src/: tests/<stage>/test_*.cpp build into one GoogleTest binary per stage,
-# tests/<stage>/test_*.py are end-to-end tests run by the Python oracle (/usr/bin/python3).
+# tests/<stage>/test_*.py are end-to-end tests run by the Python oracle: CNNSCOPE_PYTHON, the venv
+# that scripts/install-deps.sh fills from PyPI (scripts/oracle-requirements.txt).
 # Fixtures are made at test time by the oracle scripts tests/oracle/make_<stage>_*.py: each is a
 # CTest setup test `oracle.make_<stage>_*` of fixture `oracle_<stage>`, which every test of
 # tests/<stage>/ requires, so `ctest -R '^models\.'` makes only the models' fixtures.
 find_package(GTest REQUIRED)
+set(CNNSCOPE_PYTHON ${CMAKE_SOURCE_DIR}/build/oracle-venv/bin/python CACHE FILEPATH
+    "Python of the test oracle (torch, torchvision, numpy, Pillow from PyPI)")
+if(NOT EXISTS ${CNNSCOPE_PYTHON})
+  message(WARNING "CNNSCOPE_PYTHON ${CNNSCOPE_PYTHON} does not exist: run scripts/install-deps.sh")
+endif()
 include(GoogleTest)
 
 set(CNNSCOPE_FIXTURES ${CMAKE_BINARY_DIR}/fixtures)
@@ -11,14 +17,14 @@ set(CNNSCOPE_TEST_ENV
   "CNNSCOPE_FIXTURES=${CNNSCOPE_FIXTURES}"
   "CNNSCOPE_BIN=$<TARGET_FILE:cnnscope>"
   "CNNSCOPE_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
-  "PYTHON=/usr/bin/python3")
+  "PYTHON=${CNNSCOPE_PYTHON}")
 
 file(MAKE_DIRECTORY ${CNNSCOPE_FIXTURES})
 file(GLOB CNNSCOPE_ORACLE_SCRIPTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/oracle/make_*.py)
 foreach(script ${CNNSCOPE_ORACLE_SCRIPTS})
   get_filename_component(name ${script} NAME_WE)
   string(REGEX REPLACE "^make_([a-z]+).*" "\\1" stage ${name})
-  add_test(NAME oracle.${name} COMMAND /usr/bin/python3 ${script} ${CNNSCOPE_FIXTURES})
+  add_test(NAME oracle.${name} COMMAND ${CNNSCOPE_PYTHON} ${script} ${CNNSCOPE_FIXTURES})
   set_tests_properties(oracle.${name} PROPERTIES FIXTURES_SETUP oracle_${stage} TIMEOUT 1200
                        ENVIRONMENT "${CNNSCOPE_TEST_ENV}")
 endforeach()
@@ -45,7 +51,7 @@ foreach(dir ${CNNSCOPE_TEST_DIRS})
   file(GLOB py_tests CONFIGURE_DEPENDS ${dir}/test_*.py)
   foreach(py ${py_tests})
     get_filename_component(name ${py} NAME_WE)
-    add_test(NAME ${stage}.${name} COMMAND /usr/bin/python3 ${py})
+    add_test(NAME ${stage}.${name} COMMAND ${CNNSCOPE_PYTHON} ${py})
     set_tests_properties(${stage}.${name} PROPERTIES
       FIXTURES_REQUIRED oracle_${stage} ENVIRONMENT "${CNNSCOPE_TEST_ENV}" TIMEOUT 900)
   endforeach()

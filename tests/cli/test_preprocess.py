@@ -1,7 +1,7 @@
 """End-to-end `cnnscope preprocess` against torchvision + Pillow: presets, custom flags, several
 images with --out, .npy passthrough, and bad inputs (exit 1, one line naming the file, no output).
 
-Runs with /usr/bin/python3; env CNNSCOPE_BIN is the CLI. Images are made here with Pillow.
+Runs with the oracle venv's Python; env CNNSCOPE_BIN is the CLI. Images are made here with Pillow.
 """
 import os
 import shutil

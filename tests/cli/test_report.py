@@ -1,7 +1,7 @@
 """End to end: `cnnscope report` on torch.save checkpoints (fixtures of make_cli_report.py).
 The page is opened in headless Debian Chromium (no console errors or CSP refusals, every section,
 sorting and filtering work, screenshots saved for a person to look at); predictions are compared
-with PyTorch's softmax; the TensorBoard files are decoded with python3-protobuf/python3-crc32c and
+with PyTorch's softmax; the TensorBoard files are decoded with protobuf/crc32c and
 their histograms compared with numpy.histogram of the tensors; bad images and unknown architectures
 still give a page."""
 import base64

@@ -1,4 +1,4 @@
-// TensorBoard writer against the oracle (python3-protobuf + python3-crc32c): the same events give
+// TensorBoard writer against the oracle (protobuf + crc32c from PyPI): the same events give
 // the same bytes; framing and CRC checked by decoding; bad PNGs, bad histograms, unwritable dirs.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -106,7 +106,7 @@ TEST(TensorBoard, SameBytesAsProtobufOracle) {
   const std::string got = read_all(path);
   const std::string want = read_all(testing::fixture("tensorboard/expected.tfevents"));
   ASSERT_EQ(got.size(), want.size());
-  EXPECT_TRUE(got == want) << "event bytes differ from python3-protobuf's serialization";
+  EXPECT_TRUE(got == want) << "event bytes differ from protobuf's serialization";
   // Walk the records: every length and data CRC checks out.
   size_t pos = 0, records = 0;
   while (pos < got.size()) {

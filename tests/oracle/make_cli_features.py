@@ -22,12 +22,10 @@ from torchvision.models.vgg import VGG, cfgs, make_layers
 sys.path.insert(0, os.path.dirname(__file__))
 import seed_models  # noqa: E402
 from oracle_common import save_safetensors  # noqa: E402
+import sample_photos  # noqa: E402
 
-PHOTOS = [  # real photos from Debian packages: matplotlib's sample data, scikit-image's data
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "/usr/lib/python3/dist-packages/skimage/data/chelsea.png",
-    "/usr/lib/python3/dist-packages/skimage/data/coffee.png",
-]
+# real photos from the oracle venv: matplotlib's sample data, scikit-image's data
+PHOTOS = sample_photos.photos("grace_hopper.jpg", "chelsea.png", "coffee.png")
 PRESETS = {
     "alexnet": transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
                                    transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]),
@@ -95,9 +93,9 @@ def relus_after_convs(model):
     return names
 
 
-photos = [p for p in PHOTOS if os.path.exists(p)]
+photos = PHOTOS
 if not photos:
-    sys.exit("make_cli_features: no sample photo found (install python3-matplotlib)")
+    sys.exit("make_cli_features: no sample photo found (matplotlib in the oracle venv)")
 photo = target("images/" + os.path.basename(photos[0]))
 shutil.copyfile(photos[0], photo + ".tmp")
 os.replace(photo + ".tmp", photo)

@@ -1,4 +1,4 @@
-"""Oracle for the TensorBoard writer: event files made by Debian's python3-protobuf and python3-crc32c.
+"""Oracle for the TensorBoard writer: event files made by PyPI's protobuf and crc32c.
 
 Writes OUT_DIR/tensorboard/spec.json (what to write: scalars, histograms, PNG images, text) and
 expected.tfevents (the same events serialized by the protobuf library, framed as TFRecords with

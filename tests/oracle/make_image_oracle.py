@@ -1,9 +1,9 @@
-"""Oracle for tests/image/: photos and made images of every kind, and what Pillow 9.4 and
-torchvision 0.14 make of them (decoded RGB, resized pixels, preprocessed tensors), as .npy files.
+"""Oracle for tests/image/: photos and made images of every kind, and what the oracle's Pillow and
+torchvision (scripts/oracle-requirements.txt) make of them (decoded RGB, resized pixels, preprocessed tensors), as .npy files.
 
 Usage: make_image_oracle.py OUT_DIR  (writes OUT_DIR/image/..., atomically per file)
-Real photos come from Debian packages when installed: matplotlib's sample data (grace_hopper.jpg)
-and scikit-image's data folder (python3-skimage); made images cover gray, RGBA, LA, palette,
+Real photos come from the oracle venv's packages (sample_photos.py): matplotlib's sample data
+(grace_hopper.jpg) and scikit-image's data folder; made images cover gray, RGBA, LA, palette,
 1/4/16-bit PNG, progressive and CMYK JPEG, tiny images that upscale and long strips.
 """
 import io
@@ -17,18 +17,12 @@ import numpy as np
 from PIL import Image
 from torchvision import transforms
 
-REAL_PHOTOS = [
-    "/usr/share/matplotlib/mpl-data/sample_data/grace_hopper.jpg",
-    "/usr/lib/python3/dist-packages/skimage/data/astronaut.png",
-    "/usr/lib/python3/dist-packages/skimage/data/chelsea.png",
-    "/usr/lib/python3/dist-packages/skimage/data/coffee.png",
-    "/usr/lib/python3/dist-packages/skimage/data/rocket.jpg",
-    "/usr/lib/python3/dist-packages/skimage/data/retina.jpg",
-    "/usr/lib/python3/dist-packages/skimage/data/hubble_deep_field.jpg",
-    "/usr/lib/python3/dist-packages/skimage/data/motorcycle_left.png",
-    "/usr/lib/python3/dist-packages/skimage/data/camera.png",
-    "/usr/lib/python3/dist-packages/skimage/data/coins.png",
-]
+sys.path.insert(0, os.path.dirname(__file__))
+import sample_photos  # noqa: E402
+
+REAL_PHOTOS = sample_photos.photos(
+    "grace_hopper.jpg", "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "retina.jpg",
+    "hubble_deep_field.jpg", "motorcycle_left.png", "camera.png", "coins.png")
 
 # name -> (resize: int | (h, w) | None, crop: int | None, mean, std)
 PIPELINES = {

@@ -6,8 +6,8 @@ Writes, into OUT_DIR:
   stats_alexnet_fp16.pth    AlexNet's features in float16; stats_alexnet_bf16.pth the same in bfloat16
   stats_edge.safetensors    constant, one-element, NaN/Inf, empty, integer, edge-valued tensors
 and for each FILE a FILE.expect.json: {key: {dtype, numel, finite, nan, posinf, neginf, mean, std,
-min, max, l2, zero_fraction, p1, p50, p99, histograms: {bins: {edges, counts}}}} from numpy 1.24.
-Rule (FORMATS.md): float32 tensors are histogrammed as float32 arrays, every other dtype as float64
+min, max, l2, zero_fraction, p1, p50, p99, histograms: {bins: {edges, counts}}}} from the oracle's numpy (2.x).
+Rule (docs/DESIGN.md): float32 tensors are histogrammed as float32 arrays, every other dtype as float64
 values; NaN/Inf are left out of every figure (numpy would refuse them), empty -> numpy's (0, 1).
 """
 import collections

@@ -1,6 +1,7 @@
 """Helpers shared by the oracle scripts: a dependency-free safetensors writer and seeded RNG.
 
-Only Debian's python3-torch/numpy are assumed (no `safetensors` package in Debian bookworm).
+Only torch and numpy are assumed (the `safetensors` package is not part of the oracle, so the
+writer is independent of the reader libraries it checks).
 """
 import json
 import os
