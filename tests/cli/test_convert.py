@@ -5,39 +5,13 @@ import collections
 import json
 import os
 import struct
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import torch
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-CODES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64,
-         "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-         "U8": torch.uint8, "BOOL": torch.bool}
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        raw = f.read()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + n], object_pairs_hook=collections.OrderedDict)
-    data = raw[8 + n:]
-    out = collections.OrderedDict()
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        b, e = info["data_offsets"]
-        t = torch.frombuffer(bytearray(data[b:e]), dtype=torch.uint8) if e > b else \
-            torch.zeros(0, dtype=torch.uint8)
-        out[name] = t.view(CODES[info["dtype"]]).reshape(info["shape"])
-    return out
+from cli_common import fixture, read_safetensors, run  # noqa: E402
 
 
 class Convert(unittest.TestCase):
@@ -59,39 +33,39 @@ class Convert(unittest.TestCase):
         for src, pick in (("ckpt_dtypes.pth", lambda x: x), ("ckpt_legacy.pth", lambda x: x),
                           ("ckpt_training.pth", lambda x: x["state_dict"])):
             out = os.path.join(self.dir, "out.pth")
-            r = run("convert", os.path.join(FIX, src), out)
+            r = run("convert", fixture(src), out)
             self.assertEqual(r.returncode, 0, r.stderr)
             got = torch.load(out)
             self.assertIsInstance(got, collections.OrderedDict)
-            self.assert_same(got, pick(torch.load(os.path.join(FIX, src))))
+            self.assert_same(got, pick(torch.load(fixture(src))))
 
     def test_safetensors_keeps_dtypes(self):
         out = os.path.join(self.dir, "out.safetensors")
-        r = run("convert", os.path.join(FIX, "ckpt_dtypes.pth"), out)
+        r = run("convert", fixture("ckpt_dtypes.pth"), out)
         self.assertEqual(r.returncode, 0, r.stderr)
         got = read_safetensors(out)
-        self.assert_same(got, torch.load(os.path.join(FIX, "ckpt_dtypes.pth")))
+        self.assert_same(got, torch.load(fixture("ckpt_dtypes.pth")))
         with open(out, "rb") as f:
             (n,) = struct.unpack("<Q", f.read(8))
             self.assertEqual(n % 8, 0)
             self.assertEqual(json.loads(f.read(n))["bf16"]["dtype"], "BF16")
 
     def test_bad_input_leaves_no_file(self):
-        hostile = os.path.join(FIX, "ckpt_hostile")
+        hostile = fixture("ckpt_hostile")
         for name in ("truncated.pth", "os_system.pth", "extent.pth", "random.pth"):
             out = os.path.join(self.dir, "out.pth")
             r = run("convert", os.path.join(hostile, name), out)
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertEqual(len(r.stderr.splitlines()), 1, r.stderr)
             self.assertEqual(os.listdir(self.dir), [])
-        r = run("convert", os.path.join(FIX, "ckpt_dtypes.pth"), os.path.join(self.dir, "x.txt"))
+        r = run("convert", fixture("ckpt_dtypes.pth"), os.path.join(self.dir, "x.txt"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("unknown output format", r.stderr)
         self.assertEqual(os.listdir(self.dir), [])
 
     def test_refuses_to_overwrite_its_input(self):
         src = os.path.join(self.dir, "in.pth")
-        with open(os.path.join(FIX, "ckpt_dtypes.pth"), "rb") as f:
+        with open(fixture("ckpt_dtypes.pth"), "rb") as f:
             original = f.read()
         with open(src, "wb") as f:
             f.write(original)

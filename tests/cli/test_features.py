@@ -14,16 +14,15 @@ import tempfile
 import unittest
 
 import numpy as np
-from PIL import Image
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.path.join(os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures"), "features")
-TOLERANCE = 1e-4  # of the golden tensor's largest magnitude
+import cli_common  # noqa: E402
+from cli_common import BIN, assert_forward_close, pixels  # noqa: E402
+
 CHROMA = 30  # a pixel is "coloured" (part of a viridis tile) above this max-min spread
 
 
 def fixture(name):
-    return os.path.join(FIX, name)
+    return cli_common.fixture("features", name)
 
 
 with open(fixture("expected.json")) as f:
@@ -31,8 +30,7 @@ with open(fixture("expected.json")) as f:
 
 
 def run(*args, **kw):
-    return subprocess.run([BIN, "features", *args], capture_output=True, text=True, timeout=600,
-                          **kw)
+    return cli_common.run("features", *args, timeout=600, **kw)
 
 
 def runs(flags):
@@ -67,9 +65,7 @@ class Features(unittest.TestCase):
                 want = np.load(fixture(c["golden"]))
                 got = np.load(os.path.join(folder or self.out, c["layer"] + ".npy"))
                 self.assertEqual(got.dtype, np.float32)
-                self.assertEqual(got.shape, want.shape)
-                scale = np.abs(want).max()
-                self.assertLess(np.abs(got - want).max(), TOLERANCE * scale)
+                assert_forward_close(self, got, want, c["layer"])
         return cases
 
     def check_stats(self, layer_doc, array):
@@ -92,7 +88,7 @@ class Features(unittest.TestCase):
 
     def grid_of(self, png):
         """(rows, cols) of coloured tiles in a viridis figure, and its size."""
-        img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        img = pixels(png)
         coloured = (img.max(axis=2) - img.min(axis=2)) > CHROMA
         return runs(coloured.any(axis=1)), runs(coloured.any(axis=0)), img.shape[1], img.shape[0]
 
@@ -194,7 +190,7 @@ class Features(unittest.TestCase):
         doc = self.features("alexnet", EXPECTED["photo"], "--scale", "layer", "--cmap", "gray",
                             "--layers", "features.7")
         png = doc["images"][0]["layers"][0]["figure"]
-        img = np.asarray(Image.open(png).convert("RGB")).astype(int)
+        img = pixels(png)
         self.assertGreater(len(np.unique(img[..., 0])), 50)  # tiles and colorbar are not blank
         for fmt, magic in (("svg", b"<?xml"), ("pdf", b"%PDF-")):
             doc = self.features("alexnet", EXPECTED["photo"], "--format", fmt, "--layers",

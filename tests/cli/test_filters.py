@@ -2,29 +2,13 @@
 AlexNet's first conv as 48 colour patches, a deeper layer as gray tiles or means, the three
 formats, and one-line errors (no conv, unknown layer, rgb on 4 channels)."""
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
-from PIL import Image
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-
-
-def fixture(name):
-    return os.path.join(FIX, name)
-
-
-def pixels(path):
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB")).astype(int)
+from cli_common import fixture, pixels, run  # noqa: E402
 
 
 class Filters(unittest.TestCase):

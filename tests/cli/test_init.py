@@ -3,26 +3,13 @@ seed's / torchvision's model strictly, is initialized as the seed does, is deter
 and round-trips through `summary`."""
 import json
 import os
-import subprocess
-import sys
 import unittest
 
 import torch
 import torchvision
 
-sys.path.insert(0, os.path.join(os.environ.get("CNNSCOPE_SOURCE_DIR", "."), "tests", "oracle"))
-import seed_models  # noqa: E402
-
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-
-
-def out(name):
-    return os.path.join(FIX, name)
+from cli_common import fixture as out, run  # noqa: E402
+import seed_models  # noqa: E402  (tests/oracle, put on sys.path by cli_common)
 
 
 class Init(unittest.TestCase):

@@ -3,22 +3,12 @@
 hostile file exits 1 with one line on stderr and nothing on stdout."""
 import json
 import os
-import subprocess
 import sys
 import unittest
 
 import torch
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-
-
-def fixture(name):
-    return os.path.join(FIX, name)
+from cli_common import fixture, run  # noqa: E402
 
 
 def walk(obj, path=""):

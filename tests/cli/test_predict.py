@@ -4,20 +4,9 @@ or a text file of labels; bad labels files and options exit 1 with one line on s
 import json
 import math
 import os
-import subprocess
 import unittest
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-TOLERANCE = 1e-4
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-
-
-def fixture(name):
-    return os.path.join(FIX, name)
+from cli_common import assert_forward_close, fixture, run  # noqa: E402
 
 
 def expected(name):
@@ -41,11 +30,7 @@ class Predict(unittest.TestCase):
         return json.loads(r.stdout)
 
     def check_logits(self, name, doc):
-        want = expected(name)
-        scale = max(abs(v) for v in want)
-        self.assertEqual(len(doc["logits"]), len(want))
-        for got, w in zip(doc["logits"], want):
-            self.assertLess(abs(got - w), TOLERANCE * scale)
+        assert_forward_close(self, doc["logits"], expected(name), name)
 
     def test_seed_alexnet_with_class_indices(self):
         doc = self.predict("seed_alexnet", "--classes", fixture("cli_models_class_indices.json"),

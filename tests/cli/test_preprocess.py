@@ -5,7 +5,6 @@ Runs with the oracle venv's Python; env CNNSCOPE_BIN is the CLI. Images are made
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -14,7 +13,8 @@ import numpy as np
 from PIL import Image
 from torchvision import transforms
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
+from cli_common import run  # noqa: E402
+
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 
@@ -24,10 +24,6 @@ def torchvision_tensor(path, resize, crop, mean, std):
         steps.append(transforms.CenterCrop(crop))
     steps += [transforms.ToTensor(), transforms.Normalize(mean, std)]
     return transforms.Compose(steps)(Image.open(path).convert("RGB")).numpy()
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
 
 
 class Preprocess(unittest.TestCase):

@@ -18,16 +18,14 @@ import unittest
 import numpy as np
 import torch
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.path.join(os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures"), "report")
-SRC = os.environ.get("CNNSCOPE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-PHOTO = os.path.join(SRC, "assets", "chelsea.png")
-SHOTS = os.path.join(os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures"), "report-screenshots")
-CHROMIUM = shutil.which("chromium")
-PROB_TOL = 1e-4  # softmax of a float32 forward: oneDNN vs PyTorch's kernels
+import cli_common  # noqa: E402
+from cli_common import FORWARD_TOLERANCE as PROB_TOL, SOURCE_DIR as SRC  # noqa: E402
+from make_export_tensorboard import decode_events  # noqa: E402  (tests/oracle via cli_common)
 
-sys.path.insert(0, os.path.join(SRC, "tests", "oracle"))
-from make_export_tensorboard import decode_events  # noqa: E402
+FIX = cli_common.fixture("report")
+PHOTO = os.path.join(SRC, "assets", "chelsea.png")
+SHOTS = cli_common.fixture("report-screenshots")
+CHROMIUM = shutil.which("chromium")
 
 # Appended to a copy of the page: sorts by std (descending: two clicks), filters "*.bias", and
 # writes what the page shows into #probe for --dump-dom.
@@ -54,7 +52,7 @@ PROBE = """<script>
 
 
 def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
+    return cli_common.run(*args, timeout=600)
 
 
 def chromium(html, *extra):

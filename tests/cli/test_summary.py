@@ -3,19 +3,9 @@ named_modules() with the class names, output shapes (forward hooks) and paramete
 the text names what was detected; bad input exits 1 with one line on stderr."""
 import json
 import os
-import subprocess
 import unittest
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-
-
-def fixture(name):
-    return os.path.join(FIX, name)
+from cli_common import fixture, run  # noqa: E402
 
 
 def expected():

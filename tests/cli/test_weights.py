@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -13,17 +12,9 @@ import unittest
 import numpy as np
 import torch
 
-BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
-FIX = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
+from cli_common import fixture, run  # noqa: E402
+
 REL = 1e-6
-
-
-def run(*args):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=300)
-
-
-def fixture(name):
-    return os.path.join(FIX, name)
 
 
 def numpy_figures(t, bins):

@@ -113,7 +113,7 @@ def made_images(d, rng):
     add("exact256x301.png", Image.fromarray(scene(256, 301, rng)))  # crop offset 38.5 -> 38
     add("exact303x256.png", Image.fromarray(scene(303, 256, rng)))  # crop offset 39.5 -> 40
     g16 = (rng.integers(0, 400, (40, 60))).astype(">u2")  # mostly above 255: Pillow's clipping
-    add("gray16.png", Image.fromarray(g16.astype(np.uint16), "I;16"))
+    add("gray16.png", Image.fromarray(g16.astype(np.uint16)))  # mode I;16 (Pillow 13 infers it)
 
     h, w = 45, 70
     rgb16 = rng.integers(0, 65536, (h, w, 3), dtype=np.uint16).astype(">u2")

@@ -1,0 +1,76 @@
+"""Helpers shared by the end-to-end CLI tests (tests/cli/test_*.py): paths from CTest's
+environment (CNNSCOPE_BIN, CNNSCOPE_FIXTURES, CNNSCOPE_SOURCE_DIR, set by cmake/Tests.cmake),
+running the CLI, fixture paths, PNG pixels, a safetensors reader independent of cnnscope, and the
+one parity rule for float32 forwards (tolerance 1e-4 of the reference's largest magnitude).
+Leaves out whatever only one test file uses. Imports the oracle folder (tests/oracle) on sys.path.
+"""
+import collections
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+
+BIN = os.environ.get("CNNSCOPE_BIN", "build/cnnscope")
+FIXTURES = os.environ.get("CNNSCOPE_FIXTURES", "build/fixtures")
+SOURCE_DIR = os.environ.get("CNNSCOPE_SOURCE_DIR",
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ORACLE_DIR = os.path.join(SOURCE_DIR, "tests", "oracle")
+sys.path.insert(0, ORACLE_DIR)
+
+# Logits, taps and softmax of a float32 forward against PyTorch's: oneDNN/MKL kernels differ in
+# summation order, so 1e-4 of the reference's largest magnitude (issue 11's parity bar).
+FORWARD_TOLERANCE = 1e-4
+
+
+def run(*args, timeout=300, **kw):
+    """Runs the CLI with `args`; returns the CompletedProcess (text stdout/stderr)."""
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def fixture(*parts):
+    """A path under the fixtures folder (what the oracle scripts wrote)."""
+    return os.path.join(FIXTURES, *parts)
+
+
+def pixels(path):
+    """A PNG (any mode) as an int array [H, W, 3] of its RGB values, as Pillow converts it."""
+    from PIL import Image
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB")).astype(int)
+
+
+def assert_forward_close(case, got, want, what=""):
+    """Every element of `got` within FORWARD_TOLERANCE x max|want| of `want` (same shape)."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    case.assertEqual(got.shape, want.shape, what)
+    scale = np.abs(want).max() if want.size else 0.0
+    if want.size:
+        case.assertLess(np.abs(got - want).max(), FORWARD_TOLERANCE * scale, what)
+
+
+SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "F64": "float64",
+                      "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8",
+                      "BOOL": "bool", "U16": "uint16", "U32": "uint32", "U64": "uint64",
+                      "F8_E4M3": "float8_e4m3fn", "F8_E5M2": "float8_e5m2"}
+
+
+def read_safetensors(path):
+    """A safetensors file as an OrderedDict of torch tensors in file order (its own parser)."""
+    import torch
+    with open(path, "rb") as f:
+        raw = f.read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n], object_pairs_hook=collections.OrderedDict)
+    data = raw[8 + n:]
+    out = collections.OrderedDict()
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        t = torch.frombuffer(bytearray(data[b:e]), dtype=torch.uint8) if e > b else \
+            torch.zeros(0, dtype=torch.uint8)
+        out[name] = t.view(getattr(torch, SAFETENSORS_DTYPES[info["dtype"]])).reshape(info["shape"])
+    return out
