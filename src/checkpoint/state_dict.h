@@ -52,4 +52,24 @@ Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options =
 // Throws Error naming the file on anything unreadable; executes nothing from the file.
 StateDict load_state_dict(const std::string& path, const LoadOptions& options = {});
 
+// Queries over a loaded state_dict, shared by every command (implemented in state_dict.cpp).
+
+// BatchNorm's step counter `*.num_batches_tracked`: listed by `ls`, left out of statistics and
+// histograms (as the seed's scripts leave it out), optional when loading into a network.
+bool is_batch_counter(const std::string& key);
+
+// A convolution weight: a 4-D floating tensor [C_out, C_in, kH, kW].
+bool is_conv_weight(const at::Tensor& t);
+
+// The first convolution weight in file order, or nullptr.
+const NamedTensor* first_conv_weight(const StateDict& sd);
+
+// "conv weights: a.weight, b.weight, ..." (at most 12), for hints; says so when there is none.
+std::string conv_weights_hint(const StateDict& sd);
+
+// The tensors whose key matches any of `globs` (fnmatch, as the shell), in file order; all when
+// `globs` is empty. A glob that matches nothing throws Error naming sd.file and the closest keys.
+std::vector<const NamedTensor*> match_keys(const StateDict& sd,
+                                           const std::vector<std::string>& globs);
+
 }  // namespace cnnscope

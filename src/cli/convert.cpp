@@ -7,23 +7,20 @@
 #include "checkpoint/state_dict.h"
 #include "checkpoint/writer.h"
 #include "cli/command.h"
+#include "cli/flags.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope::cli {
 namespace {
 
-struct ConvertOptions {
+struct ConvertFlags {
   std::string input;
   std::string output;
   std::string key;
 };
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-void run_convert(const ConvertOptions& o) {
+void run_convert(const ConvertFlags& o) {
   const bool to_safetensors = ends_with(o.output, ".safetensors");
   const bool to_pth = ends_with(o.output, ".pth") || ends_with(o.output, ".pt");
   if (!to_safetensors && !to_pth)
@@ -41,10 +38,10 @@ void run_convert(const ConvertOptions& o) {
 const Register reg{
     {"convert", "Write a checkpoint's state_dict as safetensors or as a torch.save .pth",
      [](CLI::App& sub) {
-       auto o = std::make_shared<ConvertOptions>();
-       sub.add_option("CKPT", o->input, "checkpoint file")->required();
+       auto o = std::make_shared<ConvertFlags>();
+       add_checkpoint(sub, o->input);
        sub.add_option("OUT", o->output, "OUT.safetensors, OUT.pth or OUT.pt")->required();
-       sub.add_option("--key", o->key, "the nested dict holding the state_dict (default: found)");
+       add_key(sub, o->key);
        return [o] { run_convert(*o); };
      },
      11}};

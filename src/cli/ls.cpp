@@ -1,5 +1,6 @@
 // `cnnscope ls CKPT [--all] [--key K] [--json]`: the state_dict's tensors as a table (name, dtype,
-// shape, numel, bytes) with totals, or as JSON (DESIGN.md); --all lists every tensor and value.
+// shape, numel, bytes) with totals, or as JSON (docs/DESIGN.md); --all lists every tensor and
+// value. Hidden benchmark hook: --time-load (bench/bench_load.py).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -11,11 +12,13 @@
 #include "checkpoint/dtype.h"
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
+#include "cli/flags.h"
+#include "common/text.h"
 
 namespace cnnscope::cli {
 namespace {
 
-struct LsOptions {
+struct LsFlags {
   std::string path;
   std::string key;
   bool all = false;
@@ -23,20 +26,9 @@ struct LsOptions {
   bool time_load = false;  // hidden, for bench/bench_load.py
 };
 
-std::string shape_text(const at::Tensor& t) {
-  return fmt::format("[{}]", fmt::join(t.sizes(), ", "));
-}
-
-std::string human_bytes(double n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  for (; n >= 1024 && u < 4; ++u) n /= 1024;
-  return u == 0 ? fmt::format("{:.0f} {}", n, units[u]) : fmt::format("{:.1f} {}", n, units[u]);
-}
-
 // Prints (stderr) the in-process time of load_state_dict alone, and of loading plus reading
 // every value once (a float64 sum per tensor), as bench/bench_load.py does with torch.load.
-void time_load(const LsOptions& o) {
+void time_load(const LsFlags& o) {
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   const auto t0 = Clock::now();
@@ -49,7 +41,7 @@ void time_load(const LsOptions& o) {
                ms(t2 - t0), sd.tensors.size(), sum);
 }
 
-void run_ls(const LsOptions& o) {
+void run_ls(const LsFlags& o) {
   if (o.time_load) return time_load(o);
   Checkpoint ck = load_checkpoint(o.path, {o.key});
   std::vector<NamedTensor> tensors;
@@ -87,7 +79,7 @@ void run_ls(const LsOptions& o) {
   size_t name_w = 4, shape_w = 5;
   for (const NamedTensor& t : tensors) {
     name_w = std::max(name_w, t.name.size());
-    shape_w = std::max(shape_w, shape_text(t.tensor).size());
+    shape_w = std::max(shape_w, shape_text(t.tensor.sizes()).size());
   }
   std::string out = fmt::format("{}  ({} format", o.path, ck.state_dict.format);
   if (!ck.state_dict_key.empty()) out += fmt::format(", state_dict under '{}'", ck.state_dict_key);
@@ -101,27 +93,27 @@ void run_ls(const LsOptions& o) {
     total_numel += t.tensor.numel();
     total_bytes += bytes;
     out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", t.name, name_w,
-                       dtype_name(t.tensor.scalar_type()), shape_text(t.tensor), shape_w,
+                       dtype_name(t.tensor.scalar_type()), shape_text(t.tensor.sizes()), shape_w,
                        t.tensor.numel(), bytes);
   }
   out += fmt::format("{} tensors, {} elements, {} ({} bytes)\n", tensors.size(), total_numel,
-                     human_bytes(static_cast<double>(total_bytes)), total_bytes);
+                     human_bytes(total_bytes), total_bytes);
   for (const auto& [path, value] : values) out += fmt::format("{}: {}\n", path, value);
   std::fputs(out.c_str(), stdout);
 }
 
-const Register reg{
-    {"ls", "List the tensors of a checkpoint (.pth zip or legacy, safetensors)",
-     [](CLI::App& sub) {
-       auto o = std::make_shared<LsOptions>();
-       sub.add_option("CKPT", o->path, "checkpoint file")->required();
-       sub.add_flag("--all", o->all, "every tensor in the file by its path, and non-tensor values");
-       sub.add_option("--key", o->key, "the nested dict holding the state_dict (default: found)");
-       sub.add_flag("--json", o->json, "one JSON document on stdout");
-       sub.add_flag("--time-load", o->time_load)->group("");
-       return [o] { run_ls(*o); };
-     },
-     10}};
+const Register reg{{"ls", "List the tensors of a checkpoint (.pth zip or legacy, safetensors)",
+                    [](CLI::App& sub) {
+                      auto o = std::make_shared<LsFlags>();
+                      add_checkpoint(sub, o->path);
+                      sub.add_flag("--all", o->all,
+                                   "every tensor in the file by its path, and non-tensor values");
+                      add_key(sub, o->key);
+                      add_json(sub, o->json);
+                      add_bench_hook(sub.add_flag("--time-load", o->time_load));
+                      return [o] { run_ls(*o); };
+                    },
+                    10}};
 
 }  // namespace
 }  // namespace cnnscope::cli

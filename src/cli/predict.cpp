@@ -1,105 +1,97 @@
 // `cnnscope predict CKPT --image IMG [--arch A] [--preset P] [--classes FILE] [--topk K] [--json]`:
-// softmax probabilities and the top k with labels (the seed's class_indices.json or one label per
-// line). Batch of one image only. JSON shape: DESIGN.md.
+// softmax probabilities and the top k with labels (app/predictions.h). One image. Hidden benchmark
+// hook: --repeat N times N more forward passes in-process (bench/bench_forward.py). Spec: the
+// `predict` section of docs/DESIGN.md.
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/labels.h"
+#include "app/predictions.h"
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
-#include "cli/labels.h"
-#include "cli/preprocess_flags.h"
+#include "cli/flags.h"
 #include "common/error.h"
+#include "common/text.h"
 #include "image/input.h"
 #include "models/network.h"
 
 namespace cnnscope::cli {
 namespace {
 
-constexpr int64_t kDefaultTopK = 5;
 constexpr int kMaxRepeat = 10000;
 
-struct Args {
+struct PredictFlags {
   std::string checkpoint;
   std::string image;
   std::string arch;
-  PreprocessFlags preprocess;
+  PreprocessSpec preprocess;
   std::string classes;
-  int64_t topk = kDefaultTopK;
-  int repeat = 0;  // diagnostic: time this many extra forward passes (stderr)
+  int64_t topk = app::kDefaultTopK;
+  int repeat = 0;
   bool json = false;
 };
 
-void run(const Args& a) {
-  if (a.topk < 1) fail("", "--topk must be at least 1, got " + std::to_string(a.topk));
-  if (a.repeat < 0 || a.repeat > kMaxRepeat)
+// Times `repeat` more forward passes of `input` on stderr.
+void time_forward(const models::Network& net, const at::Tensor& input, int repeat) {
+  if (repeat < 0 || repeat > kMaxRepeat)
     fail("", "--repeat must be 0.." + std::to_string(kMaxRepeat));
-  models::Network net = models::build_network(load_state_dict(a.checkpoint), {a.arch});
+  if (repeat == 0) return;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < repeat; ++i) net.run(input);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  std::fprintf(stderr, "forward: %.3f ms per image (%d runs, %d threads)\n",
+               1e3 * took.count() / repeat, repeat, at::get_num_threads());
+}
+
+void run_predict(const PredictFlags& f) {
+  const models::Network net = models::build_network(load_state_dict(f.checkpoint), {f.arch});
   const models::ArchInfo& info = net.info();
   std::vector<std::string> labels;
-  if (!a.classes.empty()) labels = read_labels(a.classes, info.num_classes);
-  const PreprocessOptions options = resolve_preprocess(a.preprocess, info.default_preset);
-  const bool npy = a.image.size() > 4 && a.image.substr(a.image.size() - 4) == ".npy";
-  const std::string preset_name = npy ? "none (.npy used as is)" : options.name;
-  const at::Tensor input = load_input(a.image, options).unsqueeze(0);  // [1, 3, H, W]
-  models::ForwardResult r = net.run(input);
-  if (a.repeat > 0) {
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < a.repeat; ++i) net.run(input);
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    std::fprintf(stderr, "forward: %.3f ms per image (%d runs, %d threads)\n",
-                 1e3 * took.count() / a.repeat, a.repeat, at::get_num_threads());
-  }
-  const at::Tensor logits = r.logits[0];               // [classes]
-  const at::Tensor probs = torch::softmax(logits, 0);  // [classes]
-  const int64_t k = std::min<int64_t>(a.topk, info.num_classes);
-  const auto [top_p, top_i] = probs.topk(k);  // [k], [k]
-  auto label_of = [&](int64_t i) { return labels.empty() ? std::to_string(i) : labels[i]; };
+  if (!f.classes.empty()) labels = app::read_labels(f.classes, info.num_classes);
+  const PreprocessOptions options = resolve_preprocess(f.preprocess, info.default_preset);
+  const std::string preset_name =
+      ends_with(f.image, ".npy") ? "none (.npy used as is)" : options.name;
+  const at::Tensor input = load_input(f.image, options).unsqueeze(0);  // [1, 3, H, W]
+  const models::ForwardResult r = net.run(input);
+  time_forward(net, input, f.repeat);
+  const app::Predictions p = app::predict_top(r.logits[0], f.topk, labels);
 
-  if (a.json) {
+  if (f.json) {
     nlohmann::json top = nlohmann::json::array();
-    for (int64_t j = 0; j < k; ++j) {
-      const int64_t i = top_i[j].item<int64_t>();
-      top.push_back(
-          {{"index", i}, {"label", label_of(i)}, {"probability", top_p[j].item<double>()}});
-    }
-    const at::Tensor l = logits.to(at::kDouble).contiguous();
-    const at::Tensor p = probs.to(at::kDouble).contiguous();
-    nlohmann::json doc{
-        {"logits", std::vector<double>(l.data_ptr<double>(), l.data_ptr<double>() + l.numel())},
-        {"probabilities",
-         std::vector<double>(p.data_ptr<double>(), p.data_ptr<double>() + p.numel())},
-        {"top", top},
-        {"arch", info.arch},
-        {"preset", preset_name}};
+    for (const app::Prediction& t : p.top)
+      top.push_back({{"index", t.index}, {"label", t.label}, {"probability", t.probability}});
+    nlohmann::json doc{{"logits", p.logits},
+                       {"probabilities", p.probabilities},
+                       {"top", top},
+                       {"arch", info.arch},
+                       {"preset", preset_name}};
     std::printf("%s\n", doc.dump().c_str());
     return;
   }
-  std::printf("%s: %s, preset %s\n", a.image.c_str(), info.description.c_str(),
+  std::printf("%s: %s, preset %s\n", f.image.c_str(), info.description.c_str(),
               preset_name.c_str());
-  for (int64_t j = 0; j < k; ++j) {
-    const int64_t i = top_i[j].item<int64_t>();
-    std::printf("  %2lld. %-24s %8.4f  (class %lld)\n", static_cast<long long>(j + 1),
-                label_of(i).c_str(), top_p[j].item<double>(), static_cast<long long>(i));
-  }
+  for (size_t j = 0; j < p.top.size(); ++j)
+    std::printf("  %2zu. %-24s %8.4f  (class %lld)\n", j + 1, p.top[j].label.c_str(),
+                p.top[j].probability, static_cast<long long>(p.top[j].index));
 }
 
-std::function<void()> setup(CLI::App& sub) {
-  auto args = std::make_shared<Args>();
-  sub.add_option("checkpoint", args->checkpoint, "checkpoint (.pth, .safetensors)")->required();
-  sub.add_option("--image", args->image, "JPEG, PNG or .npy tensor [3,H,W] / [1,3,H,W]")
-      ->required();
-  sub.add_option("--arch", args->arch, "network (default: detected from the keys)");
-  add_preprocess_flags(sub, args->preprocess);
-  sub.add_option("--classes", args->classes,
-                 "labels: {\"0\": \"daisy\", ...} JSON or one per line");
-  sub.add_option("--topk", args->topk, "how many classes to list (default 5)");
-  sub.add_option("--repeat", args->repeat, "diagnostic: time N more forward passes (stderr)");
-  sub.add_flag("--json", args->json, "one JSON document on stdout");
-  return [args] { run(*args); };
-}
-
-const Register reg{{"predict", "class probabilities and top-k labels for an image", setup, 50}};
+const Register reg{{"predict", "class probabilities and top-k labels for an image",
+                    [](CLI::App& sub) {
+                      auto f = std::make_shared<PredictFlags>();
+                      add_checkpoint(sub, f->checkpoint);
+                      sub.add_option("--image", f->image,
+                                     "JPEG, PNG or .npy tensor [3,H,W] / [1,3,H,W]")
+                          ->required();
+                      add_arch(sub, f->arch);
+                      add_preprocess_flags(sub, f->preprocess);
+                      add_classes(sub, f->classes);
+                      add_topk(sub, f->topk);
+                      add_bench_hook(sub.add_option("--repeat", f->repeat));
+                      add_json(sub, f->json);
+                      return [f] { run_predict(*f); };
+                    },
+                    50}};
 
 }  // namespace
 }  // namespace cnnscope::cli

@@ -15,16 +15,17 @@ constexpr size_t kMaxNameChars = 40;
 
 }  // namespace
 
-Progress::Progress(std::string label, int64_t total)
-    : label_(std::move(label)), total_(total), enabled_(total > 1 && isatty(STDERR_FILENO) == 1) {}
+Progress::Progress(std::string label)
+    : label_(std::move(label)), terminal_(isatty(STDERR_FILENO) == 1) {}
 
 Progress::~Progress() {
-  if (enabled_ && done_ > 0) std::fprintf(stderr, "\r\033[K");
+  if (terminal_ && total_ > 1 && done_ > 0) std::fprintf(stderr, "\r\033[K");
 }
 
-void Progress::step(const std::string& what) {
+void Progress::step(int64_t total, const std::string& what) {
+  total_ = total;
   ++done_;
-  if (!enabled_) return;
+  if (!terminal_ || total_ < 2) return;
   const auto now = std::chrono::steady_clock::now();
   if (done_ < total_ && now - last_draw_ < kRedrawEvery) return;
   last_draw_ = now;

@@ -1,31 +1,40 @@
 // A progress bar for long runs, drawn on stderr only when stderr is a terminal (never on stdout,
-// never into logs or pipes). Leaves out: rates and time estimates.
+// never into logs or pipes). It is the CLI's reader of the library's step callbacks (app/steps.h).
+// Leaves out: rates and time estimates.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 
+#include "app/steps.h"
+
 namespace cnnscope::cli {
 
 class Progress {
  public:
-  // `label` starts the line ("features"); `total` steps. Nothing is drawn for fewer than 2 steps.
-  Progress(std::string label, int64_t total);
+  // `label` starts the line ("features").
+  explicit Progress(std::string label);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  // One step done; `what` names it (an image, a layer) on the bar.
-  void step(const std::string& what = "");
+  // One step of `total` done; `what` names it (an image, a layer). Nothing is drawn for jobs of
+  // fewer than 2 steps.
+  void step(int64_t total, const std::string& what);
+
+  // A callback for the library that steps this bar; valid while the bar lives.
+  app::StepFn callback() {
+    return [this](int64_t total, const std::string& what) { step(total, what); };
+  }
 
  private:
   void draw(const std::string& what);
 
   std::string label_;
-  int64_t total_;
+  int64_t total_ = 0;
   int64_t done_ = 0;
-  bool enabled_;
+  bool terminal_;
   std::chrono::steady_clock::time_point last_draw_{};
 };
 

@@ -10,7 +10,7 @@ namespace cnnscope {
 
 class AtomicFile {
  public:
-  // Refuses to write over `path` when it is one of the inputs (same inode), see guard_not_input().
+  // Refuses to write over `path` when it is one of the inputs (same inode), see register_input().
   explicit AtomicFile(std::string path);
   ~AtomicFile();
   AtomicFile(const AtomicFile&) = delete;
@@ -20,7 +20,6 @@ class AtomicFile {
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
   // For libraries that write through a FILE* (libpng, cairo streams).
   std::FILE* stream() { return file_; }
-  const std::string& temp_path() const { return temp_; }
   // Flushes, closes and renames into place. Throws Error on any I/O failure.
   void commit();
 

@@ -1,5 +1,5 @@
 // weights report formatting: nlohmann::json for --json, RFC 4180-style CSV, and a fmt-aligned
-// table. Leaves out: localised number formats. Spec: DESIGN.md `weights` JSON shape.
+// table. Leaves out: localised number formats. Spec: docs/DESIGN.md `weights` JSON shape.
 #include "export/stats_table.h"
 
 #include <fmt/format.h>
@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "checkpoint/dtype.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
@@ -18,34 +19,10 @@ json number_or_null(bool defined, double v) {
   return defined ? json(v) : json(nullptr);
 }
 
-std::string shape_text(const std::vector<int64_t>& shape, const char* separator) {
-  std::string s;
-  for (int64_t d : shape) s += (s.empty() ? "" : separator) + std::to_string(d);
-  return s.empty() ? "scalar" : s;
-}
-
-std::string thousands(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 int64_t element_bytes(const TensorStats& s) {
   for (const DType& d : all_dtypes())
     if (s.dtype == d.torch_name) return static_cast<int64_t>(d.element_size);
   return 0;
-}
-
-std::string human_bytes(int64_t bytes) {
-  constexpr double kKiB = 1024.0;
-  const double b = static_cast<double>(bytes);
-  if (b >= kKiB * kKiB * kKiB) return fmt::format("{:.2f} GiB", b / (kKiB * kKiB * kKiB));
-  if (b >= kKiB * kKiB) return fmt::format("{:.1f} MiB", b / (kKiB * kKiB));
-  if (b >= kKiB) return fmt::format("{:.1f} KiB", b / kKiB);
-  return fmt::format("{} B", bytes);
 }
 
 std::string csv_field(const std::string& s) {
@@ -133,7 +110,7 @@ std::string weights_csv(const WeightsReport& report) {
     const TensorStats& s = t.stats;
     const auto cell = [&](double v) { return s.has_values ? full(v) : std::string(); };
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(t.name),
-                       csv_field(layer_of(t.name)), s.dtype, shape_text(s.shape, "x"), s.numel,
+                       csv_field(layer_of(t.name)), s.dtype, dims_text(s.shape, "x"), s.numel,
                        s.finite, s.nan_count, s.posinf_count, s.neginf_count, cell(s.mean),
                        s.std ? full(*s.std) : std::string(), cell(s.min), cell(s.max), cell(s.l2),
                        cell(s.zero_fraction), cell(s.p1), cell(s.p50), cell(s.p99));
@@ -168,7 +145,7 @@ std::string weights_table(const WeightsReport& report) {
       const auto cell = [&](double v) { return s.has_values ? brief(v) : std::string("-"); };
       std::string note = stats_note(s);
       rows.push_back(
-          {{"  " + tail, s.dtype, shape_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
+          {{"  " + tail, s.dtype, dims_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
             s.std ? brief(*s.std) : std::string("-"), cell(s.min), cell(s.max), cell(s.l2),
             s.has_values ? fmt::format("{:.1f}%", 100.0 * s.zero_fraction) : "-", note}});
     }

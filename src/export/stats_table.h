@@ -1,6 +1,6 @@
-// The `weights` report of a state_dict in three shapes: the JSON document of DESIGN.md (plus
+// The `weights` report of a state_dict in three shapes: the JSON document of docs/DESIGN.md (plus
 // extra fields), CSV for spreadsheets, and an aligned terminal table grouped by layer with totals.
-// Leaves out: computing anything (stats/), drawing (render/). Spec: DESIGN.md "JSON shapes".
+// Leaves out: computing anything (stats/), drawing (render/). Spec: docs/DESIGN.md "JSON shapes".
 #pragma once
 
 #include <nlohmann/json.hpp>

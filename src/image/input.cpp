@@ -1,5 +1,5 @@
 // The network input from a file: photos through decode -> resize -> crop -> ToTensor -> Normalize
-// (torchvision + Pillow, bit for bit), .npy tensors as they are. Presets per DESIGN.md.
+// (torchvision + Pillow, bit for bit), .npy tensors as they are. Presets per docs/DESIGN.md.
 // Leaves out: batches (one image per call), inputs other than JPEG, PNG and float32 .npy.
 #include "image/input.h"
 
@@ -8,7 +8,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/mapped_file.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "image/decode.h"
 #include "image/transforms.h"
 
@@ -68,10 +68,6 @@ PreprocessOptions preset(const std::string& name) {
     return o;
   }
   fail("", "unknown preset '" + name + "'", "known presets: alexnet, imagenet");
-}
-
-std::string default_preset_for(const std::string& family) {
-  return family == "alexnet" ? "alexnet" : "imagenet";
 }
 
 Input load_input_with_picture(const std::string& path, const PreprocessOptions& options) {

@@ -30,9 +30,6 @@ struct PreprocessOptions {
 // ImageNet mean/std. Throws Error on any other name, listing the known ones.
 PreprocessOptions preset(const std::string& name);
 
-// The preset a model family uses by default (DESIGN.md): "alexnet" for "alexnet", else "imagenet".
-std::string default_preset_for(const std::string& family);
-
 struct Input {
   at::Tensor tensor;   // [3, H, W] float32, normalized: what the network gets
   at::Tensor picture;  // [H, W, 3] uint8 RGB after resize and crop, before ToTensor (for reports)

@@ -2,11 +2,14 @@
 // with closest-name suggestions, and the probed forward pass. Leaves out any training mode.
 #include "models/network.h"
 
+#include <torch/version.h>
+
 #include <algorithm>
 #include <sstream>
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/network_impl.h"
 
 namespace cnnscope::models {
@@ -37,7 +40,11 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
     std::string r = "Conv2d(" + std::to_string(o.in_channels()) + ", " +
                     std::to_string(o.out_channels()) + ", kernel_size=" + pair(*o.kernel_size()) +
                     ", stride=" + pair(*o.stride());
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    const auto* padding = std::get_if<torch::ExpandingArray<2>>(&o.padding());  // std::variant
+#else
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());  // LibTorch 1.x
+#endif
     if (padding && ((**padding)[0] != 0 || (**padding)[1] != 0))
       r += ", padding=" + pair(**padding);
     if (o.groups() != 1) r += ", groups=" + std::to_string(o.groups());
@@ -78,31 +85,10 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
   return {m.name(), m.name()};
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string trim(const std::string& s) {
   const size_t begin = s.find_first_not_of(" \t");
   if (begin == std::string::npos) return "";
   return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
-std::string shape_str(at::IntArrayRef shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
 }
 
 }  // namespace
@@ -175,18 +161,14 @@ std::vector<std::string> Network::all_layers() const {
 }
 
 void Network::check_tap(const std::string& name) const {
-  std::vector<std::pair<size_t, std::string>> ranked;
+  std::vector<std::string> names;
   for (const TapInfo& t : impl_->taps) {
     if (t.name == name) return;
-    ranked.emplace_back(edit_distance(name, t.name), t.name);
+    names.push_back(t.name);
   }
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string closest;
-  for (size_t i = 0; i < std::min(kSuggestions, ranked.size()); ++i)
-    closest += (i ? ", " : "") + ranked[i].second;
   fail("", "no layer '" + name + "' in " + impl_->info.arch,
-       "closest: " + closest + "; `cnnscope summary` lists all");
+       "closest: " + join(closest_names(name, names, kSuggestions), ", ") +
+           "; `cnnscope summary` lists all");
 }
 
 std::vector<std::string> Network::select_layers(const std::string& spec) const {
@@ -209,7 +191,7 @@ std::vector<std::string> Network::select_layers(const std::string& spec) const {
 ForwardResult Network::run(const at::Tensor& input, const std::vector<std::string>& taps) const {
   for (const std::string& name : taps) check_tap(name);
   if (input.dim() != kInputDims || input.size(1) != kInputChannels)
-    fail("", "the network input must be [N, 3, H, W], got " + shape_str(input.sizes()),
+    fail("", "the network input must be [N, 3, H, W], got " + shape_text(input.sizes()),
          "an image tensor [3, H, W] needs unsqueeze(0)");
   std::unordered_map<std::string, size_t> wanted;
   for (size_t i = 0; i < taps.size(); ++i) wanted.emplace(taps[i], i);
@@ -222,7 +204,7 @@ ForwardResult Network::run(const at::Tensor& input, const std::vector<std::strin
   } catch (const c10::Error& e) {
     const std::string what = e.what_without_backtrace();
     fail("",
-         "input " + shape_str(input.sizes()) + " does not fit " + impl_->info.arch + ": " +
+         "input " + shape_text(input.sizes()) + " does not fit " + impl_->info.arch + ": " +
              what.substr(0, what.find('\n')),
          impl_->info.arch == "alexnet_seed" ? "the seed's AlexNet needs 224x224"
                                             : "try a 224x224 input");

@@ -66,7 +66,7 @@ class Network {
   const std::vector<TapInfo>& taps() const;
   int64_t num_parameters() const;  // parameters, not buffers (as summary's "params")
 
-  // Default `features` layers (DESIGN.md): AlexNet features.1,features.4,features.7; VGG the
+  // Default `features` layers (docs/DESIGN.md): AlexNet features.1,features.4,features.7; VGG the
   // ReLUs after its first three convolutions; ResNet conv1,layer1.
   std::vector<std::string> default_layers() const;
   // `--layers all`: AlexNet/VGG the ReLU after every convolution of `features`; ResNet conv1 and

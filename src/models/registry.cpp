@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/family.h"
 #include "models/network_impl.h"
 
@@ -27,18 +28,6 @@ const Family* family_of(const std::string& arch) {
   for (const Family* f : families())
     if (std::find(f->archs.begin(), f->archs.end(), arch) != f->archs.end()) return f;
   return nullptr;
-}
-
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : sep) + s;
-  return out;
-}
-
-std::string shape_str(at::IntArrayRef shape) {
-  std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
 }
 
 // "3 missing keys (a, b, c, ...)".
@@ -91,13 +80,11 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
     }
     seen.insert(t.name);
     if (!t.tensor.sizes().equals(it->second.sizes()))
-      mismatched.push_back(t.name + ": expected " + shape_str(it->second.sizes()) + ", got " +
-                           shape_str(t.tensor.sizes()));
+      mismatched.push_back(t.name + ": expected " + shape_text(it->second.sizes()) + ", got " +
+                           shape_text(t.tensor.sizes()));
   }
   for (const auto& [name, tensor] : expected) {
-    const bool optional =
-        name.size() > 19 && name.substr(name.size() - 19) == "num_batches_tracked";
-    if (!seen.count(name) && !optional) missing.push_back(name);
+    if (!seen.count(name) && !is_batch_counter(name)) missing.push_back(name);
   }
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::vector<std::string> parts;

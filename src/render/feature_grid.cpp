@@ -4,6 +4,7 @@
 #include "render/feature_grid.h"
 
 #include "common/error.h"
+#include "common/text.h"
 #include "render/colormap.h"
 
 #include <fmt/format.h>
@@ -45,10 +46,6 @@ std::vector<int64_t> shown_channels(const FeatureGridOptions& options, int64_t c
   return first;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  return "[" + fmt::format("{}", fmt::join(shape, ", ")) + "]";
-}
-
 std::string title_text(const std::vector<int64_t>& shape, const FeatureGridOptions& options) {
   return (options.layer.empty() ? std::string("activation") : options.layer) + "   " +
          shape_text(shape);
@@ -67,29 +64,6 @@ std::string number(double v) {
   return fmt::format("{:.3g}", v);
 }
 
-// Paints `rgb` (h x w cells, packed 0x00RRGGBB) into `box`, magnified with nearest filtering.
-void paint_cells(Canvas& canvas, const std::vector<uint32_t>& rgb, int w, int h, const Box& box) {
-  cairo_surface_t* cells = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-  cairo_surface_flush(cells);
-  unsigned char* data = cairo_image_surface_get_data(cells);
-  const int stride = cairo_image_surface_get_stride(cells);
-  for (int y = 0; y < h; ++y)
-    std::copy_n(rgb.data() + static_cast<size_t>(y) * static_cast<size_t>(w), w,
-                reinterpret_cast<uint32_t*>(data + static_cast<ptrdiff_t>(y) * stride));
-  cairo_surface_mark_dirty(cells);
-  cairo_t* cr = canvas.cr();
-  cairo_save(cr);
-  cairo_rectangle(cr, box.x, box.y, box.w, box.h);
-  cairo_clip(cr);
-  cairo_translate(cr, box.x, box.y);
-  cairo_scale(cr, box.w / w, box.h / h);
-  cairo_set_source_surface(cr, cells, 0, 0);
-  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-  cairo_paint(cr);
-  cairo_restore(cr);
-  cairo_surface_destroy(cells);
-}
-
 uint32_t pack(Rgb8 c) {
   return (static_cast<uint32_t>(c.r) << 16) | (static_cast<uint32_t>(c.g) << 8) | c.b;
 }
@@ -103,7 +77,7 @@ void draw_colorbar(Canvas& canvas, const Colormap& cmap, const Range& range, con
   std::vector<uint32_t> strip(Colormap::kSize);
   for (int i = 0; i < Colormap::kSize; ++i)
     strip[static_cast<size_t>(i)] = pack(cmap.entry(Colormap::kSize - 1 - i));  // top = max
-  paint_cells(canvas, strip, 1, Colormap::kSize, bar);
+  canvas.draw_pixels(strip.data(), 1, Colormap::kSize, bar.x, bar.y, bar.w, bar.h);
   cairo_t* cr = canvas.cr();
   cairo_set_line_width(cr, 1);
   cairo_set_source_rgb(cr, kFrameGray, kFrameGray, kFrameGray);
@@ -231,7 +205,7 @@ std::string render_feature_grid(const at::Tensor& activation, const FeatureGridO
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)
         rgb[static_cast<size_t>(y * w + x)] = pack(cmap.map(normalise(cells[c][y][x], range)));
-    paint_cells(canvas, rgb, w, h, tile);
+    canvas.draw_pixels(rgb.data(), w, h, tile.x, tile.y, tile.w, tile.h);
 
     cairo_set_line_width(cr, 1);
     cairo_set_source_rgb(cr, kFrameGray, kFrameGray, kFrameGray);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
@@ -47,34 +48,19 @@ uint8_t to_byte(double v, const Range& r) {
 
 // Paints `t` ([kH, kW] gray or [kH, kW, 3] RGB, float64) at (x, y), each value a `pixel`-wide
 // square.
-void paint_tile(cairo_t* cr, const at::Tensor& t, const Range& range, double x, double y,
+void paint_tile(Canvas& canvas, const at::Tensor& t, const Range& range, double x, double y,
                 double pixel) {
   const int h = static_cast<int>(t.size(0)), w = static_cast<int>(t.size(1));
   const bool rgb = t.dim() == 3;
-  cairo_surface_t* image = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
-  cairo_surface_flush(image);
-  unsigned char* data = cairo_image_surface_get_data(image);
-  const int stride = cairo_image_surface_get_stride(image);
   const double* p = t.data_ptr<double>();
-  for (int row = 0; row < h; ++row) {
-    auto* line = reinterpret_cast<uint32_t*>(data + static_cast<ptrdiff_t>(row) * stride);
-    for (int col = 0; col < w; ++col) {
-      uint8_t c[3];
-      for (int k = 0; k < 3; ++k)
-        c[k] = to_byte(rgb ? p[(row * w + col) * 3 + k] : p[row * w + col], range);
-      line[col] = (uint32_t{c[0]} << 16) | (uint32_t{c[1]} << 8) | uint32_t{c[2]};
-    }
+  std::vector<uint32_t> packed(static_cast<size_t>(w) * static_cast<size_t>(h));  // [kH * kW]
+  for (int i = 0; i < w * h; ++i) {
+    uint8_t c[3];
+    for (int k = 0; k < 3; ++k) c[k] = to_byte(rgb ? p[i * 3 + k] : p[i], range);
+    packed[static_cast<size_t>(i)] =
+        (uint32_t{c[0]} << 16) | (uint32_t{c[1]} << 8) | uint32_t{c[2]};
   }
-  cairo_surface_mark_dirty(image);
-  cairo_save(cr);
-  cairo_translate(cr, x, y);
-  cairo_scale(cr, pixel, pixel);
-  cairo_set_source_surface(cr, image, 0, 0);
-  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_NEAREST);
-  cairo_rectangle(cr, 0, 0, w, h);
-  cairo_fill(cr);
-  cairo_restore(cr);
-  cairo_surface_destroy(image);
+  canvas.draw_pixels(packed.data(), w, h, x, y, w * pixel, h * pixel);
 }
 
 bool per_channel_mode(FilterMode mode) {
@@ -90,12 +76,6 @@ int64_t grid_columns(int64_t n) {
   for (int64_t c = lo; c <= std::min(hi, n); ++c)
     if ((c - n % c) % c <= (best - n % best) % best) best = c;
   return std::min(best, n);
-}
-
-std::string shape_text(const at::Tensor& t) {
-  std::string s;
-  for (int64_t d : t.sizes()) s += (s.empty() ? "" : ", ") + std::to_string(d);
-  return "[" + s + "]";
 }
 
 }  // namespace
@@ -119,7 +99,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
   if (weight.dim() != 4)
     fail("",
          "'" + options.title + "' is not a convolution weight: expected 4 dimensions " +
-             "[C_out, C_in, kH, kW], got shape " + shape_text(weight),
+             "[C_out, C_in, kH, kW], got shape " + shape_text(weight.sizes()),
          "pick a conv weight with --layer");
   if (!at::isFloatingType(weight.scalar_type()))
     fail("", "'" + options.title + "' holds " + std::string(c10::toString(weight.scalar_type())) +
@@ -127,7 +107,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
   const int64_t out_channels = weight.size(0), in_channels = weight.size(1);
   const int64_t kh = weight.size(2), kw = weight.size(3);
   if (weight.numel() == 0)
-    fail("", "'" + options.title + "' is empty: shape " + shape_text(weight));
+    fail("", "'" + options.title + "' is empty: shape " + shape_text(weight.sizes()));
   FilterMode mode = options.mode;
   if (mode == FilterMode::kAuto) mode = in_channels == 3 ? FilterMode::kRgb : FilterMode::kChannels;
   if (mode == FilterMode::kRgb && in_channels != 3)
@@ -182,7 +162,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
                           : mode == FilterMode::kMean ? "mean over input channels"
                                                       : "input channels as gray tiles";
   const std::string subtitle =
-      shape_text(weight) + " \u00b7 " + mode_text + " \u00b7 " +
+      shape_text(weight.sizes()) + " \u00b7 " + mode_text + " \u00b7 " +
       (options.scale == FilterScale::kKernel
            ? std::string("each kernel on its own range")
            : fmt::format("one range {:.4g} .. {:.4g}", layer.lo, layer.hi));
@@ -238,7 +218,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
     const int64_t row = index / columns, col = index % columns;
     const double x = grid_left + static_cast<double>(col) * cell_w;
     const double y = top + static_cast<double>(row) * (per_channel ? tile_h + kGap : cell_h);
-    paint_tile(cr, tiles[i], ranges[i], x, y, pixel);
+    paint_tile(canvas, tiles[i], ranges[i], x, y, pixel);
     cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
     if (per_channel && col == 0)
       canvas.text("k" + std::to_string(row), grid_left - 6, y + tile_h / 2 + kLabelSize * 0.35,

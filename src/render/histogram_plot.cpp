@@ -4,11 +4,9 @@
 #include "render/histogram_plot.h"
 
 #include <fmt/format.h>
-#include <png.h>
 
 #include <algorithm>
 #include <cmath>
-#include <csetjmp>
 
 #include "common/error.h"
 
@@ -328,70 +326,6 @@ void draw_compact(Canvas& canvas, const HistogramPanel& panel, const PlotRect& a
   }
 }
 
-// Figures are flat colours on white: zlib's fastest level with the "sub" filter encodes them
-// several times faster than cairo's default PNG writer, at a similar size.
-constexpr int kPngCompression = 1;
-
-void append_png_bytes(png_structp png, png_bytep data, png_size_t length) {
-  static_cast<std::string*>(png_get_io_ptr(png))
-      ->append(reinterpret_cast<const char*>(data), length);
-}
-
-void png_error_jump(png_structp png, png_const_charp) {
-  png_longjmp(png, 1);
-}
-
-// Writes `rows` (8-bit RGB, `height` rows of 3 * `width` bytes) as a PNG into `out`. Returns
-// false on a libpng error. No C++ objects with destructors live across the setjmp.
-bool write_png_rows(int width, int height, png_bytepp rows, std::string* out) {
-  png_structp png =
-      png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, png_error_jump, nullptr);
-  if (!png) return false;
-  png_infop info = png_create_info_struct(png);
-  if (!info || setjmp(png_jmpbuf(png))) {
-    png_destroy_write_struct(&png, info ? &info : nullptr);
-    return false;
-  }
-  png_set_write_fn(png, out, append_png_bytes, nullptr);
-  png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8,
-               PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-               PNG_FILTER_TYPE_DEFAULT);
-  png_set_compression_level(png, kPngCompression);
-  png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB);
-  png_write_info(png, info);
-  png_write_image(png, rows);
-  png_write_end(png, nullptr);
-  png_destroy_write_struct(&png, &info);
-  return true;
-}
-
-// The bytes of a finished figure: PNG by the fast encoder above, SVG/PDF by the canvas.
-std::string finish_figure(Canvas& canvas) {
-  if (canvas.format() != FigureFormat::kPng) return canvas.finish();
-  cairo_surface_t* surface = cairo_get_target(canvas.cr());
-  cairo_surface_flush(surface);
-  const int width = cairo_image_surface_get_width(surface);
-  const int height = cairo_image_surface_get_height(surface);
-  const int stride = cairo_image_surface_get_stride(surface);
-  const unsigned char* data = cairo_image_surface_get_data(surface);
-  std::vector<png_byte> rgb(static_cast<size_t>(width) * 3 * static_cast<size_t>(height));
-  std::vector<png_bytep> rows(static_cast<size_t>(height));
-  for (int y = 0; y < height; ++y) {
-    const auto* pixels =
-        reinterpret_cast<const uint32_t*>(data + static_cast<ptrdiff_t>(y) * stride);
-    png_bytep row = rgb.data() + static_cast<size_t>(y) * 3 * static_cast<size_t>(width);
-    rows[static_cast<size_t>(y)] = row;
-    for (int x = 0; x < width; ++x) {  // CAIRO_FORMAT_RGB24: 0x00RRGGBB in native order
-      row[3 * x] = static_cast<png_byte>(pixels[x] >> 16);
-      row[3 * x + 1] = static_cast<png_byte>(pixels[x] >> 8);
-      row[3 * x + 2] = static_cast<png_byte>(pixels[x]);
-    }
-  }
-  std::string bytes;
-  if (!write_png_rows(width, height, rows.data(), &bytes)) fail("", "PNG encoding failed");
-  return bytes;
-}
-
 }  // namespace
 
 void draw_histogram(Canvas& canvas, const HistogramPanel& panel, const PlotRect& area,
@@ -409,7 +343,7 @@ std::string histogram_figure(const HistogramPanel& panel, FigureFormat format) {
   canvas.clear(1, 1, 1);
   draw_histogram(canvas, panel, PlotRect{0, 0, kHistogramFigureWidth, kHistogramFigureHeight},
                  PanelDetail::kFull);
-  return finish_figure(canvas);
+  return canvas.finish();
 }
 
 std::string histogram_overview(const std::vector<HistogramPanel>& panels,
@@ -428,7 +362,7 @@ std::string histogram_overview(const std::vector<HistogramPanel>& panels,
                         kOverviewCellWidth, kOverviewCellHeight};
     draw_histogram(canvas, panels[i], cell, PanelDetail::kCompact);
   }
-  return finish_figure(canvas);
+  return canvas.finish();
 }
 
 }  // namespace cnnscope

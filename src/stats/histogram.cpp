@@ -1,7 +1,9 @@
-// numpy.histogram's uniform-bin path re-done: range from the finite min/max (widened by 0.5 when
-// equal), edges by numpy.linspace in float64 cast to the bin type, bin index by numpy's formula in
-// the bin type, then its one-ULP corrections against the edges. Leaves out: weights, density.
-// Spec: numpy 1.24 lib/histograms.py (_get_outer_edges, _histogram) and function_base.linspace.
+// numpy.histogram's uniform-bin path re-done as numpy 2 does it (NEP 50 casting): range from the
+// finite min/max (widened by 0.5 when equal, in the bin type), edges by numpy.linspace in the bin
+// type (float32 for float32 tensors), bin index by numpy's formula in the bin type, then its one-ULP
+// corrections against the edges. Leaves out: weights, density.
+// Spec: numpy 2.4 lib/_histograms_impl.py (_get_outer_edges, _get_bin_edges, _histogram) and
+// _core/function_base.py linspace.
 #include "stats/histogram.h"
 
 #include <cmath>
@@ -17,17 +19,18 @@ namespace {
 
 using stats_detail::as_double;
 
-// numpy.linspace(start, stop, num) with endpoint, in float64 (numpy multiplies start and stop by
-// 1.0 first, so float32 bounds are promoted).
-std::vector<double> linspace(double start, double stop, int num) {
-  std::vector<double> y(static_cast<size_t>(num));
+// numpy.linspace(start, stop, num) with endpoint, in type C: numpy 2 (NEP 50) keeps float32
+// bounds float32, so delta, step, each product and sum are float32 operations.
+template <typename C>
+std::vector<C> linspace(C start, C stop, int num) {
+  std::vector<C> y(static_cast<size_t>(num));
   const int div = num - 1;
-  const double delta = stop - start;
-  const double step = delta / div;
+  const C delta = stop - start;
+  const C step = delta / static_cast<C>(div);
   for (int i = 0; i < num; ++i) {
-    double v = static_cast<double>(i);
+    C v = static_cast<C>(i);
     if (step == 0) {  // denormal deltas: numpy divides first, then multiplies
-      v /= div;
+      v /= static_cast<C>(div);
       v *= delta;
     } else {
       v *= step;
@@ -39,6 +42,8 @@ std::vector<double> linspace(double start, double stop, int num) {
 }
 
 // Bins the finite values of `data` in compute type C (float for float32 tensors, else double).
+// numpy 2 refuses a float32 histogram whose edges do not strictly increase (a constant >= 2^23,
+// where +-0.5 is lost, or a range of a few denormals); cnnscope then bins the values as float64.
 template <typename C, typename T>
 Histogram bin_values(const T* data, int64_t n, int bins) {
   C lo = std::numeric_limits<C>::infinity();
@@ -51,40 +56,33 @@ Histogram bin_values(const T* data, int64_t n, int bins) {
     lo = std::min(lo, v);
     hi = std::max(hi, v);
   }
-  // _get_outer_edges: min/max as scalars of the data type; the 0.5 widening happens in float64.
-  double first = 0.0, last = 1.0;
-  if (finite > 0) {
-    first = static_cast<double>(lo);
-    last = static_cast<double>(hi);
-    if (lo == hi) {
-      first -= 0.5;
-      last += 0.5;
-    }
-  }
   Histogram h;
   h.float32_edges = std::is_same_v<C, float>;
-  const std::vector<double> wide_edges = linspace(first, last, bins + 1);
-  std::vector<C> edges(wide_edges.size());  // [bins + 1] in the bin type
-  for (size_t i = 0; i < edges.size(); ++i) edges[i] = static_cast<C>(wide_edges[i]);
-  h.edges.assign(edges.begin(), edges.end());
   h.counts.assign(static_cast<size_t>(bins), 0);
-  if (finite == 0) return h;
+  if (finite == 0) {  // numpy's (0, 1) are Python ints: linspace in float64, cast to the bin type
+    for (double e : linspace<double>(0.0, 1.0, bins + 1)) h.edges.push_back(static_cast<C>(e));
+    return h;
+  }
+  // _get_outer_edges: min/max as scalars of the data type, widened by 0.5 in that type.
+  C first = lo, last = hi;
+  if (lo == hi) {
+    first = lo - static_cast<C>(0.5);
+    last = hi + static_cast<C>(0.5);
+  }
+  const std::vector<C> edges = linspace<C>(first, last, bins + 1);  // [bins + 1]
+  if constexpr (std::is_same_v<C, float>) {
+    for (size_t i = 0; i + 1 < edges.size(); ++i)
+      if (!(edges[i] < edges[i + 1])) return bin_values<double>(data, n, bins);
+  }
+  h.edges.assign(edges.begin(), edges.end());
 
-  // _histogram: norm = bins / (last - first) in float64 (a Python int over a numpy scalar), the
-  // difference taken in the edges' type; then (x - first) * norm, truncated. numpy's value-based
-  // casting does that product in float32 for float32 data unless norm overflows float32 (tiny,
-  // denormal ranges), and then in float64.
-  const C first_c = static_cast<C>(first);
-  const double span = lo == hi ? last - first : static_cast<double>(static_cast<C>(hi - lo));
-  const double norm = static_cast<double>(bins) / span;
-  const bool narrow =
-      std::is_same_v<C, float> && std::abs(norm) <= std::numeric_limits<float>::max();
+  // _histogram (numpy 2): ((x - first) / (last - first)) * bins, every step in the bin type,
+  // truncated; then its one-ULP corrections against the edges.
+  const C denom = last - first;
   for (int64_t i = 0; i < n; ++i) {
     const C v = static_cast<C>(as_double(data[i]));
     if (!std::isfinite(v)) continue;
-    const C offset = v - first_c;
-    const double scaled = narrow ? static_cast<double>(offset * static_cast<C>(norm))
-                                 : static_cast<double>(offset) * norm;
+    const C scaled = ((v - first) / denom) * static_cast<C>(bins);
     int64_t index = static_cast<int64_t>(scaled);
     if (index >= bins) index = bins - 1;
     if (index < 0) index = 0;
@@ -102,10 +100,14 @@ Histogram bin_as_double(const at::Tensor& t, int bins) {
 
 }  // namespace
 
-Histogram histogram(const at::Tensor& tensor, int bins) {
+void check_bins(int bins) {
   if (bins < 1)
-    fail("", "histogram needs at least one bin, got " + std::to_string(bins),
-         "use --bins 1 or more");
+    fail("", "--bins must be at least 1, got " + std::to_string(bins),
+         "the default is " + std::to_string(kDefaultHistogramBins));
+}
+
+Histogram histogram(const at::Tensor& tensor, int bins) {
+  check_bins(bins);
   const at::Tensor t = tensor.contiguous();
   switch (t.scalar_type()) {
     case at::kFloat:
@@ -129,6 +131,9 @@ Histogram histogram(const at::Tensor& tensor, int bins) {
     case at::kBool:
       return bin_as_double<bool>(t, bins);
     default:
+      // uint16/32/64 and float8 (LibTorch 2.3+): as float64 values, as numpy's astype(float64)
+      if (dtype_from_scalar_type(t.scalar_type()))
+        return bin_as_double<double>(t.to(at::kDouble), bins);
       fail("", "cannot histogram dtype " + dtype_name(t.scalar_type()),
            "floating, integer and bool tensors are supported");
   }

@@ -47,7 +47,7 @@ class Preprocess(unittest.TestCase):
         out = os.path.join(self.dir, "out.npy")
         if os.path.exists(out):
             os.remove(out)
-        r = run("preprocess", image, *flags, "--npy", out)
+        r = run("preprocess", image, *flags, "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         return np.load(out)
 
@@ -109,7 +109,7 @@ class Preprocess(unittest.TestCase):
         missing = os.path.join(self.dir, "missing.jpg")
         out = os.path.join(self.dir, "never.npy")
         for bad in (empty, truncated, text, missing):
-            r = run("preprocess", bad, "--npy", out)
+            r = run("preprocess", bad, "-o", out)
             self.assertEqual(r.returncode, 1, (bad, r.stderr))
             lines = r.stderr.strip().splitlines()
             self.assertEqual(len(lines), 1, r.stderr)
@@ -122,7 +122,7 @@ class Preprocess(unittest.TestCase):
         out = os.path.join(self.dir, "never.npy")
         for flags in (["--preset", "nope"], ["--mean", "1,2"], ["--resize", "0"],
                       ["--resize", "12xabc"], ["--std", "1,0,1"]):
-            r = run("preprocess", self.jpg, *flags, "--npy", out)
+            r = run("preprocess", self.jpg, *flags, "-o", out)
             self.assertEqual(r.returncode, 1, (flags, r.stderr))
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
             self.assertFalse(os.path.exists(out))
@@ -130,7 +130,7 @@ class Preprocess(unittest.TestCase):
     def test_refuses_to_overwrite_the_input(self):
         src = os.path.join(self.dir, "self.npy")
         np.save(src, np.zeros((3, 4, 4), np.float32))
-        r = run("preprocess", src, "--npy", src)
+        r = run("preprocess", src, "-o", src)
         self.assertEqual(r.returncode, 1, r.stderr)
 
 

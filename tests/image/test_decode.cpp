@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "image/decode.h"
 #include "image/oracle_manifest.h"
 

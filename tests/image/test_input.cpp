@@ -4,7 +4,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "image/input.h"
 #include "image/oracle_manifest.h"
 
@@ -38,8 +38,6 @@ TEST(Input, PresetsMatchTheOraclePipelines) {
     EXPECT_EQ(got.mean, want.mean);
     EXPECT_EQ(got.std, want.std);
   }
-  EXPECT_EQ(default_preset_for("alexnet"), "alexnet");
-  EXPECT_EQ(default_preset_for("resnet"), "imagenet");
 }
 
 TEST(Input, UnknownPresetListsTheKnownOnes) {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "image/oracle_manifest.h"
 #include "image/resize.h"
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "image/oracle_manifest.h"
 #include "image/transforms.h"
 

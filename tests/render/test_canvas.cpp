@@ -3,22 +3,10 @@
 
 #include "common/error.h"
 #include "render/canvas.h"
+#include "render/png_reader.h"
 
 namespace cnnscope {
 namespace {
-
-struct Reader {
-  const std::string& bytes;
-  size_t pos = 0;
-};
-
-cairo_status_t read_bytes(void* closure, unsigned char* data, unsigned int length) {
-  auto* r = static_cast<Reader*>(closure);
-  if (r->pos + length > r->bytes.size()) return CAIRO_STATUS_READ_ERROR;
-  std::copy_n(r->bytes.data() + r->pos, length, data);
-  r->pos += length;
-  return CAIRO_STATUS_SUCCESS;
-}
 
 void draw(Canvas& c) {
   c.clear(1, 1, 1);
@@ -35,19 +23,35 @@ TEST(Canvas, PngDecodesWithSizeAndPixels) {
   std::string png = c.finish();
   ASSERT_GT(png.size(), 8u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
-  Reader r{png};
-  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(read_bytes, &r);
-  ASSERT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
-  EXPECT_EQ(cairo_image_surface_get_width(s), 120);
-  EXPECT_EQ(cairo_image_surface_get_height(s), 50);
-  const unsigned char* px = cairo_image_surface_get_data(s);
-  const int stride = cairo_image_surface_get_stride(s);
-  auto pixel = [&](int x, int y) {
-    return *reinterpret_cast<const uint32_t*>(px + y * stride + 4 * x) & 0xffffff;
-  };
-  EXPECT_EQ(pixel(15, 15), 0xff0000u);  // inside the red square
-  EXPECT_EQ(pixel(5, 5), 0xffffffu);    // background
-  cairo_surface_destroy(s);
+  const testing::DecodedPng img = testing::decode_png(png);
+  ASSERT_TRUE(img.ok);
+  EXPECT_EQ(img.width, 120);
+  EXPECT_EQ(img.height, 50);
+  EXPECT_EQ(img.at(15, 15), 0xff0000u);  // inside the red square
+  EXPECT_EQ(img.at(5, 5), 0xffffffu);    // background
+}
+
+TEST(Canvas, DrawPixelsMagnifiesWithoutSmoothing) {
+  Canvas c(40, 20, FigureFormat::kPng);
+  c.clear(1, 1, 1);
+  const uint32_t pixels[] = {0xff0000, 0x00ff00};  // 2 x 1
+  c.draw_pixels(pixels, 2, 1, 0, 0, 40, 10);       // each pixel 20 x 10
+  const testing::DecodedPng img = testing::decode_png(c.finish());
+  ASSERT_TRUE(img.ok);
+  EXPECT_EQ(img.count(255, 0, 0), 200);
+  EXPECT_EQ(img.count(0, 255, 0), 200);
+  EXPECT_EQ(img.at(19, 9), 0xff0000u);
+  EXPECT_EQ(img.at(20, 0), 0x00ff00u);
+  EXPECT_EQ(img.at(0, 10), 0xffffffu);  // below the rectangle: untouched
+}
+
+TEST(Canvas, EncodePngRoundTripsRgbRows) {
+  const uint8_t rgb[] = {1, 2, 3, 250, 251, 252, 7, 8, 9, 100, 0, 200};  // 2 x 2
+  const testing::DecodedPng img = testing::decode_png(encode_png(rgb, 2, 2));
+  ASSERT_TRUE(img.ok);
+  EXPECT_EQ(img.width, 2);
+  EXPECT_EQ(img.height, 2);
+  EXPECT_EQ(img.pixels, (std::vector<uint32_t>{0x010203, 0xfafbfc, 0x070809, 0x6400c8}));
 }
 
 TEST(Canvas, VectorFormats) {

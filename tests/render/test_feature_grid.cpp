@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "render/colormap.h"
 #include "render/feature_grid.h"
+#include "render/png_reader.h"
 
 #include <cairo.h>
 
@@ -15,42 +16,6 @@ namespace cnnscope {
 namespace {
 
 constexpr uint32_t kWhite = 0xffffff;
-
-struct Reader {
-  const std::string& bytes;
-  size_t pos = 0;
-};
-
-cairo_status_t read_bytes(void* closure, unsigned char* data, unsigned int length) {
-  auto* r = static_cast<Reader*>(closure);
-  if (r->pos + length > r->bytes.size()) return CAIRO_STATUS_READ_ERROR;
-  std::copy_n(r->bytes.data() + r->pos, length, data);
-  r->pos += length;
-  return CAIRO_STATUS_SUCCESS;
-}
-
-// A decoded PNG with pixel access as 0xRRGGBB.
-class Image {
- public:
-  explicit Image(const std::string& png) {
-    Reader r{png};
-    surface_ = cairo_image_surface_create_from_png_stream(read_bytes, &r);
-    EXPECT_EQ(cairo_surface_status(surface_), CAIRO_STATUS_SUCCESS);
-  }
-  ~Image() { cairo_surface_destroy(surface_); }
-  int width() const { return cairo_image_surface_get_width(surface_); }
-  int height() const { return cairo_image_surface_get_height(surface_); }
-  uint32_t at(double x, double y) const {
-    const unsigned char* px = cairo_image_surface_get_data(surface_);
-    const int stride = cairo_image_surface_get_stride(surface_);
-    return *reinterpret_cast<const uint32_t*>(px + static_cast<int>(y) * stride +
-                                              4 * static_cast<int>(x)) &
-           0xffffff;
-  }
-
- private:
-  cairo_surface_t* surface_;
-};
 
 uint32_t packed(Rgb8 c) {
   return (uint32_t{c.r} << 16) | (uint32_t{c.g} << 8) | c.b;
@@ -113,9 +78,10 @@ TEST(FeatureGrid, PngTilesShowEachChannelThroughTheColormap) {
   options.layer = "features.1";
   options.image = "roses.jpg";
   const FeatureGridLayout layout = feature_grid_layout({16, 6, 9}, options);
-  const Image img(render_feature_grid(a, options, FigureFormat::kPng));
-  ASSERT_EQ(img.width(), layout.width);
-  ASSERT_EQ(img.height(), layout.height);
+  const testing::DecodedPng img =
+      testing::decode_png(render_feature_grid(a, options, FigureFormat::kPng));
+  ASSERT_EQ(img.width, layout.width);
+  ASSERT_EQ(img.height, layout.height);
   ASSERT_EQ(layout.tiles.size(), 12u);  // default: the first 12 channels
   const Colormap& cmap = colormap("viridis");
   for (size_t i = 0; i < layout.tiles.size(); ++i) {
@@ -140,7 +106,7 @@ TEST(FeatureGrid, PngTilesShowEachChannelThroughTheColormap) {
   // the title is drawn: dark pixels in the header band
   int dark = 0;
   for (int y = 0; y < layout.tiles[0].y - 20; ++y)
-    for (int x = 0; x < img.width(); ++x) dark += (img.at(x, y) & 0xff) < 0x60;
+    for (int x = 0; x < img.width; ++x) dark += (img.at(x, y) & 0xff) < 0x60;
   EXPECT_GT(dark, 50);
 }
 
@@ -151,7 +117,8 @@ TEST(FeatureGrid, LayerScaleUsesOneRangeAndDrawsAColorbar) {
   options.colormap = "gray";
   options.channels = {7, 0, 3};
   const FeatureGridLayout layout = feature_grid_layout({8, 5, 5}, options);
-  const Image img(render_feature_grid(a, options, FigureFormat::kPng));
+  const testing::DecodedPng img =
+      testing::decode_png(render_feature_grid(a, options, FigureFormat::kPng));
   ASSERT_EQ(layout.tiles.size(), 3u);
   EXPECT_EQ(layout.grid.rows, 2);
   EXPECT_EQ(layout.grid.cols, 2);
@@ -172,7 +139,8 @@ TEST(FeatureGrid, ConstantChannelIsTheLowestColour) {
   const at::Tensor a =
       torch::full({1, 4, 4}, 3.0f);  // matplotlib's Normalize gives 0 for an empty range
   const FeatureGridLayout layout = feature_grid_layout({1, 4, 4}, {});
-  const Image img(render_feature_grid(a, {}, FigureFormat::kPng));
+  const testing::DecodedPng img =
+      testing::decode_png(render_feature_grid(a, {}, FigureFormat::kPng));
   const Box& t = layout.tiles[0];
   EXPECT_EQ(img.at(t.x + 1, t.y + 1), packed(colormap("viridis").entry(0)));
 }

@@ -8,38 +8,14 @@
 
 #include "common/error.h"
 #include "render/filter_mosaic.h"
+#include "render/png_reader.h"
 
 namespace cnnscope {
 namespace {
 
-struct Reader {
-  const std::string* bytes;
-  size_t offset = 0;
-};
-
-cairo_status_t read_bytes(void* closure, unsigned char* data, unsigned int length) {
-  auto* r = static_cast<Reader*>(closure);
-  if (r->offset + length > r->bytes->size()) return CAIRO_STATUS_READ_ERROR;
-  std::memcpy(data, r->bytes->data() + r->offset, length);
-  r->offset += length;
-  return CAIRO_STATUS_SUCCESS;
-}
-
 // Number of pixels of exactly (r, g, b) in a PNG.
 int64_t count_colour(const std::string& png, int r, int g, int b) {
-  Reader reader{&png};
-  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(read_bytes, &reader);
-  EXPECT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
-  const int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
-  const int stride = cairo_image_surface_get_stride(s);
-  const unsigned char* data = cairo_image_surface_get_data(s);
-  const uint32_t want = (uint32_t(r) << 16) | (uint32_t(g) << 8) | uint32_t(b);
-  int64_t n = 0;
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x)
-      n += (reinterpret_cast<const uint32_t*>(data + y * stride)[x] & 0xffffff) == want;
-  cairo_surface_destroy(s);
-  return n;
+  return testing::decode_png(png).count(r, g, b);
 }
 
 // One 2x2 RGB kernel over the range -1..1: red, green, blue, and (0, 1, -1) whose 0 lands

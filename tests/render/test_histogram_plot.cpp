@@ -8,50 +8,10 @@
 
 #include "common/error.h"
 #include "render/histogram_plot.h"
+#include "render/png_reader.h"
 
 namespace cnnscope {
 namespace {
-
-struct Reader {
-  const std::string* bytes;
-  size_t offset = 0;
-};
-
-cairo_status_t read_bytes(void* closure, unsigned char* data, unsigned int length) {
-  auto* r = static_cast<Reader*>(closure);
-  if (r->offset + length > r->bytes->size()) return CAIRO_STATUS_READ_ERROR;
-  std::memcpy(data, r->bytes->data() + r->offset, length);
-  r->offset += length;
-  return CAIRO_STATUS_SUCCESS;
-}
-
-// Decoded PNG: width, height and how many pixels have exactly the colour (r, g, b).
-struct Png {
-  int width = 0, height = 0;
-  std::vector<uint32_t> pixels;  // 0x00RRGGBB
-  int64_t count(int r, int g, int b) const {
-    const uint32_t want = (uint32_t(r) << 16) | (uint32_t(g) << 8) | uint32_t(b);
-    int64_t n = 0;
-    for (uint32_t p : pixels) n += (p & 0xffffff) == want;
-    return n;
-  }
-};
-
-Png decode(const std::string& bytes) {
-  Reader reader{&bytes};
-  cairo_surface_t* s = cairo_image_surface_create_from_png_stream(read_bytes, &reader);
-  EXPECT_EQ(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
-  Png png;
-  png.width = cairo_image_surface_get_width(s);
-  png.height = cairo_image_surface_get_height(s);
-  const int stride = cairo_image_surface_get_stride(s);
-  const unsigned char* data = cairo_image_surface_get_data(s);
-  for (int y = 0; y < png.height; ++y)
-    for (int x = 0; x < png.width; ++x)
-      png.pixels.push_back(reinterpret_cast<const uint32_t*>(data + y * stride)[x]);
-  cairo_surface_destroy(s);
-  return png;
-}
 
 HistogramPanel panel_of(const at::Tensor& t, const std::string& title) {
   return HistogramPanel{title, compute_stats(t), histogram(t, kDefaultHistogramBins)};
@@ -68,8 +28,8 @@ TEST(HistogramPlot, PngFigureShowsBarsMeanAndStd) {
   for (int seed = 0; seed < kSeeds; ++seed) {
     at::manual_seed(seed);
     const at::Tensor t = at::randn({5000}, at::TensorOptions().dtype(at::kFloat));  // [5000]
-    const Png png =
-        decode(histogram_figure(panel_of(t, "layer1.0.conv1.weight"), FigureFormat::kPng));
+    const testing::DecodedPng png = testing::decode_png(
+        histogram_figure(panel_of(t, "layer1.0.conv1.weight"), FigureFormat::kPng));
     EXPECT_EQ(png.width, kHistogramFigureWidth);
     EXPECT_EQ(png.height, kHistogramFigureHeight);
     EXPECT_GT(png.count(kBar[0], kBar[1], kBar[2]), 5000) << "seed " << seed;
@@ -79,7 +39,8 @@ TEST(HistogramPlot, PngFigureShowsBarsMeanAndStd) {
 }
 
 TEST(HistogramPlot, OneValueDrawsNoStdLines) {
-  const Png png = decode(histogram_figure(panel_of(at::full({1}, 0.5), "one"), FigureFormat::kPng));
+  const testing::DecodedPng png = testing::decode_png(
+      histogram_figure(panel_of(at::full({1}, 0.5), "one"), FigureFormat::kPng));
   EXPECT_GT(png.count(kMean[0], kMean[1], kMean[2]), 200);
   EXPECT_EQ(png.count(kStd[0], kStd[1], kStd[2]), 0);
 }
@@ -95,7 +56,7 @@ TEST(HistogramPlot, VectorFormatsHaveTheirSignatures) {
 TEST(HistogramPlot, NonFiniteOnlyTensorStillDraws) {
   const HistogramPanel p = panel_of(at::full({3}, NAN), "all_nan");
   EXPECT_FALSE(p.stats.has_values);
-  const Png png = decode(histogram_figure(p, FigureFormat::kPng));
+  const testing::DecodedPng png = testing::decode_png(histogram_figure(p, FigureFormat::kPng));
   EXPECT_EQ(png.count(kBar[0], kBar[1], kBar[2]), 0);
 }
 
@@ -106,7 +67,8 @@ TEST(HistogramPlot, OverviewIsSizedByItsGrid) {
   OverviewOptions options;
   options.title = "seven";
   options.columns = 3;
-  const Png png = decode(histogram_overview(panels, options, FigureFormat::kPng));
+  const testing::DecodedPng png =
+      testing::decode_png(histogram_overview(panels, options, FigureFormat::kPng));
   EXPECT_EQ(png.width, 3 * 250);
   EXPECT_EQ(png.height, 40 + 3 * 150);
   EXPECT_GT(png.count(kBar[0], kBar[1], kBar[2]), 7 * 500);

@@ -1,8 +1,8 @@
-"""Oracle for tests/export/test_npy.cpp: arrays saved by numpy.save (every dtype cnnscope reads,
+"""Oracle for tests/common/test_npy.cpp: arrays saved by numpy.save (every dtype cnnscope reads,
 0-d, empty, 1-d, Fortran order, a version 2.0 header), each with a .txt listing dtype, shape and
 the values in C order, so the reader is checked against numpy's bytes and the writer byte for byte.
 
-Usage: make_export_npy.py OUT_DIR  (writes OUT_DIR/export/npy_*.npy and .txt, atomically)
+Usage: make_common_npy.py OUT_DIR  (writes OUT_DIR/common/npy_*.npy and .txt, atomically)
 """
 import io
 import os
@@ -19,7 +19,7 @@ def atomic_write(path, data):
 
 
 def main():
-    out = os.path.join(sys.argv[1], "export")
+    out = os.path.join(sys.argv[1], "common")
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(7)
     arrays = {

@@ -8,7 +8,7 @@
 #include "checkpoint/dtype.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "export/npy.h"
+#include "common/npy.h"
 #include "testing.h"
 
 namespace cnnscope {
@@ -22,7 +22,7 @@ std::string slurp(const std::string& path) {
 }
 
 std::vector<std::string> oracle_names() {
-  std::ifstream in(testing::fixture("export/npy_list.txt"));
+  std::ifstream in(testing::fixture("common/npy_list.txt"));
   std::vector<std::string> names;
   std::string name;
   while (in >> name) names.push_back(name);
@@ -54,15 +54,15 @@ TEST(Npy, ReadsWhatNumpyWrote) {
   const auto names = oracle_names();
   ASSERT_GE(names.size(), 10u) << "oracle listing missing";
   for (const std::string& name : names)
-    expect_matches_listing(read_npy(testing::fixture("export/npy_" + name + ".npy")),
-                           testing::fixture("export/npy_" + name + ".txt"));
-  expect_matches_listing(read_npy(testing::fixture("export/npy_fortran_v2.npy")),
-                         testing::fixture("export/npy_fortran_v2.txt"));
+    expect_matches_listing(read_npy(testing::fixture("common/npy_" + name + ".npy")),
+                           testing::fixture("common/npy_" + name + ".txt"));
+  expect_matches_listing(read_npy(testing::fixture("common/npy_fortran_v2.npy")),
+                         testing::fixture("common/npy_fortran_v2.txt"));
 }
 
 TEST(Npy, WritesTheSameBytesAsNumpy) {
   for (const std::string& name : oracle_names()) {
-    const std::string numpy_file = testing::fixture("export/npy_" + name + ".npy");
+    const std::string numpy_file = testing::fixture("common/npy_" + name + ".npy");
     const std::string ours = ::testing::TempDir() + "/npy_rewrite_" + name + ".npy";
     write_npy(ours, read_npy(numpy_file));
     EXPECT_EQ(slurp(ours), slurp(numpy_file)) << name;
@@ -82,7 +82,7 @@ TEST(Npy, RoundTripsNonContiguousAndBFloat16) {
 }
 
 TEST(Npy, MalformedFilesNameTheFile) {
-  const std::string good = slurp(testing::fixture("export/npy_f32_chw.npy"));
+  const std::string good = slurp(testing::fixture("common/npy_f32_chw.npy"));
   struct Case {
     const char* name;
     std::string bytes;

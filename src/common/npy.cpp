@@ -1,7 +1,7 @@
 // .npy writer (version 1.0, C order, little-endian) and reader (versions 1.0-3.0, C or Fortran
 // order, little-endian or byte-sized dtypes). Leaves out: structured and object dtypes, big-endian.
 // Spec: numpy.lib.format (NEP 1).
-#include "export/npy.h"
+#include "common/npy.h"
 
 #include <cstring>
 
@@ -43,7 +43,7 @@ const NpyType* type_for_descr(const std::string& descr) {
   return nullptr;
 }
 
-std::string shape_text(at::IntArrayRef sizes) {
+std::string python_tuple(at::IntArrayRef sizes) {
   std::string s = "(";
   for (size_t i = 0; i < sizes.size(); ++i) s += std::to_string(sizes[i]) + ", ";
   if (sizes.size() > 1) s.resize(s.size() - 2);
@@ -109,7 +109,7 @@ std::string npy_bytes(const at::Tensor& tensor) {
     fail("", "cannot write dtype " + std::string(c10::toString(t.scalar_type())) + " as .npy");
   t = t.contiguous();
   std::string header = "{'descr': '" + std::string(type->descr) +
-                       "', 'fortran_order': False, 'shape': " + shape_text(t.sizes()) + ", }";
+                       "', 'fortran_order': False, 'shape': " + python_tuple(t.sizes()) + ", }";
   const size_t prefix = kMagicBytes + 2 + 2;
   // numpy's _wrap_header: a whole extra block of spaces when already aligned.
   const size_t total = prefix + header.size() + 1;
@@ -177,7 +177,7 @@ at::Tensor read_npy(const std::string& path) {
   size_t numel = 1;
   for (int64_t d : shape) {
     if (d != 0 && numel > (size - prefix - header_len) / static_cast<size_t>(d))
-      fail(path, "truncated .npy data: shape " + shape_text(shape) + " does not fit in the file");
+      fail(path, "truncated .npy data: shape " + python_tuple(shape) + " does not fit in the file");
     numel *= static_cast<size_t>(d);
   }
   const size_t data_bytes = numel * element;

@@ -1,6 +1,6 @@
-// numpy .npy files: write any tensor (atomically) and read one back, for `preprocess --npy`,
-// `features --npy` and `.npy` image inputs. Spec: numpy's NEP 1 / numpy.lib.format
-// (versions 1.0-3.0).
+// numpy .npy files, the one home of npy I/O (in common/ so that image/ can read .npy inputs and
+// later stages write arrays): write any tensor (atomically) and read one back, for `preprocess`,
+// `features --npy` and `.npy` image inputs. Spec: numpy's NEP 1 / numpy.lib.format (1.0-3.0).
 #pragma once
 
 #include <ATen/ATen.h>

@@ -1,6 +1,6 @@
 // read_labels: JSON object of class index -> label, or one label per line; sizes checked
 // against the model's number of classes. Leaves out: CSV and label files with extra columns.
-#include "cli/labels.h"
+#include "app/labels.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,11 +8,13 @@
 #include <iterator>
 #include <sstream>
 
+#include "common/atomic_file.h"
 #include "common/error.h"
 
-namespace cnnscope::cli {
+namespace cnnscope::app {
 
 std::vector<std::string> read_labels(const std::string& path, int64_t num_classes) {
+  register_input(path);
   std::ifstream in(path);
   if (!in) fail(path, "cannot open the classes file", "check the path");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -53,4 +55,4 @@ std::vector<std::string> read_labels(const std::string& path, int64_t num_classe
   return labels;
 }
 
-}  // namespace cnnscope::cli
+}  // namespace cnnscope::app

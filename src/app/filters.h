@@ -1,0 +1,27 @@
+// The `filters` job: one convolution's kernels drawn as a picture and written atomically; the
+// layer is named by module ("features.0") or key ("features.0.weight"), or found as the first conv
+// weight in file order. Leaves out: 1-D/3-D convolutions.
+#pragma once
+
+#include <string>
+
+#include "render/filter_mosaic.h"
+
+namespace cnnscope::app {
+
+struct FiltersOptions {
+  std::string checkpoint;
+  std::string layer;                // "" = the first conv weight
+  std::string out = "filters.png";  // .png, .svg or .pdf, by extension
+  FilterMosaicOptions mosaic;       // its title is set to the key drawn
+};
+
+struct FiltersResult {
+  std::string file;  // the checkpoint as loaded
+  std::string key;   // the weight drawn
+  std::vector<int64_t> shape;
+};
+
+FiltersResult draw_filters(const FiltersOptions& options);
+
+}  // namespace cnnscope::app

@@ -1,0 +1,58 @@
+// summarize (see summary.h). Spec: torchinfo's "Mult-Adds": a Conv2d counts its weight once per
+// output position, a Linear its weight once per output row.
+#include "app/summary.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace cnnscope::app {
+namespace {
+
+constexpr int64_t kMaxInputSize = 4096;
+
+int64_t leaf_mult_adds(const torch::nn::Module& m, const at::Tensor& out) {
+  if (const auto* conv = m.as<torch::nn::Conv2d>())
+    return conv->weight.numel() * out.size(0) * out.size(2) * out.size(3);
+  if (const auto* fc = m.as<torch::nn::Linear>()) return fc->weight.numel() * out.size(0);
+  return 0;
+}
+
+}  // namespace
+
+Summary summarize(const models::Network& net, int64_t input_size) {
+  if (input_size < 1 || input_size > kMaxInputSize)
+    fail("", "--input-size must be 1.." + std::to_string(kMaxInputSize) + ", got " +
+                 std::to_string(input_size));
+  const auto& taps = net.taps();
+  std::vector<std::string> names;
+  for (const models::TapInfo& t : taps) names.push_back(t.name);
+  Summary s;
+  s.input_shape = {1, 3, input_size, input_size};
+  const models::ForwardResult r = net.run(at::zeros(s.input_shape), names);  // [1, 3, N, N]
+  s.output_shape = r.logits.sizes().vec();
+  s.params = net.num_parameters();
+
+  std::map<std::string, std::shared_ptr<torch::nn::Module>> modules;
+  for (const auto& item : net.module().named_modules("", false)) modules[item.key()] = item.value();
+  for (size_t i = 0; i < taps.size(); ++i) {
+    SummaryRow row{&taps[i], r.taps[i].tensor.sizes().vec(), 0};
+    if (taps[i].leaf) row.mult_adds = leaf_mult_adds(*modules.at(taps[i].name), r.taps[i].tensor);
+    s.rows.push_back(std::move(row));
+  }
+  // A container's mult-adds: the sum over the leaves under it.
+  for (const SummaryRow& leaf : s.rows) {
+    if (!leaf.tap->leaf) continue;
+    s.mult_adds += leaf.mult_adds;
+    for (SummaryRow& container : s.rows)
+      if (!container.tap->leaf && starts_with(leaf.tap->name, container.tap->name + "."))
+        container.mult_adds += leaf.mult_adds;
+  }
+  return s;
+}
+
+}  // namespace cnnscope::app

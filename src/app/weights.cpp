@@ -1,0 +1,92 @@
+// compute_weights, write_weight_plots, write_weight_histograms (see weights.h). Spec: the
+// `weights` section of docs/DESIGN.md.
+#include "app/weights.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "export/tensorboard.h"
+#include "render/histogram_plot.h"
+
+namespace cnnscope::app {
+namespace {
+
+constexpr const char* kOverviewStem = "overview";
+
+// "<dir>/<key>.<ext>" with path separators in the key replaced; the overview's name stays free.
+std::string figure_path(const std::string& dir, const std::string& key, const char* ext) {
+  std::string stem = key;
+  std::replace(stem.begin(), stem.end(), '/', '_');
+  if (stem == kOverviewStem) stem += ".tensor";
+  return (std::filesystem::path(dir) / (stem + "." + ext)).string();
+}
+
+}  // namespace
+
+WeightsReport compute_weights(const StateDict& sd, const WeightsOptions& options) {
+  check_bins(options.bins);
+  WeightsReport report;
+  report.file = sd.file;
+  report.format = sd.format;
+  report.bins = options.bins;
+  std::vector<const NamedTensor*> chosen;
+  for (const NamedTensor* t : match_keys(sd, options.keys)) {
+    if (is_batch_counter(t->name))
+      report.skipped.push_back(t->name);
+    else
+      chosen.push_back(t);
+  }
+  report.tensors.resize(chosen.size());
+  for_each_parallel(chosen.size(), [&](size_t i) {
+    const NamedTensor& t = *chosen[i];
+    try {
+      report.tensors[i] = {t.name, compute_stats(t.tensor), histogram(t.tensor, options.bins)};
+    } catch (const Error& e) {
+      fail(sd.file, "tensor '" + t.name + "': " + e.what());
+    }
+  });
+  if (report.tensors.empty())
+    fail(sd.file, "no tensors to report", "only num_batches_tracked counters were selected");
+  return report;
+}
+
+size_t write_weight_plots(const WeightsReport& report, const std::string& dir,
+                          FigureFormat format) {
+  make_output_dir(dir);
+  std::vector<HistogramPanel> panels;
+  for (const TensorReport& t : report.tensors) {
+    if (!t.stats.floating || t.stats.numel == 0) continue;  // integer tensors: listed, not plotted
+    panels.push_back({t.name, t.stats, t.histogram});
+  }
+  for_each_parallel(panels.size(), [&](size_t i) {
+    write_file_atomic(figure_path(dir, panels[i].title, figure_extension(format)),
+                      histogram_figure(panels[i], format));
+  });
+  if (panels.empty()) return 0;
+  OverviewOptions overview;
+  overview.title = std::filesystem::path(report.file).filename().string() + ": " +
+                   std::to_string(panels.size()) + " weight histograms";
+  write_file_atomic(
+      (std::filesystem::path(dir) / (std::string(kOverviewStem) + "." + figure_extension(format)))
+          .string(),
+      histogram_overview(panels, overview, format));
+  return panels.size() + 1;
+}
+
+std::string write_weight_histograms(const StateDict& sd, const WeightsReport& report,
+                                    const std::string& dir) {
+  EventWriterOptions options;
+  options.dir = dir;
+  EventWriter tb(options);
+  for (const TensorReport& t : report.tensors)
+    if (t.stats.has_values)
+      tb.add_histogram("weights/" + t.name,
+                       histogram_summary(*sd.find(t.name), t.histogram.edges,
+                                         {t.histogram.counts.begin(), t.histogram.counts.end()}));
+  return tb.close();
+}
+
+}  // namespace cnnscope::app

@@ -1,0 +1,95 @@
+// Flag helpers shared by the subcommands, so each flag has one spelling, one meaning and one help
+// text everywhere: CKPT (positional), --arch, --image, the preprocessing flags, --classes, --topk,
+// --layers, --channels, --cmap, --bins, --format, --tensorboard, -o/--out and --json.
+// Every subcommand has the same shape: a `XFlags` struct filled by CLI11, a `run_x(const XFlags&)`
+// that calls the library and prints, and one `Register` (cli/command.h).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+#include "image/preprocess_spec.h"
+
+namespace cnnscope::cli {
+
+inline CLI::Option* add_checkpoint(CLI::App& sub, std::string& path) {
+  return sub.add_option("CKPT", path, "checkpoint (.pth/.pt zip or legacy, .safetensors)")
+      ->required();
+}
+
+inline CLI::Option* add_arch(CLI::App& sub, std::string& arch) {
+  return sub.add_option("--arch", arch, "network (default: detected from the keys)");
+}
+
+inline CLI::Option* add_key(CLI::App& sub, std::string& key) {
+  return sub.add_option("--key", key, "the nested dict holding the state_dict (default: found)");
+}
+
+inline CLI::Option* add_images(CLI::App& sub, std::vector<std::string>& images) {
+  return sub.add_option("--image", images,
+                        "JPEG, PNG, .npy [3,H,W] / [1,3,H,W], or a folder of them; repeatable");
+}
+
+inline void add_preprocess_flags(CLI::App& sub, PreprocessSpec& spec) {
+  sub.add_option("--preset", spec.preset, "input preset: alexnet | imagenet (default: by model)");
+  sub.add_option("--resize", spec.resize, "Resize: N (shorter side) or HxW");
+  sub.add_option("--crop", spec.crop, "CenterCrop N")->check(CLI::PositiveNumber);
+  sub.add_option("--mean", spec.mean, "Normalize mean a,b,c");
+  sub.add_option("--std", spec.std, "Normalize std a,b,c");
+}
+
+inline CLI::Option* add_classes(CLI::App& sub, std::string& classes) {
+  return sub.add_option("--classes", classes,
+                        "labels: {\"0\": \"daisy\", ...} JSON or one per line");
+}
+
+inline CLI::Option* add_topk(CLI::App& sub, int64_t& topk) {
+  return sub.add_option("--topk", topk, "how many classes to list")->capture_default_str();
+}
+
+inline CLI::Option* add_layers(CLI::App& sub, std::string& layers) {
+  return sub.add_option("--layers", layers,
+                        "L1,L2,... module names, or all (default: per family, see summary)");
+}
+
+inline CLI::Option* add_channels(CLI::App& sub, int64_t& channels) {
+  return sub.add_option("--channels", channels, "feature-map channels per figure")
+      ->capture_default_str();
+}
+
+inline CLI::Option* add_cmap(CLI::App& sub, std::string& cmap) {
+  return sub.add_option("--cmap", cmap, "gray | viridis | magma | inferno | plasma | turbo")
+      ->capture_default_str();
+}
+
+inline CLI::Option* add_bins(CLI::App& sub, int& bins) {
+  return sub.add_option("--bins", bins, "histogram bins (numpy.histogram's)")
+      ->capture_default_str();
+}
+
+inline CLI::Option* add_format(CLI::App& sub, std::string& format) {
+  return sub.add_option("--format", format, "figure format: png | svg | pdf")
+      ->capture_default_str();
+}
+
+inline CLI::Option* add_tensorboard(CLI::App& sub, std::string& dir) {
+  return sub.add_option("--tensorboard", dir, "also write TensorBoard event files into DIR");
+}
+
+// -o/--out: the one spelling of "where the output goes" (a file or a folder, per command).
+inline CLI::Option* add_out(CLI::App& sub, std::string& out, const std::string& what) {
+  return sub.add_option("-o,--out", out, what)->capture_default_str();
+}
+
+inline CLI::Option* add_json(CLI::App& sub, bool& json) {
+  return sub.add_flag("--json", json, "one JSON document on stdout, nothing else");
+}
+
+// Benchmark hooks (bench/): hidden from --help, documented in docs/DESIGN.md.
+inline CLI::Option* add_bench_hook(CLI::Option* option) {
+  return option->group("");
+}
+
+}  // namespace cnnscope::cli

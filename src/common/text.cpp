@@ -1,0 +1,80 @@
+// Text helpers (see text.h). Spec: PyTorch's list repr for shapes; IEC binary prefixes for sizes.
+#include "common/text.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace cnnscope {
+
+std::string shape_text(c10::ArrayRef<int64_t> shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+std::string dims_text(c10::ArrayRef<int64_t> shape, std::string_view separator) {
+  if (shape.empty()) return "scalar";
+  return fmt::format("{}", fmt::join(shape, separator));
+}
+
+std::string thousands(int64_t n) {
+  const std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out = n < 0 ? "-" : "";
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string human_bytes(int64_t bytes) {
+  constexpr double kKiB = 1024.0;
+  const double b = static_cast<double>(bytes);
+  if (b >= kKiB * kKiB * kKiB) return fmt::format("{:.2f} GiB", b / (kKiB * kKiB * kKiB));
+  if (b >= kKiB * kKiB) return fmt::format("{:.1f} MiB", b / (kKiB * kKiB));
+  if (b >= kKiB) return fmt::format("{:.1f} KiB", b / kKiB);
+  return fmt::format("{} B", bytes);
+}
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+bool starts_with(std::string_view s, std::string_view head) {
+  return s.size() >= head.size() && s.substr(0, head.size()) == head;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  return fmt::format("{}", fmt::join(parts, separator));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::vector<std::string> closest_names(std::string_view name,
+                                       const std::vector<std::string>& candidates, size_t count) {
+  std::vector<std::pair<size_t, size_t>> ranked;  // (distance, index)
+  ranked.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i)
+    ranked.emplace_back(edit_distance(name, candidates[i]), i);
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<std::string> out;
+  for (size_t i = 0; i < std::min(count, ranked.size()); ++i)
+    out.push_back(candidates[ranked[i].second]);
+  return out;
+}
+
+}  // namespace cnnscope

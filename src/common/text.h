@@ -1,0 +1,41 @@
+// Text helpers shared by every stage: tensor shapes as text, digit grouping, byte sizes, suffix
+// tests, joining, and the closest-name suggestion used by "did you mean" hints. Leaves out:
+// locale-aware formatting (output is the same on every machine) and Unicode-aware edit distance
+// (names are compared byte by byte).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <c10/util/ArrayRef.h>
+
+namespace cnnscope {
+
+// "[48, 3, 11, 11]" (PyTorch's list repr); "[]" for a 0-d tensor.
+std::string shape_text(c10::ArrayRef<int64_t> shape);
+
+// "48×3×11×11" with the given separator; "scalar" for a 0-d tensor.
+std::string dims_text(c10::ArrayRef<int64_t> shape, std::string_view separator);
+
+// "1,234,567": thousands grouped with commas (negative numbers keep their sign).
+std::string thousands(int64_t n);
+
+// "63.4 MiB": binary units, one decimal (two for GiB); whole bytes below 1 KiB.
+std::string human_bytes(int64_t bytes);
+
+bool ends_with(std::string_view s, std::string_view tail);
+bool starts_with(std::string_view s, std::string_view head);
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator);
+
+// Levenshtein distance (insert, delete, substitute each cost 1), byte by byte.
+size_t edit_distance(std::string_view a, std::string_view b);
+
+// Up to `count` candidates closest to `name` by edit distance, nearest first; ties keep the
+// candidates' order.
+std::vector<std::string> closest_names(std::string_view name,
+                                       const std::vector<std::string>& candidates, size_t count);
+
+}  // namespace cnnscope

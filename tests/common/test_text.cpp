@@ -1,0 +1,60 @@
+// common/text.h: shapes, digit grouping, byte sizes, suffixes, joining, edit distance and the
+// closest-name suggestion.
+#include <gtest/gtest.h>
+
+#include "common/text.h"
+
+namespace cnnscope {
+namespace {
+
+TEST(Text, ShapesAsPyTorchListsAndAsDimensions) {
+  EXPECT_EQ(shape_text(std::vector<int64_t>{48, 3, 11, 11}), "[48, 3, 11, 11]");
+  EXPECT_EQ(shape_text(std::vector<int64_t>{}), "[]");
+  EXPECT_EQ(shape_text(at::zeros({2, 5}).sizes()), "[2, 5]");
+  EXPECT_EQ(dims_text(std::vector<int64_t>{48, 3, 11, 11}, "x"), "48x3x11x11");
+  EXPECT_EQ(dims_text(std::vector<int64_t>{}, "x"), "scalar");
+}
+
+TEST(Text, ThousandsGroupsDigits) {
+  EXPECT_EQ(thousands(0), "0");
+  EXPECT_EQ(thousands(999), "999");
+  EXPECT_EQ(thousands(1000), "1,000");
+  EXPECT_EQ(thousands(14591685), "14,591,685");
+  EXPECT_EQ(thousands(-1234567), "-1,234,567");
+}
+
+TEST(Text, HumanBytesUsesBinaryUnits) {
+  EXPECT_EQ(human_bytes(1023), "1023 B");
+  EXPECT_EQ(human_bytes(1124), "1.1 KiB");
+  EXPECT_EQ(human_bytes(66521760), "63.4 MiB");
+  EXPECT_EQ(human_bytes(int64_t{3} << 30), "3.00 GiB");
+}
+
+TEST(Text, SuffixPrefixJoin) {
+  EXPECT_TRUE(ends_with("model.safetensors", ".safetensors"));
+  EXPECT_FALSE(ends_with("pt", ".pt"));
+  EXPECT_TRUE(starts_with("layer1.0.conv1", "layer1."));
+  EXPECT_FALSE(starts_with("layer10.conv", "layer1."));
+  EXPECT_EQ(join({"a", "b", "c"}, ", "), "a, b, c");
+  EXPECT_EQ(join({}, ", "), "");
+}
+
+TEST(Text, EditDistanceIsLevenshtein) {
+  EXPECT_EQ(edit_distance("", ""), 0u);
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("features.1", "features.10"), 1u);
+  EXPECT_EQ(edit_distance("abc", ""), 3u);
+  EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
+}
+
+TEST(Text, ClosestNamesNearestFirstTiesInOrder) {
+  const std::vector<std::string> names{"layer1", "layer2", "conv1", "layer3", "fc"};
+  EXPECT_EQ(closest_names("layer4", names, 3),
+            (std::vector<std::string>{"layer1", "layer2", "layer3"}));
+  EXPECT_EQ(closest_names("cnv1", names, 1), (std::vector<std::string>{"conv1"}));
+  EXPECT_EQ(closest_names("x", names, 10).size(), names.size());
+  EXPECT_TRUE(closest_names("x", {}, 3).empty());
+}
+
+}  // namespace
+}  // namespace cnnscope
