@@ -9,6 +9,9 @@ and for each FILE a FILE.expect.json: {key: {dtype, numel, finite, nan, posinf, 
 min, max, l2, zero_fraction, p1, p50, p99, histograms: {bins: {edges, counts}}}} from the oracle's numpy (2.x).
 Rule (docs/DESIGN.md): float32 tensors are histogrammed as float32 arrays, every other dtype as float64
 values; NaN/Inf are left out of every figure (numpy would refuse them), empty -> numpy's (0, 1).
+Where numpy 2 refuses a float32 array ("Too many bins for data range": a constant >= 2**23 or a
+range of a few denormals, whose float32 edges cannot increase), the figure is numpy's histogram
+of the values as float64, cnnscope's documented fallback (numpy 1.x widened in float64 itself).
 """
 import collections
 import json
@@ -54,9 +57,16 @@ def figures(t):
         data = finite
     out["histograms"] = {}
     for bins in BINS:
-        counts, edges = np.histogram(data, bins=bins)
+        f32 = data.dtype == np.float32
+        try:
+            counts, edges = np.histogram(data, bins=bins)
+        except ValueError:  # numpy 2 refuses float32 edges that do not increase: cnnscope's rule
+            if not f32:
+                raise
+            f32 = False
+            counts, edges = np.histogram(data.astype(np.float64), bins=bins)
         out["histograms"][str(bins)] = {"edges": [float(e) for e in edges],
-                                        "counts": [int(c) for c in counts]}
+                                        "counts": [int(c) for c in counts], "float32_edges": f32}
     return out
 
 
