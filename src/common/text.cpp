@@ -48,6 +48,36 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return fmt::format("{}", fmt::join(parts, separator));
 }
 
+std::string format_table(const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& left) {
+  const auto width = [](const std::string& s) {  // code points: "×" is two bytes, one column
+    return static_cast<size_t>(
+        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+  };
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (row.size() == 1) continue;
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], width(row[c]));
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    if (row.size() == 1) {
+      line = row[0];
+    } else {
+      for (size_t c = 0; c < row.size(); ++c) {
+        const std::string fill(widths[c] - width(row[c]), ' ');
+        const bool l = c < left.size() && left[c];
+        line += (c ? "  " : "") + (l ? row[c] + fill : fill + row[c]);
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out;
+}
+
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;

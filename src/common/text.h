@@ -30,6 +30,12 @@ bool starts_with(std::string_view s, std::string_view head);
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
 
+// An aligned text table: `rows[0]` is the header; a row of one cell is a heading printed as is
+// (not aligned); other cells are padded to their column's width in UTF-8 code points, left
+// aligned where `left[c]` (else right), two spaces apart, trailing spaces trimmed, one line each.
+std::string format_table(const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& left);
+
 // Levenshtein distance (insert, delete, substitute each cost 1), byte by byte.
 size_t edit_distance(std::string_view a, std::string_view b);
 

@@ -119,14 +119,9 @@ std::string weights_csv(const WeightsReport& report) {
 }
 
 std::string weights_table(const WeightsReport& report) {
-  // Cells per row; the first column is the indented key tail, or a layer heading.
-  struct Row {
-    std::vector<std::string> cells;
-    bool heading = false;
-  };
-  const std::vector<std::string> header = {"tensor", "dtype", "shape", "numel", "mean", "std",
-                                           "min",    "max",   "l2",    "zeros", "note"};
-  std::vector<Row> rows;
+  // The header, then per layer a heading row and one row per tensor (the key's tail indented).
+  std::vector<std::vector<std::string>> rows = {
+      {"tensor", "dtype", "shape", "numel", "mean", "std", "min", "max", "l2", "zeros", "note"}};
   int64_t total_numel = 0, total_bytes = 0;
   size_t i = 0;
   while (i < report.tensors.size()) {
@@ -135,7 +130,8 @@ std::string weights_table(const WeightsReport& report) {
     int64_t layer_numel = 0;
     while (end < report.tensors.size() && layer_of(report.tensors[end].name) == layer)
       layer_numel += report.tensors[end++].stats.numel;
-    rows.push_back({{layer, "", "", thousands(layer_numel)}, true});
+    rows.push_back({fmt::format("{}  ({} value{})", layer, thousands(layer_numel),
+                                layer_numel == 1 ? "" : "s")});
     for (; i < end; ++i) {
       const TensorReport& t = report.tensors[i];
       const TensorStats& s = t.stats;
@@ -143,44 +139,14 @@ std::string weights_table(const WeightsReport& report) {
       total_bytes += s.numel * element_bytes(s);
       const std::string tail = t.name == layer ? t.name : t.name.substr(layer.size() + 1);
       const auto cell = [&](double v) { return s.has_values ? brief(v) : std::string("-"); };
-      std::string note = stats_note(s);
       rows.push_back(
-          {{"  " + tail, s.dtype, dims_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
-            s.std ? brief(*s.std) : std::string("-"), cell(s.min), cell(s.max), cell(s.l2),
-            s.has_values ? fmt::format("{:.1f}%", 100.0 * s.zero_fraction) : "-", note}});
+          {"  " + tail, s.dtype, dims_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
+           s.std ? brief(*s.std) : std::string("-"), cell(s.min), cell(s.max), cell(s.l2),
+           s.has_values ? fmt::format("{:.1f}%", 100.0 * s.zero_fraction) : "-", stats_note(s)});
     }
   }
-  // Display widths: count UTF-8 code points, not bytes ("×" is two bytes).
-  const auto width = [](const std::string& s) {
-    return static_cast<size_t>(
-        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-  };
-  std::vector<size_t> widths(header.size());
-  for (size_t c = 0; c < header.size(); ++c) widths[c] = width(header[c]);
-  for (const Row& r : rows)
-    if (!r.heading)
-      for (size_t c = 0; c < r.cells.size(); ++c)
-        widths[c] = std::max(widths[c], width(r.cells[c]));
-  const auto pad = [&](const std::string& s, size_t c) {
-    const std::string fill(widths[c] - std::min(widths[c], width(s)), ' ');
-    const bool left = c <= 2 || c + 1 == header.size();
-    return left ? s + fill : fill + s;
-  };
-  std::string out;
-  const auto emit = [&](const std::vector<std::string>& cells) {
-    std::string line;
-    for (size_t c = 0; c < cells.size(); ++c) line += (c ? "  " : "") + pad(cells[c], c);
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  };
-  emit(header);
-  for (const Row& r : rows) {
-    if (r.heading)
-      out +=
-          fmt::format("{}  ({} value{})\n", r.cells[0], r.cells[3], r.cells[3] == "1" ? "" : "s");
-    else
-      emit(r.cells);
-  }
+  std::string out =
+      format_table(rows, {true, true, true, false, false, false, false, false, false, false, true});
   out += fmt::format("total: {} tensors, {} values, {}", report.tensors.size(),
                      thousands(total_numel), human_bytes(total_bytes));
   if (!report.skipped.empty())

@@ -13,9 +13,6 @@
 namespace cnnscope {
 namespace {
 
-struct Color {
-  double r, g, b;
-};
 constexpr Color kBarFill{0.122, 0.467, 0.706};  // matplotlib's default blue, C0
 constexpr Color kBarEdge{0.08, 0.32, 0.50};
 constexpr Color kMeanColor{0.839, 0.153, 0.157};  // C3 red
@@ -40,41 +37,6 @@ constexpr double kCompactPad = 6, kCompactTop = 18, kCompactBottom = 14;
 // Overview sheet.
 constexpr int kOverviewCellWidth = 250, kOverviewCellHeight = 150, kOverviewHeader = 40;
 
-void set_color(cairo_t* cr, const Color& c, double alpha = 1.0) {
-  cairo_set_source_rgba(cr, c.r, c.g, c.b, alpha);
-}
-
-// Tick positions covering [lo, hi] with a step of 1, 2, 2.5 or 5 times a power of ten.
-std::vector<double> nice_ticks(double lo, double hi, int target, double* step_out) {
-  std::vector<double> ticks;
-  double span = hi - lo;
-  if (!(span > 0)) span = std::max(std::abs(lo), 1.0);
-  const double raw = span / target;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double step = magnitude;
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-    step = m * magnitude;
-    if (step >= raw) break;
-  }
-  *step_out = step;
-  const double first = std::ceil(lo / step - 1e-9) * step;
-  for (double v = first; v <= hi + step * 1e-9; v += step) {
-    ticks.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
-    if (ticks.size() > static_cast<size_t>(4 * target)) break;
-  }
-  return ticks;
-}
-
-// A tick label with as many decimals as the step needs; scientific for very small/large values.
-std::string tick_label(double v, double step) {
-  constexpr int kMaxDecimals = 8;
-  if (std::max(std::abs(v), step) >= 1e5 || step < 1e-4) return fmt::format("{:.3g}", v);
-  int decimals = 0;
-  for (double scaled = step; decimals < kMaxDecimals; scaled *= 10, ++decimals)
-    if (std::abs(scaled - std::round(scaled)) < 1e-6 * scaled) break;
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
 std::string count_label(double v) {
   if (v >= 1e6) return fmt::format("{:.3g}M", v / 1e6);
   if (v >= 1e4) return fmt::format("{:.3g}k", v / 1e3);
@@ -84,25 +46,6 @@ std::string count_label(double v) {
 std::string number(double v) {
   return fmt::format("{:.4g}", v);
 }
-
-// Shortens `s` from the left with "…" until it fits `width` at `size`.
-std::string fit_text(Canvas& canvas, const std::string& s, double width, double size, bool bold) {
-  if (canvas.text_width(s, size, bold) <= width) return s;
-  const std::string ellipsis = "\u2026";
-  for (size_t cut = 1; cut < s.size(); ++cut) {
-    std::string shorter = ellipsis + s.substr(cut);
-    if (canvas.text_width(shorter, size, bold) <= width) return shorter;
-  }
-  return ellipsis;
-}
-
-// Maps data coordinates to the plot rectangle.
-struct Axes {
-  PlotRect plot;
-  double x0, x1, y0, y1;
-  double px(double v) const { return plot.x + (v - x0) / (x1 - x0) * plot.width; }
-  double py(double v) const { return plot.y + plot.height - (v - y0) / (y1 - y0) * plot.height; }
-};
 
 Axes make_axes(const HistogramPanel& panel, const PlotRect& plot) {
   const Histogram& h = panel.histogram;

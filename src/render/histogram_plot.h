@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "render/axes.h"
 #include "render/canvas.h"
 #include "stats/histogram.h"
 #include "stats/tensor_stats.h"
@@ -17,10 +18,6 @@ struct HistogramPanel {
   std::string title;  // the state_dict key
   TensorStats stats;
   Histogram histogram;
-};
-
-struct PlotRect {
-  double x = 0, y = 0, width = 0, height = 0;
 };
 
 enum class PanelDetail {

@@ -1,9 +1,9 @@
 // numpy.histogram's uniform-bin path re-done as numpy 2 does it (NEP 50 casting): range from the
 // finite min/max (widened by 0.5 when equal, in the bin type), edges by numpy.linspace in the bin
-// type (float32 for float32 tensors), bin index by numpy's formula in the bin type, then its one-ULP
-// corrections against the edges. Leaves out: weights, density.
-// Spec: numpy 2.4 lib/_histograms_impl.py (_get_outer_edges, _get_bin_edges, _histogram) and
-// _core/function_base.py linspace.
+// type (float32 for float32 tensors), bin index by numpy's formula in the bin type, then its
+// one-ULP corrections against the edges. Leaves out: weights, density. Spec: numpy 2.4
+// lib/_histograms_impl.py (_get_outer_edges, _get_bin_edges, _histogram) and _core/function_base.py
+// linspace.
 #include "stats/histogram.h"
 
 #include <cmath>
@@ -45,7 +45,7 @@ std::vector<C> linspace(C start, C stop, int num) {
 // numpy 2 refuses a float32 histogram whose edges do not strictly increase (a constant >= 2^23,
 // where +-0.5 is lost, or a range of a few denormals); cnnscope then bins the values as float64.
 template <typename C, typename T>
-Histogram bin_values(const T* data, int64_t n, int bins) {
+Histogram bin_values(const T* data, int64_t n, int bins, const HistogramRange* range = nullptr) {
   C lo = std::numeric_limits<C>::infinity();
   C hi = -std::numeric_limits<C>::infinity();
   int64_t finite = 0;
@@ -59,7 +59,10 @@ Histogram bin_values(const T* data, int64_t n, int bins) {
   Histogram h;
   h.float32_edges = std::is_same_v<C, float>;
   h.counts.assign(static_cast<size_t>(bins), 0);
-  if (finite == 0) {  // numpy's (0, 1) are Python ints: linspace in float64, cast to the bin type
+  if (range != nullptr) {  // numpy.histogram(range=(lo, hi)): values outside are left out
+    lo = static_cast<C>(range->lo);
+    hi = static_cast<C>(range->hi);
+  } else if (finite == 0) {  // numpy's (0, 1) are Python ints: linspace in float64, cast
     for (double e : linspace<double>(0.0, 1.0, bins + 1)) h.edges.push_back(static_cast<C>(e));
     return h;
   }
@@ -72,7 +75,7 @@ Histogram bin_values(const T* data, int64_t n, int bins) {
   const std::vector<C> edges = linspace<C>(first, last, bins + 1);  // [bins + 1]
   if constexpr (std::is_same_v<C, float>) {
     for (size_t i = 0; i + 1 < edges.size(); ++i)
-      if (!(edges[i] < edges[i + 1])) return bin_values<double>(data, n, bins);
+      if (!(edges[i] < edges[i + 1])) return bin_values<double>(data, n, bins, range);
   }
   h.edges.assign(edges.begin(), edges.end());
 
@@ -81,7 +84,7 @@ Histogram bin_values(const T* data, int64_t n, int bins) {
   const C denom = last - first;
   for (int64_t i = 0; i < n; ++i) {
     const C v = static_cast<C>(as_double(data[i]));
-    if (!std::isfinite(v)) continue;
+    if (!std::isfinite(v) || v < first || v > last) continue;
     const C scaled = ((v - first) / denom) * static_cast<C>(bins);
     int64_t index = static_cast<int64_t>(scaled);
     if (index >= bins) index = bins - 1;
@@ -99,6 +102,15 @@ Histogram bin_as_double(const at::Tensor& t, int bins) {
 }
 
 }  // namespace
+
+Histogram histogram_in_range(const at::Tensor& tensor, int bins, const HistogramRange& range) {
+  check_bins(bins);
+  if (!std::isfinite(range.lo) || !std::isfinite(range.hi) || range.lo > range.hi)
+    fail("", "histogram range must be finite and ascending, got (" + std::to_string(range.lo) +
+                 ", " + std::to_string(range.hi) + ")");
+  const at::Tensor t = tensor.to(at::kDouble).contiguous();  // numpy's astype(float64)
+  return bin_values<double>(t.data_ptr<double>(), t.numel(), bins, &range);
+}
 
 void check_bins(int bins) {
   if (bins < 1)
