@@ -36,6 +36,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
 std::string format_table(const std::vector<std::vector<std::string>>& rows,
                          const std::vector<bool>& left);
 
+// Natural order: runs of digits compare as numbers ("epoch_2" < "epoch_10"), the rest byte by
+// byte; equal numbers with different zero padding fall back to plain order.
+bool natural_less(std::string_view a, std::string_view b);
+
 // Levenshtein distance (insert, delete, substitute each cost 1), byte by byte.
 size_t edit_distance(std::string_view a, std::string_view b);
 

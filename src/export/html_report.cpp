@@ -306,16 +306,35 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
-std::string render_html_report(const ReportContent& c) {
-  std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+namespace {
+
+// <!DOCTYPE> to <body>: charset, the CSP (inline images, style and script only), style sheet.
+std::string document_head(const std::string& title) {
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += R"(<meta http-equiv="Content-Security-Policy" content="default-src 'none'; )"
          R"(img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">)"
          "\n";
   out += R"(<meta name="viewport" content="width=device-width, initial-scale=1">)"
          "\n";
-  out += "<title>cnnscope report: " + html_escape(c.checkpoint) + "</title>\n";
+  out += "<title>" + html_escape(title) + "</title>\n";
   out += "<style>" + std::string(kStyle) + "</style></head><body>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string html_document(const std::string& title, const std::string& header_html,
+                          const std::string& main_html, const std::string& footer_text) {
+  return document_head(title) + "<header>" + header_html + "</header>\n<main>\n" + main_html +
+         "</main>\n<footer>" + html_escape(footer_text) + "</footer>\n</body></html>\n";
+}
+
+std::string html_figure(const ReportFigure& figure) {
+  return figure_html(figure);
+}
+
+std::string render_html_report(const ReportContent& c) {
+  std::string out = document_head("cnnscope report: " + c.checkpoint);
   out += "<header><h1>" + html_escape(c.checkpoint) + "</h1>";
   out += R"(<p class="meta">)" +
          html_escape(c.arch.empty() ? "architecture not recognised" : c.arch) + " &middot; " +

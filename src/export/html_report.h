@@ -69,6 +69,15 @@ std::string render_html_report(const ReportContent& content);
 // Renders and writes `path` atomically.
 void write_html_report(const std::string& path, const ReportContent& content);
 
+// The report's look for other pages (e.g. `evolve`): a complete self-contained document with the
+// same style sheet and Content-Security-Policy (no network, inline images only); `header_html`
+// and `main_html` are inserted as they are (escape any user text first). No script.
+std::string html_document(const std::string& title, const std::string& header_html,
+                          const std::string& main_html, const std::string& footer_text);
+
+// One embedded figure as <figure><img src="data:..."><figcaption> (empty bytes: "").
+std::string html_figure(const ReportFigure& figure);
+
 // Helpers, public for the tests: `&<>"'` escaped; RFC 4648 base64 with padding.
 std::string html_escape(std::string_view text);
 std::string base64_encode(std::string_view bytes);

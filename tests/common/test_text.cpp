@@ -2,6 +2,8 @@
 // closest-name suggestion.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "common/text.h"
 
 namespace cnnscope {
@@ -37,6 +39,18 @@ TEST(Text, SuffixPrefixJoin) {
   EXPECT_FALSE(starts_with("layer10.conv", "layer1."));
   EXPECT_EQ(join({"a", "b", "c"}, ", "), "a, b, c");
   EXPECT_EQ(join({}, ", "), "");
+}
+
+TEST(Text, NaturalOrder) {
+  EXPECT_TRUE(natural_less("epoch_2.pth", "epoch_10.pth"));
+  EXPECT_FALSE(natural_less("epoch_10.pth", "epoch_2.pth"));
+  EXPECT_TRUE(natural_less("a9", "b1"));
+  EXPECT_TRUE(natural_less("ep1", "ep1a"));
+  EXPECT_TRUE(natural_less("ep01", "ep1"));  // same number: plain order decides
+  EXPECT_FALSE(natural_less("x", "x"));
+  std::vector<std::string> v{"e10", "e2", "e1", "e02"};
+  std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return natural_less(x, y); });
+  EXPECT_EQ(v, (std::vector<std::string>{"e1", "e02", "e2", "e10"}));
 }
 
 TEST(Text, EditDistanceIsLevenshtein) {

@@ -1,0 +1,66 @@
+// The `evolve` job: a series of checkpoints in order (files as given, or a folder sorted
+// naturally by name, or by the `epoch` value every file holds) and, per tensor and checkpoint,
+// mean, std (ddof=1), L2, relative change from the first and from the previous checkpoint, and a
+// histogram on bins shared across the series. Optional figures (drift curves per layer, a step x
+// bin heat map per tensor, the first conv's filters per step as frames and an APNG animation),
+// one self-contained HTML page, and TensorBoard steps. Streams: at most two checkpoints are loaded
+// at a time (two passes over the series). Mismatched series are reported, not fatal.
+// Leaves out: printing (cli/evolve.cpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/steps.h"
+#include "stats/histogram.h"
+
+namespace cnnscope::app {
+
+struct EvolveOptions {
+  std::vector<std::string> inputs;  // checkpoint files in order, or one folder
+  std::vector<std::string> keys;    // globs over the first checkpoint's keys; empty: all
+  int bins = kDefaultHistogramBins;
+  std::string out;  // figures and evolve.html; "" = none
+  std::string format = "png";
+  std::string tensorboard;  // "" = none
+  int frame_ms = 500;       // filter animation: time per checkpoint
+};
+
+struct EvolveTensor {
+  std::string name;
+  std::vector<int64_t> shape;  // in the first checkpoint
+  // One entry per checkpoint; nullopt where the tensor is missing (or, for the relative changes,
+  // where its shape differs or the reference is all zeros).
+  std::vector<std::optional<double>> mean, std, l2, rel_change_from_first, rel_change_from_previous;
+  std::vector<double> edges;                 // [bins + 1], shared by the whole series
+  std::vector<std::vector<int64_t>> counts;  // [checkpoints][bins]; all zero where missing
+};
+
+struct EvolveResult {
+  std::vector<std::string> checkpoints;  // in series order
+  std::vector<int64_t> steps;            // epochs, numbers from the names, or 0, 1, ...
+  std::string step_source;               // "epoch" | "file name" | "position"
+  std::vector<EvolveTensor> tensors;     // BatchNorm step counters left out
+  std::vector<std::string> problems;     // missing keys, shape changes
+  std::vector<std::string> figures;      // files written into options.out
+  std::string html;                      // the page, or ""
+  std::string tensorboard;               // the event file, or ""
+};
+
+// Throws Error naming the file on an unreadable checkpoint, fewer than two checkpoints, a glob
+// that matches nothing in the first, or bad options.
+EvolveResult evolve_checkpoints(const EvolveOptions& options, const StepFn& on_step = {});
+
+// The series order and steps alone (for tests and `evolve --json`): files as given, or a folder's
+// checkpoint files (.pth .pt .ckpt .bin .tar .safetensors) sorted naturally, then by `epoch` when
+// every file holds one.
+struct CheckpointSeries {
+  std::vector<std::string> files;
+  std::vector<int64_t> steps;
+  std::string step_source;
+};
+CheckpointSeries order_series(const std::vector<std::string>& inputs);
+
+}  // namespace cnnscope::app
