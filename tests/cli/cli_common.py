@@ -7,9 +7,11 @@ Leaves out whatever only one test file uses. Imports the oracle folder (tests/or
 import collections
 import json
 import os
+import shutil
 import struct
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -74,3 +76,28 @@ def read_safetensors(path):
             torch.zeros(0, dtype=torch.uint8)
         out[name] = t.view(getattr(torch, SAFETENSORS_DTYPES[info["dtype"]])).reshape(info["shape"])
     return out
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+def chromium(html, *extra):
+    """Runs headless Debian Chromium on a local page; returns (stdout, stderr). Network features
+    are off; a throwaway profile."""
+    profile = tempfile.mkdtemp(prefix="cnnscope-chromium-")
+    try:
+        r = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
+             "--virtual-time-budget=5000", *extra, "file://" + os.path.abspath(html)],
+            capture_output=True, text=True, timeout=180)
+        return r.stdout, r.stderr
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def console_problems(stderr):
+    """Console errors and CSP refusals in Chromium's log."""
+    return [line for line in stderr.splitlines()
+            if ("CONSOLE" in line and ("Uncaught" in line or "Error" in line)) or "Refused to" in line]

@@ -25,7 +25,7 @@ from make_export_tensorboard import decode_events  # noqa: E402  (tests/oracle v
 FIX = cli_common.fixture("report")
 PHOTO = os.path.join(SRC, "assets", "chelsea.png")
 SHOTS = cli_common.fixture("report-screenshots")
-CHROMIUM = shutil.which("chromium")
+CHROMIUM = cli_common.CHROMIUM
 
 # Appended to a copy of the page: sorts by std (descending: two clicks), filters "*.bias", and
 # writes what the page shows into #probe for --dump-dom.
@@ -55,24 +55,8 @@ def run(*args):
     return cli_common.run(*args, timeout=600)
 
 
-def chromium(html, *extra):
-    """Runs headless Chromium on a file; returns (stdout, stderr)."""
-    profile = tempfile.mkdtemp(prefix="cnnscope-chromium-")
-    try:
-        r = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
-             "--virtual-time-budget=5000", *extra, "file://" + os.path.abspath(html)],
-            capture_output=True, text=True, timeout=180)
-        return r.stdout, r.stderr
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-def console_problems(stderr):
-    return [line for line in stderr.splitlines()
-            if ("CONSOLE" in line and ("Uncaught" in line or "Error" in line)) or "Refused to" in line]
+chromium = cli_common.chromium
+console_problems = cli_common.console_problems
 
 
 class Report(unittest.TestCase):
