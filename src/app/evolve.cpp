@@ -15,6 +15,7 @@
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/parallel.h"
 #include "common/text.h"
 #include "export/html_report.h"
 #include "export/stats_table.h"
@@ -64,26 +65,6 @@ std::optional<int64_t> number_in_name(const std::string& path) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
-}
-
-struct Stats {
-  std::optional<double> mean, std, l2;
-  double lo = INFINITY, hi = -INFINITY;  // finite range
-};
-
-Stats stats_of(const at::Tensor& t) {
-  Stats s;
-  const at::Tensor x = t.to(at::kDouble).reshape({-1});  // [numel]
-  if (x.numel() == 0) return s;
-  s.mean = x.mean().item<double>();
-  if (x.numel() > 1) s.std = x.std().item<double>();  // ddof=1
-  s.l2 = std::sqrt(at::dot(x, x).item<double>());
-  const at::Tensor finite = x.masked_select(x.isfinite());  // [finite]
-  if (finite.numel() > 0) {
-    s.lo = finite.min().item<double>();
-    s.hi = finite.max().item<double>();
-  }
-  return s;
 }
 
 std::string stem_of(const std::string& key) {
@@ -272,30 +253,34 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
           fail(current.file, "no tensors to follow", "only num_batches_tracked were selected");
         ranges.assign(names.size(), HistogramRange{INFINITY, -INFINITY});
       }
-      for (size_t k = 0; k < names.size(); ++k) {
+      std::vector<std::string> problems(names.size());
+      for_each_parallel(names.size(), [&](size_t k) {
         EvolveTensor& et = r.tensors[k];
         const at::Tensor* t = current.find(names[k]);
         if (!t) {
-          r.problems.push_back(names[k] + ": missing in " + current.file);
+          problems[k] = names[k] + ": missing in " + current.file;
           for (auto* v : {&et.mean, &et.std, &et.l2, &et.rel_change_from_previous})
             v->push_back(std::nullopt);
-          continue;
+          return;
         }
         if (!t->sizes().equals(et.shape))
-          r.problems.push_back(names[k] + ": shape " + shape_text(t->sizes()) + " in " +
-                               current.file + ", " + shape_text(et.shape) + " in the first");
-        const Stats s = stats_of(*t);
+          problems[k] = names[k] + ": shape " + shape_text(t->sizes()) + " in " + current.file +
+                        ", " + shape_text(et.shape) + " in the first";
+        const Moments s = moments(*t);
         et.mean.push_back(s.mean);
         et.std.push_back(s.std);
         et.l2.push_back(s.l2);
-        ranges[k].lo = std::min(ranges[k].lo, s.lo);
-        ranges[k].hi = std::max(ranges[k].hi, s.hi);
+        if (s.has_finite) {
+          ranges[k].lo = std::min(ranges[k].lo, s.lo);
+          ranges[k].hi = std::max(ranges[k].hi, s.hi);
+        }
         const at::Tensor* before = i > 0 ? previous.find(names[k]) : nullptr;
-        et.rel_change_from_previous.push_back(i == 0 ? std::optional<double>(0.0)
-                                              : before && before->sizes().equals(t->sizes())
-                                                  ? relative_change(*before, *t)
-                                                  : std::nullopt);
-      }
+        et.rel_change_from_previous.push_back(i == 0   ? std::optional<double>(0.0)
+                                              : before ? relative_change(*before, *t)
+                                                       : std::nullopt);
+      });
+      for (std::string& p : problems)
+        if (!p.empty()) r.problems.push_back(std::move(p));
       previous = std::move(current);
       step(fs::path(series.files[i]).filename().string());
     }
@@ -316,33 +301,36 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   for (size_t i = 0; i < n; ++i) {
     const StateDict loaded = i == 0 ? StateDict{} : load_state_dict(series.files[i]);
     const StateDict& current = i == 0 ? first : loaded;
-    for (size_t k = 0; k < names.size(); ++k) {
+    std::vector<Histogram> histograms(names.size());
+    for_each_parallel(names.size(), [&](size_t k) {
       EvolveTensor& et = r.tensors[k];
       const at::Tensor* t = current.find(names[k]);
-      const at::Tensor& a = *first.find(names[k]);
       if (!t) {
         et.rel_change_from_first.push_back(std::nullopt);
         et.counts.emplace_back(static_cast<size_t>(o.bins), 0);
-        continue;
+        return;
       }
-      et.rel_change_from_first.push_back(i == 0                         ? std::optional<double>(0.0)
-                                         : t->sizes().equals(a.sizes()) ? relative_change(a, *t)
-                                                                        : std::nullopt);
-      const Histogram h = histogram_in_range(*t, o.bins, ranges[k]);
-      if (et.edges.empty()) et.edges = h.edges;
-      et.counts.push_back(h.counts);
-      if (tb && et.l2.back()) {
-        const std::vector<double> counts(h.counts.begin(), h.counts.end());
-        int64_t total = 0;
-        for (int64_t c : h.counts) total += c;
-        if (total > 0)
-          tb->add_histogram("weights/" + names[k], histogram_summary(*t, h.edges, counts),
-                            r.steps[i]);
-        tb->add_scalar("l2/" + names[k], static_cast<float>(*et.l2[i]), r.steps[i]);
-        if (et.rel_change_from_first.back())
-          tb->add_scalar("rel_change_from_first/" + names[k],
-                         static_cast<float>(*et.rel_change_from_first.back()), r.steps[i]);
-      }
+      et.rel_change_from_first.push_back(i == 0 ? std::optional<double>(0.0)
+                                                : relative_change(*first.find(names[k]), *t));
+      histograms[k] = histogram_in_range(*t, o.bins, ranges[k]);
+      if (et.edges.empty()) et.edges = histograms[k].edges;
+      et.counts.push_back(histograms[k].counts);
+    });
+    for (size_t k = 0; tb && k < names.size(); ++k) {
+      const EvolveTensor& et = r.tensors[k];
+      const at::Tensor* t = current.find(names[k]);
+      if (!t || !et.l2[i]) continue;
+      const Histogram& h = histograms[k];
+      int64_t total = 0;
+      for (int64_t c : h.counts) total += c;
+      if (total > 0)
+        tb->add_histogram("weights/" + names[k],
+                          histogram_summary(*t, h.edges, {h.counts.begin(), h.counts.end()}),
+                          r.steps[i]);
+      tb->add_scalar("l2/" + names[k], static_cast<float>(*et.l2[i]), r.steps[i]);
+      if (et.rel_change_from_first[i])
+        tb->add_scalar("rel_change_from_first/" + names[k],
+                       static_cast<float>(*et.rel_change_from_first[i]), r.steps[i]);
     }
     if (conv && current.find(conv->name) &&
         current.find(conv->name)->sizes().equals(conv->tensor.sizes()) && (!o.out.empty() || tb)) {

@@ -25,7 +25,17 @@ struct TensorDiff {
 // Throws Error on a shape mismatch.
 TensorDiff diff_tensors(const at::Tensor& a, const at::Tensor& b);
 
-// ‖B−A‖/‖A‖ alone (undefined when A is all zeros), for series of checkpoints.
+// ‖B−A‖/‖A‖ alone (undefined when A is all zeros or the shapes differ), for series of
+// checkpoints: one fused float64 loop over both tensors, no temporaries for float32/float64.
 std::optional<double> relative_change(const at::Tensor& a, const at::Tensor& b);
+
+// Mean, std (ddof=1), L2 and the finite min/max of one tensor in float64, in two fused passes
+// (numpy's two-pass std); empty tensors give no figures, one element no std.
+struct Moments {
+  std::optional<double> mean, std, l2;
+  double lo = 0, hi = 0;
+  bool has_finite = false;
+};
+Moments moments(const at::Tensor& t);
 
 }  // namespace cnnscope

@@ -49,7 +49,7 @@ Histogram bin_values(const T* data, int64_t n, int bins, const HistogramRange* r
   C lo = std::numeric_limits<C>::infinity();
   C hi = -std::numeric_limits<C>::infinity();
   int64_t finite = 0;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; range == nullptr && i < n; ++i) {  // an explicit range needs no scan
     const C v = static_cast<C>(as_double(data[i]));
     if (!std::isfinite(v)) continue;
     ++finite;
@@ -108,6 +108,10 @@ Histogram histogram_in_range(const at::Tensor& tensor, int bins, const Histogram
   if (!std::isfinite(range.lo) || !std::isfinite(range.hi) || range.lo > range.hi)
     fail("", "histogram range must be finite and ascending, got (" + std::to_string(range.lo) +
                  ", " + std::to_string(range.hi) + ")");
+  if (tensor.scalar_type() == at::kFloat) {  // float32 values are exact in float64: no copy
+    const at::Tensor t = tensor.contiguous();
+    return bin_values<double>(t.data_ptr<float>(), t.numel(), bins, &range);
+  }
   const at::Tensor t = tensor.to(at::kDouble).contiguous();  // numpy's astype(float64)
   return bin_values<double>(t.data_ptr<double>(), t.numel(), bins, &range);
 }
