@@ -2,6 +2,8 @@
 // Names follow torch (`torch.float32`), safetensors (`F32`) and torch/storage.py (`FloatStorage`).
 #include "checkpoint/dtype.h"
 
+#include <torch/version.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -19,6 +21,14 @@ const std::vector<DType>& all_dtypes() {
       {at::kChar, "int8", "I8", "CharStorage", 1},
       {at::kByte, "uint8", "U8", "ByteStorage", 1},
       {at::kBool, "bool", "BOOL", "BoolStorage", 1},
+  // LibTorch 2.3+ (the pip wheel's): the dtypes torch.save writes with _rebuild_tensor_v3.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+      {at::kUInt16, "uint16", "U16", "UInt16Storage", 2, true},
+      {at::kUInt32, "uint32", "U32", "UInt32Storage", 4, true},
+      {at::kUInt64, "uint64", "U64", "UInt64Storage", 8, true},
+      {at::kFloat8_e4m3fn, "float8_e4m3fn", "F8_E4M3", "Float8_e4m3fnStorage", 1, true},
+      {at::kFloat8_e5m2, "float8_e5m2", "F8_E5M2", "Float8_e5m2Storage", 1, true},
+#endif
   };
   return table;
 }
@@ -38,6 +48,12 @@ const DType* dtype_from_safetensors(const std::string& code) {
 const DType* dtype_from_storage(const std::string& storage_name) {
   for (const DType& d : all_dtypes())
     if (storage_name == d.storage) return &d;
+  return nullptr;
+}
+
+const DType* dtype_from_torch_name(const std::string& name) {
+  for (const DType& d : all_dtypes())
+    if (name == d.torch_name) return &d;
   return nullptr;
 }
 

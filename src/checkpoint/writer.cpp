@@ -86,7 +86,7 @@ class PickleWriter {
 
 const DType& dtype_of(const StateDict& sd, const NamedTensor& t, const std::string& path) {
   const DType* d = dtype_from_scalar_type(t.tensor.scalar_type());
-  if (!d)
+  if (!d || d->untyped_only)  // uint16/32/64, float8: torch needs _rebuild_tensor_v3 for them
     fail(path, "tensor '" + t.name + "' has a dtype cnnscope cannot write",
          "supported: float32/16/64, bfloat16, int8/16/32/64, uint8, bool");
   return *d;

@@ -1,5 +1,5 @@
 // JPEG (libjpeg-turbo's TurboJPEG API: islow DCT, fancy upsampling, as Pillow) and PNG (libpng)
-// decoding to RGB with Pillow 9.4's convert("RGB") rules. Leaves out: EXIF rotation (Pillow
+// decoding to RGB with Pillow's convert("RGB") rules (9.4 to 13). Leaves out: EXIF rotation (Pillow
 // ignores it too), GIF/BMP/WebP, ICC profiles. Spec: Pillow JpegImagePlugin/PngImagePlugin,
 // Convert.c.
 #include "image/decode.h"

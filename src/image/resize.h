@@ -1,4 +1,4 @@
-// Pillow 9.4's Image.resize(size, Image.BILINEAR) on 8-bit RGB, bit for bit: separable passes,
+// Pillow 13's Image.resize(size, Image.BILINEAR) on 8-bit RGB, bit for bit: separable passes,
 // support widened when shrinking (antialiasing), 22-bit fixed-point weights. Internal to
 // src/image/.
 #pragma once

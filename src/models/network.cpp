@@ -56,6 +56,8 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
     return {"BatchNorm2d", "BatchNorm2d(" + std::to_string(o.num_features()) + ", eps=" +
                                num(o.eps()) + ", momentum=" + num(o.momentum().value_or(0.0)) +
                                ", affine=" + py_bool(o.affine()) +
+                               // torch 2.x's repr: a bias exists when affine (cnnscope's BNs)
+                               ", bias=" + py_bool(o.affine()) +
                                ", track_running_stats=" + py_bool(o.track_running_stats()) + ")"};
   }
   if (const auto* r = m.as<torch::nn::ReLU>())

@@ -200,6 +200,12 @@ TensorStats compute_stats(const at::Tensor& tensor) {
       accumulate(t.data_ptr<bool>(), s.numel, s);
       break;
     default:
+      // uint16/32/64 and float8 (LibTorch 2.3+): their values as float64 (float8 counts as float)
+      if (dtype_from_scalar_type(t.scalar_type())) {
+        const at::Tensor wide = t.to(at::kDouble);
+        accumulate(wide.data_ptr<double>(), s.numel, s);
+        break;
+      }
       fail("", "cannot compute statistics of dtype " + s.dtype,
            "floating, integer and bool tensors are supported");
   }

@@ -2,6 +2,7 @@
 // dtype, views into shared storages, training dicts and the DataParallel prefix give exactly the
 // names, dtypes, shapes and values torch.load gives; hostile files are refused with a clear error.
 #include <gtest/gtest.h>
+#include <torch/version.h>
 
 #include <fstream>
 #include <sstream>
@@ -9,6 +10,8 @@
 #include "checkpoint/dtype.h"
 #include "checkpoint/state_dict.h"
 #include "common/error.h"
+#include "stats/histogram.h"
+#include "stats/tensor_stats.h"
 #include "testing.h"
 
 namespace cnnscope {
@@ -59,7 +62,43 @@ INSTANTIATE_TEST_SUITE_P(Files, PthFixture,
                          ::testing::Values("plain.pth", "plain_legacy.pth", "plain_p3.pth",
                                            "plain_p4.pth", "plain_p5.pth", "dtypes.pth",
                                            "dtypes_legacy.pth", "dtypes_p5.pth", "training.pth",
-                                           "dataparallel.pth", "parameters.pth"));
+                                           "dataparallel.pth", "parameters.pth",
+                                           "requires_grad.pth", "requires_grad_legacy.pth"));
+
+// torch 2.x writes uint16/32/64 and float8 with _rebuild_tensor_v3 over an UntypedStorage; only a
+// LibTorch that has those dtypes (2.3+, the pip wheel's) can hold them.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+INSTANTIATE_TEST_SUITE_P(UntypedDtypes, PthFixture,
+                         ::testing::Values("dtypes_v3.pth", "dtypes_v3_p4.pth"));
+
+TEST(Pth, UntypedDtypesShowAsNumbersInStatistics) {
+  const StateDict sd = load_state_dict(testing::fixture("dtypes_v3.pth"));
+  ASSERT_TRUE(sd.find("f8_e5m2") && sd.find("f8_e5m2_col") && sd.find("u64"));
+  const at::Tensor& f8 = *sd.find("f8_e5m2");
+  // The column view shares the untyped storage: it starts one float8 (byte) into it.
+  EXPECT_EQ(sd.find("f8_e5m2_col")->data_ptr(), static_cast<const uint8_t*>(f8.data_ptr()) + 1);
+  const TensorStats s = compute_stats(f8);
+  EXPECT_TRUE(s.floating);  // float8 counts as float, its values widened exactly to double
+  const at::Tensor wide = f8.to(at::kDouble);
+  EXPECT_DOUBLE_EQ(s.max, wide.max().item<double>());
+  EXPECT_DOUBLE_EQ(s.min, wide.min().item<double>());
+  EXPECT_NEAR(s.mean, wide.mean().item<double>(), 1e-12 * wide.abs().max().item<double>());
+  const Histogram h = histogram(*sd.find("u64"), 4);
+  EXPECT_FALSE(h.float32_edges);
+  EXPECT_EQ(h.edges.back(), 9223372036854775808.0);
+  EXPECT_EQ(h.counts, (std::vector<int64_t>{2, 0, 0, 1}));
+}
+#else
+TEST(Pth, UntypedDtypesNeedLibTorch23) {
+  try {
+    load_state_dict(testing::fixture("dtypes_v3.pth"));
+    FAIL() << "LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR
+           << " has no uint16: loading must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("TORCH=wheel"), std::string::npos) << e.what();
+  }
+}
+#endif
 
 TEST(Pth, ZipTensorsAliasTheFileAndViewsShareStorage) {
   StateDict sd = load_state_dict(testing::fixture("dtypes.pth"));

@@ -87,6 +87,32 @@ def dtype_views():
     return sd
 
 
+def untyped_dtypes():
+    """The dtypes torch 2.x saves with _rebuild_tensor_v3 over an UntypedStorage (no typed storage
+    class): uint16/32/64 at their extremes (exact as float64), float8 e4m3fn/e5m2, a view."""
+    g = torch.Generator().manual_seed(3)
+    sd = collections.OrderedDict()
+    sd["u16"] = torch.tensor([0, 1, 65535, 40000], dtype=torch.uint16)
+    sd["u32"] = torch.tensor([0, 7, 2**32 - 1], dtype=torch.uint32)
+    sd["u64"] = torch.tensor([0, 2**40 + 3, 2**63], dtype=torch.uint64)
+    sd["f8_e4m3fn"] = (torch.randn(6, generator=g) * 4).to(torch.float8_e4m3fn)
+    f8 = (torch.randn(3, 4, generator=g) * 100).to(torch.float8_e5m2)
+    sd["f8_e5m2"] = f8
+    sd["f8_e5m2_col"] = f8[:, 1]          # a view: stride 4 into the same untyped storage
+    sd["f32"] = torch.randn(3, generator=g)  # a typed storage in the same file
+    return sd
+
+
+def requires_grad_tensors():
+    """torch.save of tensors with requires_grad (leaf and Parameter) next to plain ones."""
+    g = torch.Generator().manual_seed(4)
+    sd = collections.OrderedDict()
+    sd["leaf"] = torch.randn(2, 3, generator=g).requires_grad_()
+    sd["param"] = torch.nn.Parameter(torch.randn(4, generator=g))
+    sd["plain"] = torch.arange(3, dtype=torch.int64)
+    return sd
+
+
 def training_checkpoint():
     net = small_net()
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
