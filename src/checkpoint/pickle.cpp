@@ -99,6 +99,7 @@ const std::set<std::string>& allowed_globals() {
         "collections.OrderedDict",
         "torch._utils._rebuild_tensor",
         "torch._utils._rebuild_tensor_v2",
+        "torch._utils._rebuild_tensor_v3",
         "torch._utils._rebuild_parameter",
         "torch._utils._rebuild_parameter_with_state",
         "torch._tensor._rebuild_from_type_v2",
@@ -114,11 +115,15 @@ const std::set<std::string>& allowed_globals() {
         "_codecs.encode",
     };
     for (const DType& d : all_dtypes()) {
-      s.insert(std::string("torch.") + d.storage);
+      if (!d.untyped_only) s.insert(std::string("torch.") + d.storage);
       s.insert(std::string("torch.") + d.torch_name);
     }
     for (const char* alias : {"float", "half", "double", "long", "int", "short"})
       s.insert(std::string("torch.") + alias);
+    // torch 2.x's _rebuild_tensor_v3 dtypes, named even where this LibTorch lacks them, so that
+    // _rebuild_tensor_v3 can say which LibTorch reads them.
+    for (const char* name : {"uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2"})
+      s.insert(std::string("torch.") + name);
     return s;
   }();
   return names;
@@ -329,6 +334,29 @@ Value* Unpickler::reduce(Value* callable, Value* args) {
   }
   if (f == "torch._utils._rebuild_tensor_v2") return rebuild_tensor(*args, true);
   if (f == "torch._utils._rebuild_tensor") return rebuild_tensor(*args, false);
+  if (f == "torch._utils._rebuild_tensor_v3") {
+    // (storage, offset, size, stride, requires_grad, hooks, dtype[, metadata]) over an untyped
+    // storage counted in bytes: how torch 2.x saves uint16/32/64 and float8. The storage is seen
+    // as elements of the dtype, then rebuilt as v2 does.
+    if (a.size() < 7 || a[0]->kind != Kind::Storage || a[6]->kind != Kind::Global)
+      bad("_rebuild_tensor_v3 expects (storage, offset, size, stride, ..., dtype)");
+    const std::string name = a[6]->s.substr(a[6]->s.rfind('.') + 1);
+    const DType* d = dtype_from_torch_name(name);
+    if (!d)
+      fail(source_, "tensor of dtype " + name + ", which this build's LibTorch cannot hold",
+           "uint16/32/64 and float8 need LibTorch 2.3 or later: make build TORCH=wheel");
+    const StorageRef& bytes = *a[0]->storage;
+    if (bytes.storage_type != "ByteStorage" || bytes.numel % d->element_size != 0)
+      bad("_rebuild_tensor_v3 storage is not untyped bytes in whole " + name + " elements");
+    auto typed = std::make_shared<StorageRef>(bytes);
+    typed->storage_type = d->storage;
+    typed->numel = bytes.numel / d->element_size;
+    Value* storage = make(Kind::Storage);
+    storage->storage = std::move(typed);
+    Value* v2 = make(Kind::Tuple);
+    v2->items = {storage, a[1], a[2], a[3], a[4], a[5]};
+    return rebuild_tensor(*v2, true);
+  }
   if (f == "torch._utils._rebuild_parameter" || f == "torch._utils._rebuild_parameter_with_state") {
     if (a.empty() || a[0]->kind != Kind::Tensor) bad("parameter rebuild without a tensor");
     a[0]->tensor->parameter = true;
