@@ -128,6 +128,16 @@ class Evolve(unittest.TestCase):
         steps = sorted({e.step for e in events
                         for v in e.summary.value if v.tag.startswith("weights/")})
         self.assertEqual(steps, [0, 1, 2, 5, 10, 12])
+        # TensorBoard's own reader sees the same steps and the shared-bin counts.
+        from tensorboard.backend.event_processing import event_accumulator
+        acc = event_accumulator.EventAccumulator(self.tb, size_guidance={"histograms": 0})
+        acc.Reload()
+        name = self.doc["tensors"][0]["name"]
+        hist = acc.Histograms("weights/" + name)
+        self.assertEqual([h.step for h in hist], [0, 1, 2, 5, 10, 12])
+        for h, counts in zip(hist, self.doc["tensors"][0]["histogram"]["counts"]):
+            self.assertEqual(list(h.histogram_value.bucket), [float(c) for c in counts])
+        self.assertEqual([s.step for s in acc.Scalars("l2/" + name)], [0, 1, 2, 5, 10, 12])
 
     def test_bad_input_is_one_line(self):
         r = cli_common.run("evolve", os.path.join(FIX, "a.pth"))
