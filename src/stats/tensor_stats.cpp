@@ -1,6 +1,6 @@
 // compute_stats: one pass for sums/extremes/counts, a second for squared deviations (as numpy's
 // two-pass var) and a rank histogram, a third gathering the few values that hold the percentiles.
-// Leaves out: complex and quantized dtypes. Spec: numpy 1.24 mean, std(ddof=1),
+// Leaves out: complex and quantized dtypes. Spec: numpy 2.4 (as 1.24) mean, std(ddof=1),
 // percentile(method="linear").
 #include "stats/tensor_stats.h"
 

@@ -1,6 +1,6 @@
 // Statistics of one tensor's values, accumulated in double: mean, std (ddof=1), min, max, L2
 // norm, share of exact zeros, 1st/50th/99th percentiles (numpy's linear rule), NaN/Inf counts.
-// Leaves out: per-channel statistics (stats/activation_stats.h). Spec: numpy 1.24
+// Leaves out: per-channel statistics (stats/activation_stats.h). Spec: numpy 2.4 (as 1.24)
 // mean/std/percentile.
 #pragma once
 

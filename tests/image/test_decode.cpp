@@ -26,7 +26,7 @@ TEST(Decode, EqualsPillowConvertRgb) {
 TEST(Decode, RealPhotosArePresent) {
   int photos = 0;
   for (const auto& row : testing::manifest("decode")) photos += row[0].rfind("photo_", 0) == 0;
-  EXPECT_GE(photos, 1) << "no sample photo found (python3-matplotlib / python3-skimage)";
+  EXPECT_GE(photos, 1) << "no sample photo found (matplotlib / scikit-image in the oracle venv)";
 }
 
 TEST(Decode, BadImagesFailWithOneLineNamingTheFile) {
