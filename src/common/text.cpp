@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
 #include <utility>
 
 namespace cnnscope {
@@ -25,6 +28,34 @@ std::string thousands(int64_t n) {
     out += digits[i];
   }
   return out;
+}
+
+std::string py_float(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  std::array<char, 64> buf{};
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific);
+  const std::string sci(buf.data(), end);  // "-2.9999999999996696e-04", shortest round trip
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (char c : sci.substr(0, e))
+    if (c >= '0' && c <= '9') digits += c;
+  const int exponent = std::stoi(sci.substr(e + 1));
+  const std::string sign = v < 0 ? "-" : "";
+  constexpr int kFixedFrom = -4, kFixedTo = 16;
+  if (exponent < kFixedFrom || exponent >= kFixedTo) {
+    std::string mantissa = digits.substr(0, 1);
+    if (digits.size() > 1) mantissa += "." + digits.substr(1);
+    const int magnitude = std::abs(exponent);
+    return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + (magnitude < 10 ? "0" : "") +
+           std::to_string(magnitude);
+  }
+  const int point = exponent + 1;  // digits before the decimal point
+  if (point <= 0) return sign + "0." + std::string(-point, '0') + digits;
+  if (static_cast<size_t>(point) >= digits.size())
+    return sign + digits + std::string(point - digits.size(), '0') + ".0";
+  return sign + digits.substr(0, point) + "." + digits.substr(point);
 }
 
 std::string human_bytes(int64_t bytes) {

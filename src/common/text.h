@@ -25,6 +25,10 @@ std::string thousands(int64_t n);
 // "63.4 MiB": binary units, one decimal (two for GiB); whole bytes below 1 KiB.
 std::string human_bytes(int64_t bytes);
 
+// Python's repr of a float: the shortest digits that read back as `v`, fixed notation for
+// exponents -4..15 ("0.1", "2.0", "0.00029999999999996696"), else scientific ("1e-05", "1e+16").
+std::string py_float(double v);
+
 bool ends_with(std::string_view s, std::string_view tail);
 bool starts_with(std::string_view s, std::string_view head);
 

@@ -32,6 +32,22 @@ TEST(Text, HumanBytesUsesBinaryUnits) {
   EXPECT_EQ(human_bytes(int64_t{3} << 30), "3.00 GiB");
 }
 
+TEST(Text, PyFloatIsPythonsRepr) {
+  // Expected strings are repr(float) in CPython 3.11.
+  EXPECT_EQ(py_float(0.1), "0.1");
+  EXPECT_EQ(py_float(2.0), "2.0");
+  EXPECT_EQ(py_float(1e-5), "1e-05");
+  EXPECT_EQ(py_float(1e-6), "1e-06");
+  EXPECT_EQ(py_float(0.001), "0.001");
+  EXPECT_EQ(py_float(0.0001), "0.0001");
+  EXPECT_EQ(py_float(1 - 0.9997), "0.00029999999999996696");
+  EXPECT_EQ(py_float(0.2 * 3.0 / 16.0), "0.037500000000000006");
+  EXPECT_EQ(py_float(1e16), "1e+16");
+  EXPECT_EQ(py_float(123456789012345.0), "123456789012345.0");
+  EXPECT_EQ(py_float(-2.5e-7), "-2.5e-07");
+  EXPECT_EQ(py_float(0.0), "0.0");
+}
+
 TEST(Text, SuffixPrefixJoin) {
   EXPECT_TRUE(ends_with("model.safetensors", ".safetensors"));
   EXPECT_FALSE(ends_with("pt", ".pt"));
