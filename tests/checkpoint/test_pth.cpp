@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "checkpoint/dtype.h"
+#include "checkpoint/oracle_listing.h"
 #include "checkpoint/state_dict.h"
 #include "common/error.h"
 #include "stats/histogram.h"
@@ -17,36 +18,6 @@
 namespace cnnscope {
 namespace {
 
-// Compares a loaded state_dict with the oracle's text (name dtype shape values...).
-void expect_matches_oracle(const StateDict& sd, const std::string& expected_path) {
-  std::ifstream expect(expected_path);
-  ASSERT_TRUE(expect) << "missing oracle file " << expected_path;
-  std::string line;
-  size_t i = 0;
-  while (std::getline(expect, line)) {
-    std::istringstream in(line);
-    std::string name, dtype, shape;
-    in >> name >> dtype >> shape;
-    ASSERT_LT(i, sd.tensors.size()) << "oracle has more tensors, next: " << name;
-    const NamedTensor& t = sd.tensors[i++];
-    EXPECT_EQ(t.name, name);
-    EXPECT_EQ(dtype_name(t.tensor.scalar_type()), dtype) << name;
-    std::string got_shape;
-    for (int64_t d : t.tensor.sizes())
-      got_shape += (got_shape.empty() ? "" : ",") + std::to_string(d);
-    EXPECT_EQ(got_shape.empty() ? "-" : got_shape, shape) << name;
-    at::Tensor flat = t.tensor.to(at::kDouble).flatten();  // [numel]
-    double v;
-    int64_t k = 0;
-    while (in >> v) {
-      ASSERT_LT(k, flat.numel()) << name;
-      EXPECT_EQ(flat[k++].item<double>(), v) << name << "[" << k - 1 << "]";
-    }
-    EXPECT_EQ(k, flat.numel()) << name;
-  }
-  EXPECT_EQ(i, sd.tensors.size());
-}
-
 class PthFixture : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(PthFixture, MatchesTorchLoadExactly) {
@@ -55,7 +26,7 @@ TEST_P(PthFixture, MatchesTorchLoadExactly) {
   EXPECT_EQ(sd.file, path);
   EXPECT_EQ(sd.format,
             std::string(GetParam()).find("legacy") != std::string::npos ? "legacy" : "zip");
-  expect_matches_oracle(sd, path + ".txt");
+  testing::expect_matches_listing(sd, path + ".txt");
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, PthFixture,

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "checkpoint/dtype.h"
+#include "checkpoint/oracle_listing.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -18,28 +19,7 @@ TEST(Safetensors, MatchesOracleExactly) {
   const std::string path = testing::fixture("dtypes.safetensors");
   StateDict sd = load_state_dict(path);
   EXPECT_EQ(sd.format, "safetensors");
-  std::ifstream expect(path + ".txt");
-  std::string line;
-  size_t i = 0;
-  while (std::getline(expect, line)) {
-    std::istringstream in(line);
-    std::string name, dtype, shape;
-    in >> name >> dtype >> shape;
-    ASSERT_LT(i, sd.tensors.size());
-    const NamedTensor& t = sd.tensors[i++];
-    EXPECT_EQ(t.name, name);
-    EXPECT_EQ(dtype_name(t.tensor.scalar_type()), dtype) << name;
-    std::string got_shape;
-    for (int64_t d : t.tensor.sizes())
-      got_shape += (got_shape.empty() ? "" : ",") + std::to_string(d);
-    EXPECT_EQ(got_shape.empty() ? "-" : got_shape, shape) << name;
-    at::Tensor flat = t.tensor.to(at::kDouble).flatten();
-    double v;
-    int64_t k = 0;
-    while (in >> v) EXPECT_EQ(flat[k++].item<double>(), v) << name << "[" << k - 1 << "]";
-    EXPECT_EQ(k, flat.numel()) << name;
-  }
-  EXPECT_EQ(i, sd.tensors.size());
+  testing::expect_matches_listing(sd, path + ".txt");
 }
 
 TEST(Safetensors, OffsetsPastTheEndAreRejected) {
