@@ -15,13 +15,6 @@
 namespace cnnscope {
 namespace {
 
-constexpr int64_t kAlexNetSize = 224;
-constexpr int64_t kImageNetResize = 256;
-constexpr int64_t kImageNetCrop = 224;
-constexpr std::array<double, 3> kImageNetMean{0.485, 0.456, 0.406};
-constexpr std::array<double, 3> kImageNetStd{0.229, 0.224, 0.225};
-constexpr double kHalf = 0.5;
-
 std::string shape_of(const at::Tensor& t) {
   std::string s = "[";
   for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
@@ -50,25 +43,6 @@ at::Tensor picture_of(const at::Tensor& tensor, const PreprocessOptions& options
 }
 
 }  // namespace
-
-PreprocessOptions preset(const std::string& name) {
-  PreprocessOptions o;
-  o.name = name;
-  if (name == "alexnet") {
-    o.resize_height = o.resize_width = kAlexNetSize;
-    o.mean = {kHalf, kHalf, kHalf};
-    o.std = {kHalf, kHalf, kHalf};
-    return o;
-  }
-  if (name == "imagenet") {
-    o.resize_short = kImageNetResize;
-    o.crop_height = o.crop_width = kImageNetCrop;
-    o.mean = kImageNetMean;
-    o.std = kImageNetStd;
-    return o;
-  }
-  fail("", "unknown preset '" + name + "'", "known presets: alexnet, imagenet");
-}
 
 Input load_input_with_picture(const std::string& path, const PreprocessOptions& options) {
   register_input(path);

@@ -8,8 +8,12 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace cnnscope {
+
+// Resize's resampling filter, as Pillow does it (torchvision passes the PIL image to Image.resize).
+enum class Interpolation { kBilinear, kBicubic };
 
 // One preprocessing pipeline: torchvision's Resize, CenterCrop, ToTensor, Normalize in that order.
 struct PreprocessOptions {
@@ -19,6 +23,7 @@ struct PreprocessOptions {
   int64_t resize_short = 0;
   int64_t resize_height = 0;
   int64_t resize_width = 0;
+  Interpolation interpolation = Interpolation::kBilinear;
   // CenterCrop to crop_height x crop_width (0: no crop).
   int64_t crop_height = 0;
   int64_t crop_width = 0;
@@ -26,9 +31,15 @@ struct PreprocessOptions {
   std::array<double, 3> std{1.0, 1.0, 1.0};
 };
 
-// "alexnet": Resize((224,224)), Normalize(0.5, 0.5); "imagenet": Resize(256), CenterCrop(224),
-// ImageNet mean/std. Throws Error on any other name, listing the known ones.
+// A named preset (image/presets.cpp): "alexnet" (the seed's: Resize((224,224)), Normalize(0.5,
+// 0.5)); "imagenet" (Resize(256), CenterCrop(224), bilinear, ImageNet mean/std: torchvision's
+// IMAGENET1K_V1 transforms of most builders); and, named after the torchvision builder, the
+// IMAGENET1K_V1 transforms that differ ("inception_v3": 342/299, "efficientnet_b3": 320/300
+// bicubic, ...). Throws Error on any other name, listing the known ones.
 PreprocessOptions preset(const std::string& name);
+
+// Every preset name preset() knows, in table order.
+std::vector<std::string> preset_names();
 
 struct Input {
   at::Tensor tensor;   // [3, H, W] float32, normalized: what the network gets

@@ -1,7 +1,8 @@
-// Pillow's bilinear resampling (src/libImaging/Resample.c: precompute_coeffs,
-// normalize_coeffs_8bpc, ImagingResampleHorizontal/Vertical_8bpc; Pillow 13's order of the two
-// passes) for RGB. Leaves out the other
-// filters, the `box` and `reducing_gap` arguments (torchvision passes neither) and non-8-bit modes.
+// Pillow's bilinear and bicubic resampling (src/libImaging/Resample.c: bilinear_filter,
+// bicubic_filter with a = -0.5, precompute_coeffs, normalize_coeffs_8bpc,
+// ImagingResampleHorizontal/Vertical_8bpc; Pillow 13's order of the two passes) for RGB. Leaves out
+// the other filters, the `box` and `reducing_gap` arguments (torchvision passes neither) and
+// non-8-bit modes.
 #include "image/resize.h"
 
 #include <cmath>
@@ -14,11 +15,31 @@ namespace {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;  // Pillow's PRECISION_BITS
 constexpr double kBilinearSupport = 1.0;
+constexpr double kBicubicSupport = 2.0;
+constexpr double kBicubicA = -0.5;
 constexpr int kChannels = 3;
 
 double bilinear(double x) {
   if (x < 0.0) x = -x;
   return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+// Keys' cubic convolution with a = -0.5, in Pillow's operation order.
+double bicubic(double x) {
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((kBicubicA + 2.0) * x - (kBicubicA + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * kBicubicA;
+  return 0.0;
+}
+
+struct Filter {
+  double (*fn)(double);
+  double support;
+};
+
+Filter filter_of(Interpolation interpolation) {
+  return interpolation == Interpolation::kBicubic ? Filter{bicubic, kBicubicSupport}
+                                                  : Filter{bilinear, kBilinearSupport};
 }
 
 // For each output index: the first input index, the number of taps, and ksize fixed-point weights.
@@ -29,10 +50,10 @@ struct Coefficients {
   std::vector<int32_t> weights;  // [out, ksize]
 };
 
-Coefficients precompute(int in_size, int out_size) {
+Coefficients precompute(int in_size, int out_size, const Filter& filter) {
   const double scale = static_cast<double>(static_cast<float>(in_size)) / out_size;
   const double filterscale = scale < 1.0 ? 1.0 : scale;
-  const double support = kBilinearSupport * filterscale;
+  const double support = filter.support * filterscale;
   Coefficients c;
   c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   c.first.resize(out_size);
@@ -49,7 +70,7 @@ Coefficients precompute(int in_size, int out_size) {
     xmax -= xmin;
     double ww = 0.0;
     for (int x = 0; x < xmax; ++x) {
-      k[x] = bilinear((x + xmin - center + 0.5) * ss);
+      k[x] = filter.fn((x + xmin - center + 0.5) * ss);
       ww += k[x];
     }
     for (int x = 0; x < xmax; ++x) {
@@ -112,9 +133,10 @@ void vertical(const uint8_t* in, int w, int row0, const Coefficients& c, int out
 
 }  // namespace
 
-at::Tensor resize_bilinear(const at::Tensor& rgb, int64_t out_height, int64_t out_width) {
+at::Tensor resize_rgb(const at::Tensor& rgb, int64_t out_height, int64_t out_width,
+                      Interpolation interpolation) {
   if (rgb.dim() != 3 || rgb.size(2) != kChannels || rgb.scalar_type() != at::kByte)
-    fail("", "resize_bilinear expects [H, W, 3] uint8");
+    fail("", "resize expects [H, W, 3] uint8");
   if (out_height <= 0 || out_width <= 0)
     fail("", "resize to " + std::to_string(out_height) + "x" + std::to_string(out_width),
          "sizes must be positive");
@@ -126,11 +148,12 @@ at::Tensor resize_bilinear(const at::Tensor& rgb, int64_t out_height, int64_t ou
   // rows as the horizontal pass removes columns (Pillow <= 12: always horizontally first). Rule
   // measured against Pillow 13.0.0 (0 of 1484 random sizes differ); 8-bit rounding in between.
   if (out_h < in_h && out_w != in_w && in_h - out_h > 2 * (in_w - out_w))
-    return resize_bilinear(resize_bilinear(in, out_h, in_w), out_h, out_w);
+    return resize_rgb(resize_rgb(in, out_h, in_w, interpolation), out_h, out_w, interpolation);
   const bool need_horizontal = in_w != out_w;
   const bool need_vertical = in_h != out_h;
-  const Coefficients ch = precompute(in_w, out_w);
-  const Coefficients cv = precompute(in_h, out_h);
+  const Filter filter = filter_of(interpolation);
+  const Coefficients ch = precompute(in_w, out_w, filter);
+  const Coefficients cv = precompute(in_h, out_h, filter);
   // Pillow resamples horizontally only the rows the vertical pass reads.
   const int row_first = cv.first[0];
   const int row_last = cv.first[out_h - 1] + cv.count[out_h - 1];

@@ -66,7 +66,7 @@ at::Tensor resize_and_crop(const at::Tensor& rgb, const PreprocessOptions& optio
          "the image is too thin for this --resize");
   at::Tensor out = (target.height == in.height && target.width == in.width)
                        ? rgb
-                       : resize_bilinear(rgb, target.height, target.width);
+                       : resize_rgb(rgb, target.height, target.width, options.interpolation);
   if (options.crop_height > 0 && options.crop_width > 0)
     out = center_crop(out, options.crop_height, options.crop_width);
   return out;

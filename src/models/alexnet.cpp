@@ -89,7 +89,6 @@ Built build(const AlexNetConfig& c) {
   b.info.arch = c.avgpool ? "alexnet" : "alexnet_seed";
   b.info.description = describe(c);
   b.info.num_classes = c.num_classes;
-  b.info.default_preset = "alexnet";
   return b;
 }
 
@@ -137,8 +136,19 @@ Built make(const std::string& arch, int64_t num_classes) {
 }  // namespace
 
 const Family& alexnet_family() {
+  constexpr size_t kDefaultLayers = 3;
   static const Family family{
-      "alexnet", {"alexnet", "alexnet_seed"}, "classifier.6.weight", detect, make};
+      .name = "alexnet",
+      .archs = {"alexnet", "alexnet_seed"},
+      .classes_key = "classifier.6.weight",
+      .detect = detect,
+      .make = make,
+      // The ReLUs after the first three convolutions (features.1, features.4, features.7).
+      .default_layers = features_relus(kDefaultLayers),
+      .all_layers = features_relus(),
+      // The seed's preset for both (torchvision's alexnet weights use "imagenet": pass --preset).
+      .preset = [](const std::string&) -> std::string { return "alexnet"; },
+  };
   return family;
 }
 

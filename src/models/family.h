@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -99,10 +100,11 @@ class Sequential : public Layer {
 
 // Factories for the leaves, with PyTorch's defaults where the families use them.
 torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
-                         bool bias);
+                         bool bias, int64_t groups = 1);
 torch::nn::BatchNorm2d batch_norm(int64_t channels);
 torch::nn::ReLU relu(bool inplace);
-torch::nn::MaxPool2d max_pool(int64_t kernel, int64_t stride, int64_t padding = 0);
+torch::nn::MaxPool2d max_pool(int64_t kernel, int64_t stride, int64_t padding = 0,
+                              bool ceil_mode = false);
 torch::nn::Linear linear(int64_t in, int64_t out);
 torch::nn::Dropout dropout();
 torch::nn::AdaptiveAvgPool2d adaptive_avg_pool(int64_t size);
@@ -113,22 +115,65 @@ struct Built {
   ArchInfo info;
 };
 
-// One family: its --arch names, how to read its configuration from a state_dict and how to make
-// a canonical arch.
+// The taps of a network (named_modules() order) -> `features` layer names.
+using LayerPick = std::function<std::vector<std::string>(const std::vector<TapInfo>& taps)>;
+
+// One family: everything cnnscope knows about it. Registering a new family is one line in
+// registry.cpp's families() list (its accessor is declared below); nothing else names families.
 struct Family {
-  std::string name;                // "alexnet" | "vgg" | "resnet"
-  std::vector<std::string> archs;  // names `--arch` accepts
-  std::string classes_key;         // the last Linear's weight: its rows are the classes
+  std::string name;                // "alexnet" | "vgg" | "resnet" | "densenet" | ...
+  std::vector<std::string> archs;  // names `--arch` accepts: torchvision's builder names
+  std::string classes_key;         // the last Linear's weight (or conv): its rows are the classes
   // Reads the configuration from keys and shapes; on a misfit returns root == nullptr and says
   // why in `why_not` ("no key conv1.weight").
   std::function<Built(const StateDict& sd, std::string& why_not)> detect;
   // The canonical network `arch` (one of `archs`) with `num_classes` outputs.
   std::function<Built(const std::string& arch, int64_t num_classes)> make;
+  // Default `features` layers (the first conv stage, an early and a middle block) and
+  // `--layers all`, both picked from the taps.
+  LayerPick default_layers{};
+  LayerPick all_layers{};
+  // The input preset (a name image/input.h's preset() knows) of an arch of this family, as
+  // torchvision's IMAGENET1K_V1 weights define it; null: "imagenet". See presets_for().
+  std::function<std::string(const std::string& arch)> preset{};
+  // torchvision's initialization of the family, run after torch::manual_seed(seed) on a freshly
+  // made network; null: the seed's (kaiming normal fan_out convs, normal(0, 0.01) linears, zero
+  // biases, BN 1/0), which AlexNet, VGG and ResNet keep.
+  std::function<void(torch::nn::Module& root)> init{};
+  // Applies what the keys cannot tell (Inception's transform_input) from BuildOptions to a built
+  // network (detected or made); null: nothing to apply.
+  std::function<void(Built& built, const BuildOptions& options)> configure{};
 };
 
+// A Family::preset that gives `arch` itself for the archs listed (each a preset name of its own)
+// and "imagenet" for the rest.
+std::function<std::string(const std::string& arch)> presets_for(std::vector<std::string> own);
+
+// Names of the taps whose type is one of `types`, in named_modules() order.
+std::vector<std::string> taps_of_type(const std::vector<TapInfo>& taps,
+                                      const std::vector<std::string>& types);
+
+// The first `n` of `names` (all when fewer).
+std::vector<std::string> first_of(std::vector<std::string> names, size_t n);
+
+// AlexNet's and VGG's layers: the ReLU after each convolution of `features`, the first `limit`.
+LayerPick features_relus(size_t limit = SIZE_MAX);
+
+// The families, each defined in src/models/<family>.cpp.
 const Family& alexnet_family();
 const Family& vgg_family();
-const Family& resnet_family();
+const Family& resnet_family();  // ResNet, ResNeXt, Wide ResNet
+const Family& densenet_family();
+const Family& squeezenet_family();
+const Family& googlenet_family();
+const Family& inception_family();
+const Family& mobilenet_v2_family();
+const Family& mobilenet_v3_family();
+const Family& mnasnet_family();
+const Family& shufflenet_family();
+const Family& efficientnet_family();
+const Family& regnet_family();
+const Family& convnext_family();
 
 // The shape of `key` in `sd`, or an empty vector when it is absent.
 std::vector<int64_t> shape_of(const StateDict& sd, const std::string& key);

@@ -9,9 +9,12 @@ constexpr double kDropout = 0.5;
 }  // namespace
 
 torch::nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding,
-                         bool bias) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(bias));
+                         bool bias, int64_t groups) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                               .stride(stride)
+                               .padding(padding)
+                               .bias(bias)
+                               .groups(groups));
 }
 
 torch::nn::BatchNorm2d batch_norm(int64_t channels) {
@@ -22,8 +25,9 @@ torch::nn::ReLU relu(bool inplace) {
   return torch::nn::ReLU(torch::nn::ReLUOptions(inplace));
 }
 
-torch::nn::MaxPool2d max_pool(int64_t kernel, int64_t stride, int64_t padding) {
-  return torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(kernel).stride(stride).padding(padding));
+torch::nn::MaxPool2d max_pool(int64_t kernel, int64_t stride, int64_t padding, bool ceil_mode) {
+  return torch::nn::MaxPool2d(
+      torch::nn::MaxPool2dOptions(kernel).stride(stride).padding(padding).ceil_mode(ceil_mode));
 }
 
 torch::nn::Linear linear(int64_t in, int64_t out) {

@@ -95,8 +95,8 @@ std::string trim(const std::string& s) {
 
 }  // namespace
 
-Network::Impl::Impl(detail::Built built)
-    : root(std::move(built.root)), info(std::move(built.info)) {
+Network::Impl::Impl(detail::Built built, const detail::Family& family)
+    : root(std::move(built.root)), info(std::move(built.info)), family(&family) {
   root->eval();
   for (const auto& item : root->named_modules("", /*include_self=*/false)) {
     const torch::nn::Module& m = *item.value();
@@ -135,31 +135,11 @@ const at::Tensor* ForwardResult::find(const std::string& name) const {
 }
 
 std::vector<std::string> Network::default_layers() const {
-  constexpr size_t kDefaultConvs = 3;
-  if (impl_->info.family == "resnet") return {"conv1", "layer1"};
-  std::vector<std::string> all = all_layers();
-  all.resize(std::min(all.size(), kDefaultConvs));
-  return all;
+  return impl_->family->default_layers(impl_->taps);
 }
 
 std::vector<std::string> Network::all_layers() const {
-  std::vector<std::string> out;
-  if (impl_->info.family == "resnet") {
-    out.push_back("conv1");
-    for (const TapInfo& t : impl_->taps)
-      if (t.type == "BasicBlock" || t.type == "Bottleneck") out.push_back(t.name);
-    return out;
-  }
-  bool after_conv = false;  // the ReLU that follows each convolution of `features`
-  for (const TapInfo& t : impl_->taps) {
-    if (t.name.rfind("features.", 0) != 0) continue;
-    if (t.type == "Conv2d") after_conv = true;
-    if (t.type == "ReLU" && after_conv) {
-      out.push_back(t.name);
-      after_conv = false;
-    }
-  }
-  return out;
+  return impl_->family->all_layers(impl_->taps);
 }
 
 void Network::check_tap(const std::string& name) const {

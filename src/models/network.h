@@ -1,11 +1,14 @@
-// The models stage's public face: rebuild AlexNet / VGG / ResNet from a state_dict (family and
-// configuration read from keys and shapes), run it in eval mode and capture any module's output.
+// The models stage's public face: rebuild a torchvision classification CNN (AlexNet, VGG, ResNet,
+// ResNeXt, Wide ResNet, DenseNet, SqueezeNet, GoogLeNet, Inception v3, ... see known_archs()) from
+// a state_dict (family and configuration read from keys and shapes), run it in eval mode and
+// capture any module's output.
 #pragma once
 
 #include <ATen/ATen.h>
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,11 +22,12 @@ namespace cnnscope::models {
 
 // What was detected (or chosen with --arch).
 struct ArchInfo {
-  std::string family;       // "alexnet" | "vgg" | "resnet"
-  std::string arch;         // "alexnet", "alexnet_seed", "vgg16_bn", "resnet34", ...
+  std::string family;       // "alexnet" | "vgg" | "resnet" | "densenet" | ... (Family::name)
+  std::string arch;         // "alexnet", "alexnet_seed", "vgg16_bn", "resnext50_32x4d", ...
   std::string description;  // "alexnet, widths 48-128-192-192-128, 5 classes: the seed's AlexNet"
   int64_t num_classes = 0;  // width of the last Linear
-  std::string default_preset;  // "alexnet" for the AlexNet family, else "imagenet"
+  std::string default_preset;  // a preset() name: "alexnet" for the AlexNet family, else
+                               // torchvision's IMAGENET1K_V1 one ("imagenet", "inception_v3")
 };
 
 // One module of the network, as Python's `model.named_modules()` yields it (the root excluded),
@@ -49,6 +53,9 @@ struct ForwardResult {
 
 struct BuildOptions {
   std::string arch;  // empty: detect from the keys; else one of known_archs() ("--arch")
+  // GoogLeNet / Inception v3's transform_input (not in the keys): unset = True, as torchvision's
+  // pretrained weights set it ("--transform-input on|off"); other families ignore it.
+  std::optional<bool> transform_input{};
 };
 
 struct InitOptions {
@@ -66,11 +73,12 @@ class Network {
   const std::vector<TapInfo>& taps() const;
   int64_t num_parameters() const;  // parameters, not buffers (as summary's "params")
 
-  // Default `features` layers (docs/DESIGN.md): AlexNet features.1,features.4,features.7; VGG the
-  // ReLUs after its first three convolutions; ResNet conv1,layer1.
+  // Default `features` layers, per family (README lists them): e.g. AlexNet
+  // features.1,features.4,features.7; VGG the ReLUs after its first three convolutions; ResNet
+  // conv1,layer1.
   std::vector<std::string> default_layers() const;
-  // `--layers all`: AlexNet/VGG the ReLU after every convolution of `features`; ResNet conv1 and
-  // every block (layer1.0, layer1.1, ...).
+  // `--layers all`, per family: e.g. AlexNet/VGG the ReLU after every convolution of `features`;
+  // ResNet conv1 and every block (layer1.0, layer1.1, ...).
   std::vector<std::string> all_layers() const;
   // A `--layers` value: "" = default_layers(), "all" = all_layers(), else a comma-separated list
   // of tap names, each checked (check_tap), duplicates dropped, order kept.
@@ -102,11 +110,13 @@ class Network {
 // that matches no family throws Error saying which families were tried and why each failed.
 Network build_network(const StateDict& sd, const BuildOptions& options = {});
 
-// A fresh network of any known arch, initialized as the seed does (conv: kaiming normal, fan_out,
-// relu; linear: normal(0, 0.01); biases 0; BN weight 1, bias 0), deterministic for a seed.
+// A fresh network of any known arch, initialized as torchvision initializes that family (AlexNet,
+// VGG and ResNet: as the seed does: conv kaiming normal, fan_out, relu; linear normal(0, 0.01);
+// biases 0; BN weight 1, bias 0), deterministic for a seed.
 Network init_network(const InitOptions& options);
 
-// "alexnet", "alexnet_seed", "vgg11", "vgg11_bn", ..., "vgg19_bn", "resnet18", ..., "resnet152".
+// "alexnet", "alexnet_seed", "vgg11", ..., "resnet152", "resnext50_32x4d", ..., "densenet121", ...:
+// every family's archs, in registry order.
 std::vector<std::string> known_archs();
 
 }  // namespace cnnscope::models

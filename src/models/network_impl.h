@@ -10,11 +10,12 @@
 namespace cnnscope::models {
 
 struct Network::Impl {
-  explicit Impl(detail::Built built);
+  Impl(detail::Built built, const detail::Family& family);
 
   std::shared_ptr<detail::Layer> root;  // in eval mode
   ArchInfo info;
-  std::vector<TapInfo> taps;  // named_modules() order, root excluded
+  const detail::Family* family;  // the family it was built by (default and all layers)
+  std::vector<TapInfo> taps;     // named_modules() order, root excluded
 };
 
 }  // namespace cnnscope::models

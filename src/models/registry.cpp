@@ -1,5 +1,6 @@
 // Picks the family and configuration of a state_dict (or the one `--arch` names), loads it
-// strictly and initializes fresh networks as the seed does. Families: AlexNet, VGG, ResNet.
+// strictly and initializes fresh networks (the family's own init, else as the seed does). The
+// families, in detection order, are the list in families(): one line each.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -18,9 +19,15 @@ using detail::Family;
 constexpr size_t kListed = 3;  // how many keys an error lists per kind
 constexpr double kLinearInitStd = 0.01;
 
+// Every family, in detection order (the first whose detect fits wins).
 const std::vector<const Family*>& families() {
-  static const std::vector<const Family*> all{&detail::alexnet_family(), &detail::vgg_family(),
-                                              &detail::resnet_family()};
+  // clang-format off
+  static const std::vector<const Family*> all{
+      &detail::alexnet_family(),
+      &detail::vgg_family(),
+      &detail::resnet_family(),
+  };
+  // clang-format on
   return all;
 }
 
@@ -55,14 +62,22 @@ std::string prefix_hint(const StateDict& sd) {
          "key names";
 }
 
-Built detect(const StateDict& sd, std::string* tried) {
+// The first family whose detect fits `sd` (nullptr: none), its network in `built`.
+const Family* detect(const StateDict& sd, Built& built, std::string* tried) {
   for (const Family* f : families()) {
     std::string why_not;
-    Built b = f->detect(sd, why_not);
-    if (b.root) return b;
+    built = f->detect(sd, why_not);
+    if (built.root) return f;
     if (tried) *tried += (tried->empty() ? "" : "; ") + f->name + ": " + why_not;
   }
-  return {};
+  return nullptr;
+}
+
+// The network of `built`, finished as its family says (preset, build options).
+Network finish(Built built, const Family& family, const BuildOptions& options) {
+  built.info.default_preset = family.preset ? family.preset(built.info.arch) : "imagenet";
+  if (family.configure) family.configure(built, options);
+  return Network(std::make_shared<Network::Impl>(std::move(built), family));
 }
 
 // Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
@@ -136,25 +151,26 @@ std::vector<std::string> known_archs() {
 
 Network build_network(const StateDict& sd, const BuildOptions& options) {
   Built built;
+  const Family* family = nullptr;
   std::string hint;
   if (options.arch.empty()) {
     std::string tried;
-    built = detect(sd, &tried);
-    if (!built.root) {
+    family = detect(sd, built, &tried);
+    if (!family) {
       std::string prefix = prefix_hint(sd);
       fail(sd.file, "matches no known network (tried " + tried + ")",
            prefix.empty() ? "pass --arch " + join(known_archs(), "|") + " to see what differs"
                           : prefix);
     }
   } else {
-    const Family* family = family_of(options.arch);
+    family = family_of(options.arch);
     if (!family)
       fail(sd.file, "unknown --arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
     std::vector<int64_t> classes = detail::shape_of(sd, family->classes_key);
     constexpr int64_t kImageNetClasses = 1000;
     built = family->make(options.arch, classes.size() == 2 ? classes[0] : kImageNetClasses);
-    Built guess = detect(sd, nullptr);
-    if (guess.root && guess.info.arch != options.arch)
+    Built guess;
+    if (detect(sd, guess, nullptr) && guess.info.arch != options.arch)
       hint = "looks like " + guess.info.arch + "; pass --arch " + guess.info.arch +
              " or leave --arch out";
     else
@@ -162,7 +178,7 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
   }
   if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
   load_strict(*built.root, sd, hint);
-  return Network(std::make_shared<Network::Impl>(std::move(built)));
+  return finish(std::move(built), *family, options);
 }
 
 Network init_network(const InitOptions& options) {
@@ -173,8 +189,11 @@ Network init_network(const InitOptions& options) {
     fail("", "--num-classes must be at least 1, got " + std::to_string(options.num_classes));
   Built built = family->make(options.arch, options.num_classes);
   torch::manual_seed(options.seed);
-  init_like_seed(*built.root);
-  return Network(std::make_shared<Network::Impl>(std::move(built)));
+  if (family->init)
+    family->init(*built.root);
+  else
+    init_like_seed(*built.root);
+  return finish(std::move(built), *family, {});
 }
 
 }  // namespace cnnscope::models

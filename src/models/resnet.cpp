@@ -1,8 +1,11 @@
-// ResNet 18/34/50/101/152 (BasicBlock or Bottleneck, stride on the 3x3 conv, `downsample.0/1`)
-// with torchvision's and the seed's module names; block type and counts read from the keys.
-// Follows torchvision/models/resnet.py; leaves out groups/width_per_group (ResNeXt, wide ResNet).
+// ResNet 18/34/50/101/152, ResNeXt 50_32x4d/101_32x8d/101_64x4d and Wide ResNet 50_2/101_2
+// (BasicBlock or Bottleneck, stride on the 3x3 conv, `downsample.0/1`; Bottleneck's width
+// int(planes * width_per_group / 64) * groups) with torchvision's and the seed's module names;
+// block type, counts, groups and width read from the keys. Follows torchvision/models/resnet.py;
+// leaves out replace_stride_with_dilation and zero_init_residual (off in every builder).
 #include <array>
-#include <map>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "models/family.h"
@@ -15,18 +18,29 @@ constexpr std::array<int64_t, kStages> kPlanes{64, 128, 256, 512};
 constexpr int64_t kStemWidth = 64;
 constexpr int64_t kBottleneckExpansion = 4;
 
+constexpr int64_t kBaseWidth = 64;
+
 struct ResNetConfig {
   bool bottleneck = false;
   std::array<int64_t, kStages> blocks{};
   int64_t num_classes = 0;
+  int64_t groups = 1;
+  int64_t width_per_group = kBaseWidth;
 };
 
-const std::map<std::string, ResNetConfig>& standard() {
-  static const std::map<std::string, ResNetConfig> table{{"resnet18", {false, {2, 2, 2, 2}, 0}},
-                                                         {"resnet34", {false, {3, 4, 6, 3}, 0}},
-                                                         {"resnet50", {true, {3, 4, 6, 3}, 0}},
-                                                         {"resnet101", {true, {3, 4, 23, 3}, 0}},
-                                                         {"resnet152", {true, {3, 8, 36, 3}, 0}}};
+// torchvision's builders, in --arch order.
+const std::vector<std::pair<std::string, ResNetConfig>>& standard() {
+  static const std::vector<std::pair<std::string, ResNetConfig>> table{
+      {"resnet18", {false, {2, 2, 2, 2}, 0}},
+      {"resnet34", {false, {3, 4, 6, 3}, 0}},
+      {"resnet50", {true, {3, 4, 6, 3}, 0}},
+      {"resnet101", {true, {3, 4, 23, 3}, 0}},
+      {"resnet152", {true, {3, 8, 36, 3}, 0}},
+      {"resnext50_32x4d", {true, {3, 4, 6, 3}, 0, 32, 4}},
+      {"resnext101_32x8d", {true, {3, 4, 23, 3}, 0, 32, 8}},
+      {"resnext101_64x4d", {true, {3, 4, 23, 3}, 0, 64, 4}},
+      {"wide_resnet50_2", {true, {3, 4, 6, 3}, 0, 1, 128}},
+      {"wide_resnet101_2", {true, {3, 4, 23, 3}, 0, 1, 128}}};
   return table;
 }
 
@@ -88,14 +102,16 @@ class BasicBlock : public Block {
 
 class Bottleneck : public Block {
  public:
-  Bottleneck(const std::string& path, int64_t in, int64_t planes, int64_t stride)
+  Bottleneck(const std::string& path, int64_t in, int64_t planes, int64_t stride,
+             const ResNetConfig& c)
       : Block("Bottleneck", path) {
     const int64_t out = planes * kBottleneckExpansion;
-    conv1_ = register_module("conv1", conv2d(in, planes, 1, 1, 0, false));
-    bn1_ = register_module("bn1", batch_norm(planes));
-    conv2_ = register_module("conv2", conv2d(planes, planes, 3, stride, 1, false));
-    bn2_ = register_module("bn2", batch_norm(planes));
-    conv3_ = register_module("conv3", conv2d(planes, out, 1, 1, 0, false));
+    const int64_t width = planes * c.width_per_group / kBaseWidth * c.groups;
+    conv1_ = register_module("conv1", conv2d(in, width, 1, 1, 0, false));
+    bn1_ = register_module("bn1", batch_norm(width));
+    conv2_ = register_module("conv2", conv2d(width, width, 3, stride, 1, false, c.groups));
+    bn2_ = register_module("bn2", batch_norm(width));
+    conv3_ = register_module("conv3", conv2d(width, out, 1, 1, 0, false));
     bn3_ = register_module("bn3", batch_norm(out));
     relu_ = register_module("relu", relu(true));
     if (stride != 1 || in != out)
@@ -133,7 +149,7 @@ class ResNet : public Layer {
         const std::string path = name + "." + std::to_string(b);
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
         if (c.bottleneck)
-          stage->push_back(std::make_shared<Bottleneck>(path, in, kPlanes[s], stride));
+          stage->push_back(std::make_shared<Bottleneck>(path, in, kPlanes[s], stride, c));
         else
           stage->push_back(std::make_shared<BasicBlock>(path, in, kPlanes[s], stride));
         in = kPlanes[s] * expansion;
@@ -172,12 +188,17 @@ Built build(const ResNetConfig& c) {
   b.info.family = "resnet";
   b.info.arch = "resnet";
   for (const auto& [name, config] : standard())
-    if (config.bottleneck == c.bottleneck && config.blocks == c.blocks) b.info.arch = name;
+    if (config.bottleneck == c.bottleneck && config.blocks == c.blocks &&
+        config.groups == c.groups && config.width_per_group == c.width_per_group)
+      b.info.arch = name;
+  std::string shape;
+  if (c.groups != 1 || c.width_per_group != kBaseWidth)
+    shape =
+        ", groups " + std::to_string(c.groups) + " x width " + std::to_string(c.width_per_group);
   b.info.description = b.info.arch + ", " + (c.bottleneck ? "Bottleneck" : "BasicBlock") +
-                       " blocks " + join_widths({c.blocks.begin(), c.blocks.end()}) + ", " +
+                       " blocks " + join_widths({c.blocks.begin(), c.blocks.end()}) + shape + ", " +
                        std::to_string(c.num_classes) + " classes";
   b.info.num_classes = c.num_classes;
-  b.info.default_preset = "imagenet";
   return b;
 }
 
@@ -190,6 +211,16 @@ Built detect(const StateDict& sd, std::string& why_not) {
   }
   ResNetConfig c;
   c.bottleneck = !shape_of(sd, "layer1.0.conv3.weight").empty();
+  if (c.bottleneck) {
+    // conv2 is [width, width / groups, 3, 3] with width = width_per_group * groups in layer1.
+    const std::vector<int64_t> conv2 = shape_of(sd, "layer1.0.conv2.weight");
+    if (conv2.size() != 4 || conv2[1] <= 0 || conv2[0] % conv2[1] != 0) {
+      why_not = "layer1.0.conv2.weight is not a grouped 3x3 convolution";
+      return {};
+    }
+    c.groups = conv2[0] / conv2[1];
+    c.width_per_group = conv2[1];
+  }
   for (int s = 0; s < kStages; ++s) {
     const std::string stage = "layer" + std::to_string(s + 1) + ".";
     while (!shape_of(sd, stage + std::to_string(c.blocks[s]) + ".conv1.weight").empty())
@@ -204,19 +235,41 @@ Built detect(const StateDict& sd, std::string& why_not) {
 }
 
 Built make(const std::string& arch, int64_t num_classes) {
-  ResNetConfig c = standard().at(arch);
+  ResNetConfig c;
+  for (const auto& [name, config] : standard())
+    if (name == arch) c = config;
   c.num_classes = num_classes;
   return build(c);
+}
+
+std::vector<std::string> archs() {
+  std::vector<std::string> out;
+  for (const auto& entry : standard()) out.push_back(entry.first);
+  return out;
 }
 
 }  // namespace
 
 const Family& resnet_family() {
-  static const Family family{"resnet",
-                             {"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"},
-                             "fc.weight",
-                             detect,
-                             make};
+  static const Family family{
+      .name = "resnet",
+      .archs = archs(),
+      .classes_key = "fc.weight",
+      .detect = detect,
+      .make = make,
+      .default_layers = [](const std::vector<TapInfo>&) -> std::vector<std::string> {
+        return {"conv1", "layer1"};
+      },
+      // conv1 and every block (layer1.0, layer1.1, ...).
+      .all_layers =
+          [](const std::vector<TapInfo>& taps) {
+            std::vector<std::string> out{"conv1"};
+            for (const std::string& name : taps_of_type(taps, {"BasicBlock", "Bottleneck"}))
+              out.push_back(name);
+            return out;
+          },
+      .preset = presets_for({"resnext101_64x4d"}),
+  };
   return family;
 }
 

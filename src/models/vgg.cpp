@@ -94,7 +94,6 @@ Built build(const VggConfig& c) {
   if (it == cfgs().end() || it->second != c.layers || c.hidden != kHidden)
     b.info.description += " (non-standard layout)";
   b.info.num_classes = c.num_classes;
-  b.info.default_preset = "imagenet";
   return b;
 }
 
@@ -152,12 +151,17 @@ Built make(const std::string& arch, int64_t num_classes) {
 }  // namespace
 
 const Family& vgg_family() {
+  constexpr size_t kDefaultLayers = 3;
   static const Family family{
-      "vgg",
-      {"vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"},
-      "classifier.6.weight",
-      detect,
-      make};
+      .name = "vgg",
+      .archs = {"vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn"},
+      .classes_key = "classifier.6.weight",
+      .detect = detect,
+      .make = make,
+      // The ReLUs after the first three convolutions.
+      .default_layers = features_relus(kDefaultLayers),
+      .all_layers = features_relus(),
+  };
   return family;
 }
 

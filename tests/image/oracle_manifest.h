@@ -16,8 +16,11 @@ inline std::string image_fixture(const std::string& name) {
   return fixture("image/" + name);
 }
 
-inline std::vector<std::vector<std::string>> manifest(const std::string& kind) {
-  std::ifstream in(image_fixture("manifest.txt"));
+// The rows of `kind` in the manifest of fixture folder `folder` (make_image_bicubic.py writes
+// "image_bicubic").
+inline std::vector<std::vector<std::string>> manifest(const std::string& kind,
+                                                      const std::string& folder = "image") {
+  std::ifstream in(fixture(folder + "/manifest.txt"));
   std::vector<std::vector<std::string>> rows;
   std::string line;
   while (std::getline(in, line)) {

@@ -1,0 +1,89 @@
+// The named input presets (see preset() in input.h): the seed's AlexNet preset and torchvision's
+// IMAGENET1K_V1 transforms (torchvision.transforms._presets.ImageClassification: Resize(resize,
+// interpolation, antialias=True), CenterCrop(crop), ToTensor, Normalize(mean, std)), read from
+// torchvision 0.29's `Weights.IMAGENET1K_V1.transforms()` for every classification builder.
+// Leaves out the other weights' transforms (IMAGENET1K_V2, SWAG, ...): pass --resize/--crop.
+#include <array>
+#include <cstdint>
+
+#include "common/error.h"
+#include "common/text.h"
+#include "image/input.h"
+
+namespace cnnscope {
+namespace {
+
+constexpr std::array<double, 3> kImageNetMean{0.485, 0.456, 0.406};
+constexpr std::array<double, 3> kImageNetStd{0.229, 0.224, 0.225};
+constexpr std::array<double, 3> kHalf{0.5, 0.5, 0.5};
+constexpr Interpolation kBilinear = Interpolation::kBilinear;
+constexpr Interpolation kBicubic = Interpolation::kBicubic;
+
+struct Entry {
+  const char* name;
+  int64_t resize;  // shorter side; 0 with `fixed`: resize to fixed x fixed, no crop
+  int64_t crop;
+  Interpolation interpolation;
+  std::array<double, 3> mean;
+  std::array<double, 3> std;
+  int64_t fixed = 0;
+};
+
+// One line per preset; torchvision builders not listed use "imagenet".
+const std::array<Entry, 23>& table() {
+  static const std::array<Entry, 23> entries{{
+      {"alexnet", 0, 0, kBilinear, kHalf, kHalf, 224},  // the seed's AlexNet
+      {"imagenet", 256, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"inception_v3", 342, 299, kBilinear, kImageNetMean, kImageNetStd},
+      {"resnext101_64x4d", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"mnasnet0_75", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"mnasnet1_3", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"shufflenet_v2_x1_5", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"shufflenet_v2_x2_0", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"efficientnet_b0", 256, 224, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b1", 256, 240, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b2", 288, 288, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b3", 320, 300, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b4", 384, 380, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b5", 456, 456, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b6", 528, 528, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_b7", 600, 600, kBicubic, kImageNetMean, kImageNetStd},
+      {"efficientnet_v2_s", 384, 384, kBilinear, kImageNetMean, kImageNetStd},
+      {"efficientnet_v2_m", 480, 480, kBilinear, kImageNetMean, kImageNetStd},
+      {"efficientnet_v2_l", 480, 480, kBicubic, kHalf, kHalf},
+      {"convnext_tiny", 236, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"convnext_small", 230, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"convnext_base", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      {"convnext_large", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+  }};
+  return entries;
+}
+
+}  // namespace
+
+std::vector<std::string> preset_names() {
+  std::vector<std::string> names;
+  for (const Entry& e : table()) names.emplace_back(e.name);
+  return names;
+}
+
+PreprocessOptions preset(const std::string& name) {
+  for (const Entry& e : table()) {
+    if (name != e.name) continue;
+    PreprocessOptions o;
+    o.name = name;
+    if (e.fixed > 0) {
+      o.resize_height = o.resize_width = e.fixed;
+    } else {
+      o.resize_short = e.resize;
+      o.crop_height = o.crop_width = e.crop;
+    }
+    o.interpolation = e.interpolation;
+    o.mean = e.mean;
+    o.std = e.std;
+    return o;
+  }
+  fail("", "unknown preset '" + name + "'", "known presets: " + join(preset_names(), ", "));
+}
+
+}  // namespace cnnscope
