@@ -115,12 +115,17 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
       ++end;
     }
     const models::ForwardResult forward = net.run(at::stack(batch), layers);  // [B, 3, H, W]
-    for (const std::string& layer : layers)
+    for (const std::string& layer : layers) {
+      if (!forward.find(layer)->defined())
+        fail(o.checkpoint, "layer " + layer + " never runs in " + net.info().arch + "'s forward",
+             "an empty Sequential (ShuffleNet's branch1) or a block without its residual; pick "
+             "another layer");
       if (forward.find(layer)->dim() != 4)
         fail(o.checkpoint,
              "layer " + layer + " outputs " + std::to_string(forward.find(layer)->dim()) +
                  "-d tensors, not feature maps [N, C, H, W]",
              "pick a convolutional layer (cnnscope summary lists them)");
+    }
     const int64_t per_image = static_cast<int64_t>(layers.size());
     const int64_t count = static_cast<int64_t>(end - first) * per_image;
     std::vector<LayerFeatures> drawn(static_cast<size_t>(count));

@@ -97,7 +97,8 @@ void add_summary(const models::Network& net, ReportContent& c) {
   const Summary s = summarize(net);
   c.input_shape = shape_text(s.input_shape);
   for (const SummaryRow& row : s.rows)
-    c.layers.push_back({row.tap->name, row.tap->type, shape_text(row.output_shape), row.tap->params,
+    c.layers.push_back({row.tap->name, row.tap->type,
+                        row.ran ? shape_text(row.output_shape) : "(not run)", row.tap->params,
                         row.tap->depth});
 }
 
@@ -127,6 +128,9 @@ void report_image(const ImageRun& run, const std::string& path, int64_t step, Ev
   for (const Prediction& p : predict_top(r.logits[0], run.options->topk, run.labels).top)
     img.predictions.push_back({p.index, run.labels.empty() ? "" : p.label, p.probability});
   for (const NamedTensor& tap : r.taps) {
+    if (!tap.tensor.defined())  // an empty Sequential (ShuffleNet's branch1): nothing to draw
+      fail("", "layer " + tap.name + " never runs in " + run.net->info().arch + "'s forward",
+           "pick another layer");
     const at::Tensor activation = tap.tensor[0];  // [C, H, W]
     FeatureGridOptions grid;
     grid.layer = tap.name;

@@ -40,8 +40,11 @@ Summary summarize(const models::Network& net, int64_t input_size) {
   std::map<std::string, std::shared_ptr<torch::nn::Module>> modules;
   for (const auto& item : net.module().named_modules("", false)) modules[item.key()] = item.value();
   for (size_t i = 0; i < taps.size(); ++i) {
-    SummaryRow row{&taps[i], r.taps[i].tensor.sizes().vec(), 0};
-    if (taps[i].leaf) row.mult_adds = leaf_mult_adds(*modules.at(taps[i].name), r.taps[i].tensor);
+    const at::Tensor& out = r.taps[i].tensor;  // undefined: the module never ran
+    SummaryRow row{&taps[i], out.defined() ? out.sizes().vec() : std::vector<int64_t>{},
+                   out.defined(), 0};
+    if (taps[i].leaf && row.ran)
+      row.mult_adds = leaf_mult_adds(*modules.at(taps[i].name), r.taps[i].tensor);
     s.rows.push_back(std::move(row));
   }
   // A container's mult-adds: the sum over the leaves under it.

@@ -13,7 +13,8 @@ namespace cnnscope::app {
 
 struct SummaryRow {
   const models::TapInfo* tap = nullptr;  // points into the network's taps()
-  std::vector<int64_t> output_shape;     // for the summary's input
+  std::vector<int64_t> output_shape;     // for the summary's input; empty when it did not run
+  bool ran = true;  // false: the forward never calls it (ShuffleNet's empty branch1, ...)
   int64_t mult_adds = 0;
 };
 

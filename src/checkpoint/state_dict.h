@@ -18,6 +18,11 @@ struct StateDict {
   std::string file;                  // path it was read from
   std::string format;                // "zip" | "legacy" | "safetensors"
   std::vector<NamedTensor> tensors;  // in the order of the file
+  // torch's state_dict()._metadata versions: each module's prefix ("" for the root, "layers.0")
+  // and its class's _version, as Python's state_dict() records them (Network::state_dict fills
+  // them); save_pth writes them (torchvision's MNASNet refuses a state_dict without its version
+  // 2). Empty: none written. Readers leave it empty.
+  std::vector<std::pair<std::string, int64_t>> versions;
 
   const at::Tensor* find(const std::string& name) const {
     for (const NamedTensor& t : tensors)

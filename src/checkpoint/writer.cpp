@@ -20,7 +20,8 @@ constexpr uint8_t kProto = 0x80, kPickleProtocol = 2;
 constexpr char kMark = '(', kStop = '.', kTuple = 't', kEmptyTuple = ')', kReduce = 'R',
                kSetItems = 'u', kBinPersId = 'Q', kNewFalse = static_cast<char>(0x89),
                kBinUnicode = 'X', kBinInt = 'J', kLong1 = static_cast<char>(0x8a), kGlobal = 'c',
-               kBinPut = 'q', kBinGet = 'h', kLongBinPut = 'r', kLongBinGet = 'j';
+               kBinPut = 'q', kBinGet = 'h', kLongBinPut = 'r', kLongBinGet = 'j', kEmptyDict = '}',
+               kSetItem = 's', kBuild = 'b';
 constexpr size_t kSafetensorsAlign = 8;
 
 // A pickle writer for exactly what a state_dict needs; globals are memoized like CPython does.
@@ -130,6 +131,25 @@ void save_pth(const StateDict& sd, const std::string& path) {
     data.push_back(c);
   }
   p.op(kSetItems);
+  if (!sd.versions
+           .empty()) {  // the OrderedDict's __dict__: {"_metadata": {prefix: {"version": v}}}
+    p.op(kEmptyDict);
+    p.str("_metadata");
+    p.global("collections", "OrderedDict");
+    p.op(kEmptyTuple);
+    p.op(kReduce);
+    p.op(kMark);
+    for (const auto& [prefix, version] : sd.versions) {
+      p.str(prefix);
+      p.op(kEmptyDict);
+      p.str("version");
+      p.integer(version);
+      p.op(kSetItem);
+    }
+    p.op(kSetItems);
+    p.op(kSetItem);
+    p.op(kBuild);
+  }
   p.op(kStop);
 
   try {

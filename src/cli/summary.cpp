@@ -27,11 +27,12 @@ void run_summary(const SummaryFlags& f) {
   if (f.json) {
     nlohmann::json layers = nlohmann::json::array();
     for (const app::SummaryRow& row : s.rows)
-      layers.push_back({{"name", row.tap->name},
-                        {"type", row.tap->type},
-                        {"output_shape", row.output_shape},
-                        {"params", row.tap->params},
-                        {"mult_adds", row.mult_adds}});
+      layers.push_back(
+          {{"name", row.tap->name},
+           {"type", row.tap->type},
+           {"output_shape", row.ran ? nlohmann::json(row.output_shape) : nlohmann::json(nullptr)},
+           {"params", row.tap->params},
+           {"mult_adds", row.mult_adds}});
     nlohmann::json doc{{"arch", info.arch},
                        {"family", info.family},
                        {"description", info.description},
@@ -63,7 +64,8 @@ void run_summary(const SummaryFlags& f) {
   line(net.module().name(), shape_text(s.output_shape), thousands(s.params),
        thousands(s.mult_adds));
   for (size_t i = 0; i < s.rows.size(); ++i)
-    line(left[i], shape_text(s.rows[i].output_shape), thousands(s.rows[i].tap->params),
+    line(left[i], s.rows[i].ran ? shape_text(s.rows[i].output_shape) : "(not run)",
+         thousands(s.rows[i].tap->params),
          s.rows[i].mult_adds ? thousands(s.rows[i].mult_adds) : "--");
   constexpr double kMega = 1e6;
   constexpr double kGiga = 1e9;

@@ -48,6 +48,10 @@ class Layer : public torch::nn::Module {
       : torch::nn::Module(type), path_(std::move(path)) {}
   virtual at::Tensor forward(at::Tensor x, Probe& probe) = 0;
   const std::string& path() const { return path_; }
+  // print(model)'s line for it when it is a leaf ("Hardswish()"); containers print their type.
+  virtual std::string repr() const { return name(); }
+  // Python's class _version, recorded in state_dict()._metadata (MNASNet's is 2).
+  virtual int64_t version() const { return 1; }
 
   // "prefix.child" or "child" at the root.
   std::string child_path(const std::string& child) const {
@@ -62,11 +66,17 @@ class Layer : public torch::nn::Module {
 class Sequential : public Layer {
  public:
   explicit Sequential(std::string path) : Layer("Sequential", std::move(path)) {}
+  // A subclass of nn.Sequential: Python's class name `type` ("Conv2dNormActivation").
+  Sequential(const std::string& type, std::string path) : Layer(type, std::move(path)) {}
 
   // Appends a LibTorch module holder (Conv2d, ReLU, ...) or a Layer.
   template <typename Holder>
   void push_back(Holder module) {
-    std::string name = std::to_string(steps_.size());
+    push_back(std::to_string(steps_.size()), std::move(module));
+  }
+  // Appends it under a name of its own (an OrderedDict's key: "a", "block1-0").
+  template <typename Holder>
+  void push_back(const std::string& name, Holder module) {
     auto registered = register_module(name, module);
     steps_.push_back({child_path(name), [registered](at::Tensor x, Probe& probe) {
                         return call(registered, std::move(x), probe);
@@ -79,6 +89,7 @@ class Sequential : public Layer {
   }
 
   size_t size() const { return steps_.size(); }
+  std::string repr() const override { return steps_.empty() ? name() + "()" : name(); }
 
  private:
   struct Step {

@@ -19,12 +19,6 @@ constexpr size_t kSuggestions = 3;
 constexpr int64_t kInputChannels = 3;
 constexpr int64_t kInputDims = 4;
 
-std::string num(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
-
 std::string pair(at::IntArrayRef v) {
   return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
 }
@@ -35,6 +29,7 @@ std::string py_bool(bool b) {
 
 // Python's class name and print(model) line for a module.
 std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
+  if (const auto* layer = dynamic_cast<const detail::Layer*>(&m)) return {m.name(), layer->repr()};
   if (const auto* c = m.as<torch::nn::Conv2d>()) {
     const auto& o = c->options;
     std::string r = "Conv2d(" + std::to_string(o.in_channels()) + ", " +
@@ -53,8 +48,9 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
   }
   if (const auto* b = m.as<torch::nn::BatchNorm2d>()) {
     const auto& o = b->options;
-    return {"BatchNorm2d", "BatchNorm2d(" + std::to_string(o.num_features()) + ", eps=" +
-                               num(o.eps()) + ", momentum=" + num(o.momentum().value_or(0.0)) +
+    return {"BatchNorm2d", "BatchNorm2d(" + std::to_string(o.num_features()) +
+                               ", eps=" + py_float(o.eps()) +
+                               ", momentum=" + py_float(o.momentum().value_or(0.0)) +
                                ", affine=" + py_bool(o.affine()) +
                                // torch 2.x's repr: a bias exists when affine (cnnscope's BNs)
                                ", bias=" + py_bool(o.affine()) +
@@ -71,7 +67,7 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
                              ", ceil_mode=" + py_bool(o.ceil_mode()) + ")"};
   }
   if (const auto* d = m.as<torch::nn::Dropout>())
-    return {"Dropout", "Dropout(p=" + num(d->options.p()) +
+    return {"Dropout", "Dropout(p=" + py_float(d->options.p()) +
                            ", inplace=" + py_bool(d->options.inplace()) + ")"};
   if (const auto* l = m.as<torch::nn::Linear>()) {
     const auto& o = l->options;
@@ -197,8 +193,14 @@ ForwardResult Network::run(const at::Tensor& input, const std::vector<std::strin
 
 StateDict Network::state_dict() const {
   StateDict sd;
+  constexpr int64_t kModuleVersion = 1, kBatchNormVersion = 2;  // nn.Module's, _BatchNorm's
   for (const auto& item : impl_->root->named_modules("", /*include_self=*/true)) {
     const std::string prefix = item.key().empty() ? "" : item.key() + ".";
+    const auto* layer = dynamic_cast<const detail::Layer*>(item.value().get());
+    sd.versions.push_back({item.key(), layer ? layer->version()
+                                       : item.value()->as<torch::nn::BatchNorm2d>()
+                                           ? kBatchNormVersion
+                                           : kModuleVersion});
     for (const auto& p : item.value()->named_parameters(/*recurse=*/false))
       sd.tensors.push_back({prefix + p.key(), p.value()});
     for (const auto& b : item.value()->named_buffers(/*recurse=*/false))

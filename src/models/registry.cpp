@@ -26,6 +26,17 @@ const std::vector<const Family*>& families() {
       &detail::alexnet_family(),
       &detail::vgg_family(),
       &detail::resnet_family(),
+      &detail::densenet_family(),
+      &detail::squeezenet_family(),
+      &detail::googlenet_family(),
+      &detail::inception_family(),
+      &detail::mobilenet_v2_family(),
+      &detail::mobilenet_v3_family(),
+      &detail::mnasnet_family(),
+      &detail::shufflenet_family(),
+      &detail::efficientnet_family(),
+      &detail::regnet_family(),
+      &detail::convnext_family(),
   };
   // clang-format on
   return all;
@@ -168,7 +179,7 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
       fail(sd.file, "unknown --arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
     std::vector<int64_t> classes = detail::shape_of(sd, family->classes_key);
     constexpr int64_t kImageNetClasses = 1000;
-    built = family->make(options.arch, classes.size() == 2 ? classes[0] : kImageNetClasses);
+    built = family->make(options.arch, classes.empty() ? kImageNetClasses : classes[0]);
     Built guess;
     if (detect(sd, guess, nullptr) && guess.info.arch != options.arch)
       hint = "looks like " + guess.info.arch + "; pass --arch " + guess.info.arch +

@@ -1,0 +1,207 @@
+// RegNet X and Y (every size torchvision builds, 400MF to 128GF) with torchvision's module names:
+// stem (SimpleStemIN), trunk_output.block1-4 (AnyStage of ResBottleneckBlock "blockS-i": proj,
+// f = BottleneckTransform a/b/[se]/c, activation), avgpool, fc. Widths, depths, group widths and
+// squeeze widths are read from the shapes; the arch is the builder whose stages match. Follows
+// torchvision/models/regnet.py; the per-stage tables below are what its BlockParams computes
+// for each builder (bottleneck multiplier 1.0, SE ratio 0.25 for Y).
+#include <array>
+#include <cmath>
+
+#include "common/error.h"
+#include "models/blocks.h"
+
+namespace cnnscope::models::detail {
+namespace {
+
+constexpr int kStages = 4;
+constexpr int64_t kStem = 32;
+constexpr double kSeRatio = 0.25;
+
+struct StageShape {
+  int64_t depth, width, group_width;
+};
+
+struct Builder {
+  const char* arch;
+  bool se;
+  std::array<StageShape, kStages> stages;
+};
+
+const std::vector<Builder>& builders() {
+  static const std::vector<Builder> all{
+      {"regnet_y_400mf", true, {{{1, 48, 8}, {3, 104, 8}, {6, 208, 8}, {6, 440, 8}}}},
+      {"regnet_y_800mf", true, {{{1, 64, 16}, {3, 144, 16}, {8, 320, 16}, {2, 784, 16}}}},
+      {"regnet_y_1_6gf", true, {{{2, 48, 24}, {6, 120, 24}, {17, 336, 24}, {2, 888, 24}}}},
+      {"regnet_y_3_2gf", true, {{{2, 72, 24}, {5, 216, 24}, {13, 576, 24}, {1, 1512, 24}}}},
+      {"regnet_y_8gf", true, {{{2, 224, 56}, {4, 448, 56}, {10, 896, 56}, {1, 2016, 56}}}},
+      {"regnet_y_16gf", true, {{{2, 224, 112}, {4, 448, 112}, {11, 1232, 112}, {1, 3024, 112}}}},
+      {"regnet_y_32gf", true, {{{2, 232, 232}, {5, 696, 232}, {12, 1392, 232}, {1, 3712, 232}}}},
+      {"regnet_y_128gf", true, {{{2, 528, 264}, {7, 1056, 264}, {17, 2904, 264}, {1, 7392, 264}}}},
+      {"regnet_x_400mf", false, {{{1, 32, 16}, {2, 64, 16}, {7, 160, 16}, {12, 400, 16}}}},
+      {"regnet_x_800mf", false, {{{1, 64, 16}, {3, 128, 16}, {7, 288, 16}, {5, 672, 16}}}},
+      {"regnet_x_1_6gf", false, {{{2, 72, 24}, {4, 168, 24}, {10, 408, 24}, {2, 912, 24}}}},
+      {"regnet_x_3_2gf", false, {{{2, 96, 48}, {6, 192, 48}, {15, 432, 48}, {2, 1008, 48}}}},
+      {"regnet_x_8gf", false, {{{2, 80, 80}, {5, 240, 120}, {15, 720, 120}, {1, 1920, 120}}}},
+      {"regnet_x_16gf", false, {{{2, 256, 128}, {6, 512, 128}, {13, 896, 128}, {1, 2048, 128}}}},
+      {"regnet_x_32gf", false, {{{2, 336, 168}, {7, 672, 168}, {13, 1344, 168}, {1, 2520, 168}}}},
+  };
+  return all;
+}
+
+class ResBottleneckBlock : public Layer {
+ public:
+  ResBottleneckBlock(const std::string& path, int64_t in, int64_t out, int64_t stride,
+                     int64_t group_width, bool se)
+      : Layer("ResBottleneckBlock", path) {
+    const Norm norm;
+    if (in != out || stride != 1)
+      proj_ = register_module(
+          "proj",
+          conv_norm_act(child_path("proj"), {in, out, 1, stride, 1, -1, false}, norm, Act::kNone));
+    f_ = std::make_shared<Sequential>("BottleneckTransform", child_path("f"));
+    const std::string f = f_->path() + ".";
+    const int64_t groups = out / group_width;  // bottleneck multiplier 1: w_b = out
+    f_->push_back("a", conv_norm_act(f + "a", {in, out, 1, 1, 1, -1, false}, norm, Act::kReLU));
+    f_->push_back(
+        "b", conv_norm_act(f + "b", {out, out, 3, stride, groups, -1, false}, norm, Act::kReLU));
+    if (se) {
+      const auto squeeze = static_cast<int64_t>(std::nearbyint(kSeRatio * static_cast<double>(in)));
+      f_->push_back("se", std::make_shared<SqueezeExcitation>(f + "se", out, squeeze, Act::kReLU,
+                                                              Act::kSigmoid));
+    }
+    f_->push_back("c", conv_norm_act(f + "c", {out, out, 1, 1, 1, -1, false}, norm, Act::kNone));
+    register_module("f", f_);
+    activation_ = register_module("activation", activation(Act::kReLU, true));
+  }
+
+  at::Tensor forward(at::Tensor x, Probe& probe) override {
+    at::Tensor shortcut = proj_ ? probe(proj_->path(), proj_->forward(x, probe)) : x;
+    x = shortcut + probe(f_->path(), f_->forward(x, probe));
+    return probe(child_path("activation"), activation_->forward(x, probe));
+  }
+
+ private:
+  std::shared_ptr<Sequential> proj_, f_;
+  std::shared_ptr<Leaf> activation_;
+};
+
+class RegNet : public Layer {
+ public:
+  RegNet(const Builder& c, int64_t num_classes) : Layer("RegNet", "") {
+    stem_ = register_module("stem", conv_norm_act("stem", {3, kStem, 3, 2, 1, -1, false}, Norm{},
+                                                  Act::kReLU, "SimpleStemIN"));
+    trunk_ = std::make_shared<Sequential>("trunk_output");
+    int64_t in = kStem;
+    for (int s = 0; s < kStages; ++s) {
+      const std::string name = "block" + std::to_string(s + 1);
+      auto stage = std::make_shared<Sequential>("AnyStage", "trunk_output." + name);
+      const StageShape& st = c.stages[s];
+      for (int64_t i = 0; i < st.depth; ++i) {
+        const std::string block = name + "-" + std::to_string(i);
+        stage->push_back(block, std::make_shared<ResBottleneckBlock>(
+                                    stage->path() + "." + block, i == 0 ? in : st.width, st.width,
+                                    i == 0 ? 2 : 1, st.group_width, c.se));
+      }
+      trunk_->push_back(name, stage);
+      in = st.width;
+    }
+    register_module("trunk_output", trunk_);
+    avgpool_ = register_module("avgpool", adaptive_avg_pool(1));
+    fc_ = register_module("fc", linear(in, num_classes));
+  }
+
+  at::Tensor forward(at::Tensor x, Probe& probe) override {
+    x = probe("stem", stem_->forward(std::move(x), probe));           // [N, 32, H/2, W/2]
+    x = probe("trunk_output", trunk_->forward(std::move(x), probe));  // [N, C, H/32, W/32]
+    x = probe("avgpool", avgpool_->forward(x)).flatten(1);            // [N, C]
+    return probe("fc", fc_->forward(x));
+  }
+
+ private:
+  std::shared_ptr<Sequential> stem_, trunk_;
+  torch::nn::AdaptiveAvgPool2d avgpool_{nullptr};
+  torch::nn::Linear fc_{nullptr};
+};
+
+const Builder* builder_of(const std::string& arch) {
+  for (const Builder& b : builders())
+    if (arch == b.arch) return &b;
+  return nullptr;
+}
+
+Built make(const std::string& arch, int64_t num_classes) {
+  const Builder& c = *builder_of(arch);
+  std::vector<int64_t> widths, depths;
+  for (const StageShape& s : c.stages) {
+    widths.push_back(s.width);
+    depths.push_back(s.depth);
+  }
+  return described(std::make_shared<RegNet>(c, num_classes), "regnet", arch,
+                   "widths " + join_widths(widths) + ", depths " + join_widths(depths),
+                   num_classes);
+}
+
+// The signature: SE or not, then depth, width and group width of each stage.
+std::vector<int64_t> signature(const Builder& b) {
+  std::vector<int64_t> s{b.se ? 1 : 0};
+  for (const StageShape& st : b.stages) s.insert(s.end(), {st.depth, st.width, st.group_width});
+  return s;
+}
+
+Built detect(const StateDict& sd, std::string& why_not) {
+  if (!has_keys(sd, {"stem.0.weight", "trunk_output.block1.block1-0.f.a.0.weight", "fc.weight"},
+                why_not))
+    return {};
+  std::vector<int64_t> got{
+      shape_of(sd, "trunk_output.block1.block1-0.f.se.fc1.weight").empty() ? 0 : 1};
+  for (int s = 1; s <= kStages; ++s) {
+    const std::string stage =
+        "trunk_output.block" + std::to_string(s) + ".block" + std::to_string(s) + "-";
+    got.push_back(count_indexed(sd, stage, ".f.a.0.weight"));
+    const std::vector<int64_t> b = shape_of(sd, stage + "0.f.b.0.weight");  // [w, w/g, 3, 3]
+    got.push_back(b.size() == 4 ? b[0] : 0);
+    got.push_back(b.size() == 4 ? b[1] : 0);
+  }
+  std::vector<Variant> variants;
+  for (const Builder& b : builders()) variants.push_back({b.arch, signature(b)});
+  return pick_variant(
+      sd,
+      {std::move(variants), got, "SE, then depth-width-group width per stage", "fc.weight", make},
+      why_not);
+}
+
+// torchvision's RegNet init: conv normal(0, sqrt(2 / (k*k*out))), BN 1/0, linear normal(0, 0.01),
+// linear bias 0; the SE convs' biases keep PyTorch's default (drawn again here first).
+void init(torch::nn::Module& root) {
+  constexpr double kLinearStd = 0.01;
+  init_modules(root, {[](auto& c) {
+                        const auto& k = *c.options.kernel_size();
+                        const auto fan_out =
+                            static_cast<double>(k[0] * k[1] * c.options.out_channels());
+                        c.weight.normal_(0.0, std::sqrt(2.0 / fan_out));
+                      },
+                      [](auto& l) { l.weight.normal_(0.0, kLinearStd); }, true});
+}
+
+}  // namespace
+
+// Default layers: the stem, block1 and block2; all: the stem and every block.
+const Family& regnet_family() {
+  static const Family f = [] {
+    std::vector<std::string> archs;
+    for (const Builder& b : builders()) archs.emplace_back(b.arch);
+    return Family{"regnet",
+                  archs,
+                  "fc.weight",
+                  detect,
+                  make,
+                  fixed_layers({"stem", "trunk_output.block1", "trunk_output.block2"}),
+                  blocks_between({"stem"}, {"ResBottleneckBlock"}),
+                  nullptr,
+                  init,
+                  nullptr};
+  }();
+  return f;
+}
+
+}  // namespace cnnscope::models::detail
