@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/state_dict.h"
@@ -15,13 +16,17 @@ namespace cnnscope::models::parity {
 
 constexpr double kRelTolerance = 1e-4;
 
-inline const nlohmann::json& manifest() {
-  static const nlohmann::json m = [] {
-    std::ifstream in(cnnscope::testing::fixture("models_manifest.json"));
-    EXPECT_TRUE(in.good());
-    return nlohmann::json::parse(in);
-  }();
-  return m;
+// The manifest of one oracle script: "models_manifest.json" (make_models_parity.py),
+// "models_mobile_manifest.json" (make_models_mobile.py), read once.
+inline const nlohmann::json& manifest(const std::string& file = "models_manifest.json") {
+  static std::map<std::string, nlohmann::json> read;
+  auto it = read.find(file);
+  if (it == read.end()) {
+    std::ifstream in(cnnscope::testing::fixture(file));
+    EXPECT_TRUE(in.good()) << file;
+    it = read.emplace(file, in.good() ? nlohmann::json::parse(in) : nlohmann::json::object()).first;
+  }
+  return it->second;
 }
 
 inline StateDict oracle(const std::string& file) {
@@ -36,10 +41,14 @@ inline double rel_error(const at::Tensor& got, const at::Tensor& want) {
   return (got - want).abs().max().item<double>() / std::max(scale, 1e-12);
 }
 
-inline void check_parity(const std::string& name) {
+// `set`: "" for make_models_parity.py's fixtures (models_NAME.*), "mobile" for
+// make_models_mobile.py's (models_mobile_NAME.*, whose manifest also holds every module's output
+// shape, checked here: null for a module that never runs).
+inline void check_parity(const std::string& name, const std::string& set = "") {
   SCOPED_TRACE(name);
-  const nlohmann::json& m = manifest().at(name);
-  Network net = build_network(oracle("models_" + name + ".safetensors"));
+  const std::string prefix = set.empty() ? "models_" : "models_" + set + "_";
+  const nlohmann::json& m = manifest(prefix + "manifest.json").at(name);
+  Network net = build_network(oracle(prefix + name + ".safetensors"));
   EXPECT_EQ(net.info().arch, m.at("arch").get<std::string>());
   EXPECT_EQ(net.info().family, m.at("family").get<std::string>());
   EXPECT_EQ(net.info().num_classes, m.at("num_classes").get<int64_t>());
@@ -58,7 +67,7 @@ inline void check_parity(const std::string& name) {
     }
   }
 
-  StateDict expected = oracle("models_" + name + ".expected.safetensors");
+  StateDict expected = oracle(prefix + name + ".expected.safetensors");
   std::vector<std::string> taps;
   for (const NamedTensor& t : expected.tensors)
     if (t.name.rfind("tap.", 0) == 0) taps.push_back(t.name.substr(4));
@@ -70,6 +79,19 @@ inline void check_parity(const std::string& name) {
     const at::Tensor* got = r.find(tap);
     ASSERT_NE(got, nullptr) << tap;
     EXPECT_LT(rel_error(*got, *expected.find("tap." + tap)), kRelTolerance) << tap;
+  }
+  if (!m.contains("shapes")) return;
+  std::vector<std::string> all;
+  for (const TapInfo& t : net.taps()) all.push_back(t.name);
+  ForwardResult every = net.run(*expected.find("input"), all);
+  for (const NamedTensor& t : every.taps) {
+    const nlohmann::json& want = m.at("shapes").at(t.name);
+    if (want.is_null())
+      EXPECT_FALSE(t.tensor.defined()) << t.name << " never runs in PyTorch";
+    else if (t.tensor.defined())
+      EXPECT_EQ(t.tensor.sizes().vec(), want.get<std::vector<int64_t>>()) << t.name;
+    else
+      ADD_FAILURE() << t.name << " did not run";
   }
 }
 

@@ -41,3 +41,13 @@ def save_safetensors(tensors, path, metadata=None):
 
 def fixture_path(out_dir, name):
     return os.path.join(out_dir, name)
+
+
+def half_rounded(model):
+    """Rounds a model's float weights and buffers to float16 in place, so a state_dict stored as
+    float16 is small and both sides compute with equal values."""
+    import torch
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
