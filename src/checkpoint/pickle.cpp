@@ -745,7 +745,6 @@ std::string repr(const Value& v, int depth) {
       return "<" + std::to_string(v.i) + "-byte int>";
     case Kind::Float: {
       char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", v.f);
       // Shortest text that reads back the same, as Python's repr does.
       for (int precision = 1; precision <= 17; ++precision) {
         std::snprintf(buf, sizeof buf, "%.*g", precision, v.f);

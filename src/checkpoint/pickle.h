@@ -111,7 +111,8 @@ class Unpickler {
 // Python-like one-line text of a non-tensor value: 7, 0.5, 'sgd', [0, 1, ...], {...}.
 std::string repr(const Value& v, int depth = 0);
 
-// Elements of a tuple/list value as int64 (for sizes, strides); throws via `bad` otherwise.
+// Elements of a tuple/list value as int64 (for sizes, strides) into `out`; false when `v` is not
+// a tuple/list of ints (the caller reports it).
 bool as_int_list(const Value& v, std::vector<int64_t>& out);
 
 }  // namespace cnnscope::pickle
