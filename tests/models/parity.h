@@ -17,7 +17,8 @@ namespace cnnscope::models::parity {
 constexpr double kRelTolerance = 1e-4;
 
 // The manifest of one oracle script: "models_manifest.json" (make_models_parity.py),
-// "models_mobile_manifest.json" (make_models_mobile.py), read once.
+// "models_mobile_manifest.json" (make_models_mobile.py), ...; or any JSON fixture such as
+// "models_classic_shapes.json", read once.
 inline const nlohmann::json& manifest(const std::string& file = "models_manifest.json") {
   static std::map<std::string, nlohmann::json> read;
   auto it = read.find(file);
@@ -27,6 +28,17 @@ inline const nlohmann::json& manifest(const std::string& file = "models_manifest
     it = read.emplace(file, in.good() ? nlohmann::json::parse(in) : nlohmann::json::object()).first;
   }
   return it->second;
+}
+
+// A state_dict of zeros with those names and shapes (one zero expanded: no memory per tensor),
+// named `arch`.pth in messages.
+inline StateDict zeros_like(const std::string& arch, const nlohmann::json& keys) {
+  StateDict sd;
+  sd.file = arch + ".pth";
+  for (const auto& k : keys)
+    sd.tensors.push_back(
+        {k[0].get<std::string>(), at::zeros({}).expand(k[1].get<std::vector<int64_t>>())});
+  return sd;
 }
 
 inline StateDict oracle(const std::string& file) {

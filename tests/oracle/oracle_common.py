@@ -51,3 +51,32 @@ def half_rounded(model):
         for t in list(model.parameters()) + list(model.buffers()):
             if t.is_floating_point():
                 t.copy_(t.half().float())
+
+
+def half_rounded(model):
+    """Rounds float weights and buffers to float16 values (kept float32), so a state_dict stored as
+    float16 stays small and both sides compute with equal values."""
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.half().float())
+
+
+def run_with_hooks(model, taps, x):
+    """Logits, the cloned outputs of `taps` (forward hooks, last call wins) and every module's
+    output shape (None for a module that never runs)."""
+    got, shapes, handles = {}, {}, []
+    for name, m in model.named_modules():
+        if not name:
+            continue
+
+        def hook(m, i, o, name=name):
+            shapes[name] = list(o.shape)
+            if name in taps:
+                got[name] = o.detach().clone()
+        handles.append(m.register_forward_hook(hook))
+    with torch.no_grad():
+        logits = model(x)
+    for h in handles:
+        h.remove()
+    return logits, got, {n: shapes.get(n) for n, _ in model.named_modules() if n}
