@@ -4,6 +4,7 @@
 // from its state_dict's names and shapes alone, and init as torchvision initializes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -105,6 +106,27 @@ TEST(MobileInit, EveryFamilyHasTorchvisionsKeysAndIsDeterministicForASeed) {
       differs = differs || !a.tensors[i].tensor.equal(c.tensors[i].tensor);
     }
     EXPECT_TRUE(differs);
+  }
+}
+
+TEST(MobileLayers, DefaultAndAllLayersAreFeatureMapsThatRun) {
+  for (const char* arch : {"mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "mnasnet0_5",
+                           "shufflenet_v2_x0_5", "efficientnet_b0", "efficientnet_v2_s",
+                           "regnet_x_400mf", "convnext_tiny"}) {
+    SCOPED_TRACE(arch);
+    Network net = init_network({arch, kShapesClasses, 0});
+    const std::vector<std::string> defaults = net.select_layers("");
+    const std::vector<std::string> all = net.select_layers("all");
+    EXPECT_EQ(defaults.size(), 3u);
+    EXPECT_GT(all.size(), defaults.size());
+    std::vector<std::string> both = all;
+    for (const std::string& name : defaults)
+      if (std::find(all.begin(), all.end(), name) == all.end()) both.push_back(name);
+    ForwardResult r = net.run(at::rand({1, 3, 64, 64}), both);
+    for (const NamedTensor& t : r.taps) {
+      ASSERT_TRUE(t.tensor.defined()) << t.name;
+      EXPECT_EQ(t.tensor.dim(), 4) << t.name;
+    }
   }
 }
 
