@@ -87,7 +87,8 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
   const std::vector<ImageJob> jobs = plan_image_jobs(expand_images(o.images), o.out);
   for (const ImageJob& job : jobs) register_input(job.path);
 
-  const models::Network net = models::build_network(load_state_dict(o.checkpoint), {o.arch});
+  const models::Network net =
+      models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
   FeaturesResult result;
   result.info = net.info();
   const PreprocessOptions pre = resolve_preprocess(o.preprocess, result.info.default_preset);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,9 @@ constexpr int64_t kDefaultFeatureBatch = 8;
 
 struct FeaturesOptions {
   std::string checkpoint;
-  std::vector<std::string> images;  // files or folders (expand_images)
-  std::string arch;                 // "" = detected
+  std::vector<std::string> images;      // files or folders (expand_images)
+  std::string arch;                     // "" = detected
+  std::optional<bool> transform_input;  // GoogLeNet / Inception v3 (BuildOptions)
   PreprocessSpec preprocess;
   std::string layers;  // "" = the family's defaults, "all", or L1,L2,...
   int64_t channels = kDefaultFeatureChannels;

@@ -177,7 +177,7 @@ ReportResult write_report(const ReportOptions& o,
 
   std::optional<models::Network> net;
   try {
-    net = models::build_network(sd, {o.arch});
+    net = models::build_network(sd, {o.arch, o.transform_input});
   } catch (const Error& e) {
     c.no_features_reason = std::string("No architecture, feature maps or predictions: ") + e.what();
     if (!o.images.empty()) warn(c.no_features_reason);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,9 @@ struct ReportOptions {
   std::string checkpoint;
   std::vector<std::string> images;
   std::string out = "report.html";
-  std::string tensorboard;  // "" = none
-  std::string arch;         // "" = detected
+  std::string tensorboard;              // "" = none
+  std::string arch;                     // "" = detected
+  std::optional<bool> transform_input;  // GoogLeNet / Inception v3 (BuildOptions)
   PreprocessSpec preprocess;
   std::string layers;   // feature-map layers; "" = the family's defaults
   std::string classes;  // labels file; "" = class indices

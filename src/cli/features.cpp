@@ -90,7 +90,7 @@ const Register reg{
        app::FeaturesOptions& o = f->job;
        add_checkpoint(sub, o.checkpoint);
        add_images(sub, o.images)->required();
-       add_arch(sub, o.arch);
+       add_arch(sub, o.arch, o.transform_input);
        add_preprocess_flags(sub, o.preprocess);
        add_layers(sub, o.layers);
        add_channels(sub, o.channels);

@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,16 @@ inline CLI::Option* add_checkpoint(CLI::App& sub, std::string& path) {
       ->required();
 }
 
-inline CLI::Option* add_arch(CLI::App& sub, std::string& arch) {
+// --arch and --transform-input on|off (GoogLeNet / Inception v3: not in the keys; default on, as
+// torchvision's pretrained weights).
+inline CLI::Option* add_arch(CLI::App& sub, std::string& arch,
+                             std::optional<bool>& transform_input) {
+  sub.add_option_function<std::string>(
+         "--transform-input",
+         [&transform_input](const std::string& v) { transform_input = v == "on"; },
+         "GoogLeNet/Inception v3 input re-normalization: on | off (default: on, as torchvision's "
+         "pretrained weights)")
+      ->check(CLI::IsMember({"on", "off"}));
   return sub.add_option("--arch", arch, "network (default: detected from the keys)");
 }
 

@@ -25,6 +25,7 @@ struct PredictFlags {
   std::string checkpoint;
   std::string image;
   std::string arch;
+  std::optional<bool> transform_input;
   PreprocessSpec preprocess;
   std::string classes;
   int64_t topk = app::kDefaultTopK;
@@ -45,7 +46,8 @@ void time_forward(const models::Network& net, const at::Tensor& input, int repea
 }
 
 void run_predict(const PredictFlags& f) {
-  const models::Network net = models::build_network(load_state_dict(f.checkpoint), {f.arch});
+  const models::Network net =
+      models::build_network(load_state_dict(f.checkpoint), {f.arch, f.transform_input});
   const models::ArchInfo& info = net.info();
   std::vector<std::string> labels;
   if (!f.classes.empty()) labels = app::read_labels(f.classes, info.num_classes);
@@ -83,7 +85,7 @@ const Register reg{{"predict", "class probabilities and top-k labels for an imag
                       sub.add_option("--image", f->image,
                                      "JPEG, PNG or .npy tensor [3,H,W] / [1,3,H,W]")
                           ->required();
-                      add_arch(sub, f->arch);
+                      add_arch(sub, f->arch, f->transform_input);
                       add_preprocess_flags(sub, f->preprocess);
                       add_classes(sub, f->classes);
                       add_topk(sub, f->topk);

@@ -39,7 +39,7 @@ const Register reg{{"report",
                       add_images(sub, o.images);
                       add_out(sub, o.out, "HTML file to write");
                       add_tensorboard(sub, o.tensorboard);
-                      add_arch(sub, o.arch);
+                      add_arch(sub, o.arch, o.transform_input);
                       add_preprocess_flags(sub, o.preprocess);
                       add_layers(sub, o.layers);
                       add_classes(sub, o.classes);

@@ -16,12 +16,14 @@ namespace {
 struct SummaryFlags {
   std::string checkpoint;
   std::string arch;
+  std::optional<bool> transform_input;
   int64_t input_size = app::kDefaultSummaryInputSize;
   bool json = false;
 };
 
 void run_summary(const SummaryFlags& f) {
-  const models::Network net = models::build_network(load_state_dict(f.checkpoint), {f.arch});
+  const models::Network net =
+      models::build_network(load_state_dict(f.checkpoint), {f.arch, f.transform_input});
   const app::Summary s = app::summarize(net, f.input_size);
   const models::ArchInfo& info = net.info();
   if (f.json) {
@@ -79,7 +81,7 @@ const Register reg{{"summary", "the rebuilt network: layers, output shapes, para
                     [](CLI::App& sub) {
                       auto f = std::make_shared<SummaryFlags>();
                       add_checkpoint(sub, f->checkpoint);
-                      add_arch(sub, f->arch);
+                      add_arch(sub, f->arch, f->transform_input);
                       sub.add_option("--input-size", f->input_size, "input height and width")
                           ->capture_default_str();
                       add_json(sub, f->json);
