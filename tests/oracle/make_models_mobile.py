@@ -26,7 +26,7 @@ import torchvision
 from torchvision.models.convnext import CNBlock
 
 sys.path.insert(0, os.path.dirname(__file__))
-from oracle_common import half_rounded, save_safetensors  # noqa: E402
+from oracle_common import half_rounded, run_with_hooks, save_safetensors  # noqa: E402
 import seed_models  # noqa: E402
 
 out = sys.argv[1]
@@ -98,25 +98,6 @@ def randomize(model):
             if isinstance(m, CNBlock):
                 m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=gen) + 0.5)
     return model
-
-
-def run_with_hooks(model, taps, x):
-    """Logits, the cloned outputs of `taps` and every module's output shape (last call wins)."""
-    got, shapes, handles = {}, {}, []
-    for name, m in model.named_modules():
-        if not name:
-            continue
-
-        def hook(m, i, o, name=name):
-            shapes[name] = list(o.shape)
-            if name in taps:
-                got[name] = o.detach().clone()
-        handles.append(m.register_forward_hook(hook))
-    with torch.no_grad():
-        logits = model(x)
-    for h in handles:
-        h.remove()
-    return logits, got, shapes
 
 
 manifest = collections.OrderedDict()

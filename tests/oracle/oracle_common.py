@@ -44,16 +44,6 @@ def fixture_path(out_dir, name):
 
 
 def half_rounded(model):
-    """Rounds a model's float weights and buffers to float16 in place, so a state_dict stored as
-    float16 is small and both sides compute with equal values."""
-    import torch
-    with torch.no_grad():
-        for t in list(model.parameters()) + list(model.buffers()):
-            if t.is_floating_point():
-                t.copy_(t.half().float())
-
-
-def half_rounded(model):
     """Rounds float weights and buffers to float16 values (kept float32), so a state_dict stored as
     float16 stays small and both sides compute with equal values."""
     with torch.no_grad():
