@@ -101,3 +101,24 @@ def console_problems(stderr):
     """Console errors and CSP refusals in Chromium's log."""
     return [line for line in stderr.splitlines()
             if ("CONSOLE" in line and ("Uncaught" in line or "Error" in line)) or "Refused to" in line]
+
+
+def check_init_loads(case, arch, size, builder_kwargs=None, num_classes=7):
+    """`cnnscope init ARCH` for seeds 1, 1, 2: torchvision's builder loads the first with
+    load_state_dict(strict=True) in its key order and runs a size x size input to num_classes
+    logits; equal seeds give equal tensors, different seeds different ones."""
+    import torch
+    import torchvision
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [os.path.join(tmp, f"{arch}_{i}.pth") for i in range(3)]
+        for path, seed in zip(paths, ("1", "1", "2")):
+            r = run("init", arch, "--num-classes", str(num_classes), "--seed", seed, "-o", path)
+            case.assertEqual(r.returncode, 0, r.stderr)
+        a, b, c = (torch.load(p, weights_only=True) for p in paths)
+        model = getattr(torchvision.models, arch)(num_classes=num_classes, **(builder_kwargs or {}))
+        model.load_state_dict(a, strict=True)
+        case.assertEqual(list(a.keys()), list(model.state_dict().keys()))
+        case.assertTrue(all(torch.equal(a[k], b[k]) for k in a))
+        case.assertFalse(all(torch.equal(a[k], c[k]) for k in a))
+        with torch.no_grad():
+            case.assertEqual(model.eval()(torch.zeros(1, 3, size, size)).shape, (1, num_classes))

@@ -41,6 +41,25 @@ inline StateDict zeros_like(const std::string& arch, const nlohmann::json& keys)
   return sd;
 }
 
+// `init` of `arch` has exactly `keys` ([[name, shape], ...] in state_dict order) and is the
+// same for the same seed, different for another.
+inline void check_init(const std::string& arch, int64_t num_classes, const nlohmann::json& keys) {
+  SCOPED_TRACE(arch);
+  StateDict a = init_network({arch, num_classes, 3}).state_dict();
+  StateDict b = init_network({arch, num_classes, 3}).state_dict();
+  StateDict c = init_network({arch, num_classes, 4}).state_dict();
+  ASSERT_EQ(a.tensors.size(), keys.size());
+  bool differs = false;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(a.tensors[i].name, keys[i][0].get<std::string>());
+    EXPECT_EQ(a.tensors[i].tensor.sizes().vec(), keys[i][1].get<std::vector<int64_t>>())
+        << a.tensors[i].name;
+    EXPECT_TRUE(a.tensors[i].tensor.equal(b.tensors[i].tensor)) << a.tensors[i].name;
+    differs = differs || !a.tensors[i].tensor.equal(c.tensors[i].tensor);
+  }
+  EXPECT_TRUE(differs);
+}
+
 inline StateDict oracle(const std::string& file) {
   return load_state_dict(cnnscope::testing::fixture(file));
 }

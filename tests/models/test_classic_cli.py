@@ -12,10 +12,9 @@ import unittest
 
 import numpy as np
 import torch
-import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from cli_common import fixture, read_safetensors, run  # noqa: E402
+from cli_common import check_init_loads, fixture, read_safetensors, run  # noqa: E402
 
 
 def manifest():
@@ -67,26 +66,11 @@ class Init(unittest.TestCase):
              "squeezenet1_1", "googlenet", "inception_v3"]
 
     def test_loads_strictly_into_torchvision_and_is_deterministic(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            for arch in self.ARCHS:
-                with self.subTest(arch):
-                    paths = [os.path.join(tmp, f"{arch}_{i}.pth") for i in range(3)]
-                    for path, seed in zip(paths, ("1", "1", "2")):
-                        r = run("init", arch, "--num-classes", "7", "--seed", seed, "-o", path)
-                        self.assertEqual(r.returncode, 0, r.stderr)
-                    a, b, c = (torch.load(p, weights_only=True) for p in paths)
-                    kwargs = ({"aux_logits": False, "init_weights": False}
-                              if arch in ("googlenet", "inception_v3") else {})
-                    model = getattr(torchvision.models, arch)(num_classes=7, **kwargs)
-                    model.load_state_dict(a, strict=True)
-                    self.assertEqual(list(a.keys()), list(model.state_dict().keys()))
-                    self.assertTrue(all(torch.equal(a[k], b[k]) for k in a))
-                    self.assertFalse(all(torch.equal(a[k], c[k]) for k in a))
-                    size = 80 if arch == "inception_v3" else 64
-                    with torch.no_grad():
-                        self.assertEqual(model.eval()(torch.zeros(1, 3, size, size)).shape,
-                                         (1, 7))
-
+        for arch in self.ARCHS:
+            with self.subTest(arch):
+                kwargs = ({"aux_logits": False, "init_weights": False}
+                          if arch in ("googlenet", "inception_v3") else {})
+                check_init_loads(self, arch, 80 if arch == "inception_v3" else 64, kwargs)
 
 if __name__ == "__main__":
     unittest.main()
