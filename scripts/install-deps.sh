@@ -20,6 +20,8 @@ PACKAGES=(
   python3 python3-venv
   # images and figures: libturbojpeg, libpng, cairo, fonts
   libturbojpeg0-dev libpng-dev libcairo2-dev fonts-dejavu-core
+  # more image formats: GIF (giflib), WebP (libwebp), TIFF (libtiff)
+  libgif-dev libwebp-dev libtiff-dev
   # CLI11, fmt, nlohmann_json (find_package names); Boost.CRC (header-only) for TensorBoard files
   libcli11-dev libfmt-dev nlohmann-json3-dev libboost-dev
   # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report

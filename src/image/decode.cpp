@@ -1,7 +1,7 @@
 // JPEG (libjpeg-turbo's TurboJPEG API: islow DCT, fancy upsampling, as Pillow) and PNG (libpng)
-// decoding to RGB with Pillow's convert("RGB") rules (9.4 to 13). Leaves out: EXIF rotation (Pillow
-// ignores it too), GIF/BMP/WebP, ICC profiles. Spec: Pillow JpegImagePlugin/PngImagePlugin,
-// Convert.c.
+// decoding to RGB with Pillow's convert("RGB") rules (9.4 to 13), and the dispatch by first bytes
+// to the BMP, GIF, WebP and TIFF readers (decode_*.cpp). Leaves out: EXIF rotation (Pillow ignores
+// it too), ICC profiles. Spec: Pillow JpegImagePlugin/PngImagePlugin, Convert.c.
 #include "image/decode.h"
 
 #include <png.h>
@@ -14,6 +14,7 @@
 
 #include "common/error.h"
 #include "common/mapped_file.h"
+#include "image/decode_internal.h"
 
 namespace cnnscope {
 namespace {
@@ -23,35 +24,13 @@ constexpr uint8_t kNpyMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 constexpr int kRgb = 3;
 constexpr int kCmyk = 4;
 
-void check_dimensions(const std::string& path, int64_t width, int64_t height) {
-  if (width <= 0 || height <= 0)
-    fail(path,
-         "image header gives no pixels (" + std::to_string(width) + "x" + std::to_string(height) +
-             ")",
-         "the file is truncated or corrupt");
-  if (width * height > kMaxImagePixels)
-    fail(path,
-         "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
-             " pixels, at most " + std::to_string(kMaxImagePixels) + " allowed",
-         "the same limit as Pillow's DecompressionBombError");
-}
-
-// Pillow's MULDIV255: a * b / 255 rounded, in integers.
-inline int muldiv255(int a, int b) {
-  int tmp = a * b + 128;
-  return ((tmp >> 8) + tmp) >> 8;
-}
-
 // Pillow opens CMYK JPEGs with rawmode "CMYK;I" (Adobe's inverted ink), then cmyk2rgb.
 void cmyk_inverted_to_rgb(const uint8_t* in, uint8_t* out, int64_t pixels) {
   for (int64_t i = 0; i < pixels; ++i, in += kCmyk, out += kRgb) {
-    const int black = 255 - in[3];
-    const int nk = 255 - black;
-    for (int c = 0; c < kRgb; ++c) {
-      const int ink = 255 - in[c];
-      const int v = nk - muldiv255(ink, nk);
-      out[c] = static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
-    }
+    const uint8_t ink[kCmyk] = {
+        static_cast<uint8_t>(255 - in[0]), static_cast<uint8_t>(255 - in[1]),
+        static_cast<uint8_t>(255 - in[2]), static_cast<uint8_t>(255 - in[3])};
+    cmyk_to_rgb(ink, out);
   }
 }
 
@@ -207,30 +186,75 @@ at::Tensor decode_png(const std::string& path, const uint8_t* data, size_t size)
 
 }  // namespace
 
+void check_dimensions(const std::string& path, int64_t width, int64_t height) {
+  if (width <= 0 || height <= 0)
+    fail(path,
+         "image header gives no pixels (" + std::to_string(width) + "x" + std::to_string(height) +
+             ")",
+         "the file is truncated or corrupt");
+  if (width * height > kMaxImagePixels)
+    fail(path,
+         "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
+             " pixels, at most " + std::to_string(kMaxImagePixels) + " allowed",
+         "the same limit as Pillow's DecompressionBombError");
+}
+
+at::Tensor new_rgb(const std::string& path, int64_t width, int64_t height) {
+  check_dimensions(path, width, height);
+  return at::empty({height, width, kRgb}, at::kByte);  // [H, W, 3]
+}
+
+void cmyk_to_rgb(const uint8_t* cmyk, uint8_t* rgb) {
+  const int nk = 255 - cmyk[3];
+  for (int c = 0; c < kRgb; ++c) {
+    const int v = nk - muldiv255(cmyk[c], nk);
+    rgb[c] = static_cast<uint8_t>(v < 0 ? 0 : v);
+  }
+}
+
 ImageKind sniff_image(const uint8_t* data, size_t size) {
+  auto starts = [&](const char* magic, size_t n, size_t at = 0) {
+    return size >= at + n && std::memcmp(data + at, magic, n) == 0;
+  };
   if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return ImageKind::kJpeg;
   if (size >= sizeof(kPngSignature) && std::memcmp(data, kPngSignature, sizeof(kPngSignature)) == 0)
     return ImageKind::kPng;
   if (size >= sizeof(kNpyMagic) && std::memcmp(data, kNpyMagic, sizeof(kNpyMagic)) == 0)
     return ImageKind::kNpy;
+  if (starts("BM", 2)) return ImageKind::kBmp;
+  if (starts("GIF87a", 6) || starts("GIF89a", 6)) return ImageKind::kGif;
+  if (starts("RIFF", 4) && starts("WEBP", 4, 8)) return ImageKind::kWebp;
+  if (starts("II\x2a\x00", 4) || starts("MM\x00\x2a", 4) || starts("II\x2b\x00", 4) ||
+      starts("MM\x00\x2b", 4))
+    return ImageKind::kTiff;
   return ImageKind::kUnknown;
 }
 
 at::Tensor decode_rgb(const std::string& path) {
   std::shared_ptr<const MappedFile> file = MappedFile::open(path);
-  if (file->size() == 0) fail(path, "empty file", "expected a JPEG or PNG image");
-  switch (sniff_image(file->data(), file->size())) {
+  const uint8_t* data = file->data();
+  const size_t size = file->size();
+  if (size == 0) fail(path, "empty file", "expected an image");
+  switch (sniff_image(data, size)) {
     case ImageKind::kJpeg:
-      return decode_jpeg(path, file->data(), file->size());
+      return decode_jpeg(path, data, size);
     case ImageKind::kPng:
-      return decode_png(path, file->data(), file->size());
+      return decode_png(path, data, size);
+    case ImageKind::kBmp:
+      return decode_bmp(path, data, size);
+    case ImageKind::kGif:
+      return decode_gif(path, data, size);
+    case ImageKind::kWebp:
+      return decode_webp(path, data, size);
+    case ImageKind::kTiff:
+      return decode_tiff(path, data, size);
     case ImageKind::kNpy:
       fail(path, "a .npy array is not a picture", "pass it as the input tensor itself");
     case ImageKind::kUnknown:
       break;
   }
-  fail(path, "not a JPEG or PNG image (unrecognized first bytes)",
-       "cnnscope reads JPEG, PNG and .npy float32 [3,H,W] inputs");
+  fail(path, "not a readable image (unrecognized first bytes)",
+       "cnnscope reads JPEG, PNG, BMP, GIF, WebP, TIFF and .npy float32 [3,H,W] inputs");
 }
 
 }  // namespace cnnscope
