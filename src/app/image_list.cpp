@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 bool is_input_file(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".npy";
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".npy" || ext == ".bmp" ||
+         ext == ".gif" || ext == ".webp" || ext == ".tif" || ext == ".tiff";
 }
 
 std::vector<std::string> expand_images(const std::vector<std::string>& given) {
@@ -33,7 +34,10 @@ std::vector<std::string> expand_images(const std::vector<std::string>& given) {
       if (e.is_regular_file() && is_input_file(e.path().string()))
         found.push_back(e.path().string());
     if (ec) fail(g, "cannot list the folder: " + ec.message());
-    if (found.empty()) fail(g, "folder holds no .jpg, .jpeg, .png or .npy files");
+    if (found.empty())
+      fail(g,
+           "folder holds no image (.jpg, .jpeg, .png, .bmp, .gif, .webp, .tif, .tiff) or .npy "
+           "files");
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
   }

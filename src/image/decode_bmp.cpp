@@ -223,8 +223,9 @@ bool decode_rle(const Bmp& bmp, const uint8_t* data, size_t size, std::vector<ui
 }
 
 void store_pixel(const Bmp& bmp, const uint8_t* p, uint8_t* o) {
-  auto scale5 = [](uint32_t v) { return static_cast<uint8_t>((v << 3) | (v >> 2)); };
-  auto scale6 = [](uint32_t v) { return static_cast<uint8_t>((v << 2) | (v >> 4)); };
+  // Pillow's BGR;15 / BGR;16 unpackers: v * 255 / max, truncated.
+  auto scale5 = [](uint32_t v) { return static_cast<uint8_t>(v * 255 / 31); };
+  auto scale6 = [](uint32_t v) { return static_cast<uint8_t>(v * 255 / 63); };
   switch (bmp.layout) {
     case Layout::kBgr15: {
       const uint32_t v = u16(p);

@@ -18,6 +18,9 @@ TEST(ImageList, InputFilesByExtension) {
   EXPECT_TRUE(is_input_file("x.jpeg"));
   EXPECT_TRUE(is_input_file("x.png"));
   EXPECT_TRUE(is_input_file("x.npy"));
+  for (const char* name : {"x.bmp", "x.GIF", "x.webp", "x.tif", "x.TIFF"})
+    EXPECT_TRUE(is_input_file(name)) << name;
+  EXPECT_FALSE(is_input_file("x.tifff"));
   EXPECT_FALSE(is_input_file("x.txt"));
   EXPECT_FALSE(is_input_file("png"));
 }
