@@ -6,7 +6,9 @@
 
 #include <png.h>
 #include <turbojpeg.h>
+#include <boost/crc.hpp>
 
+#include <algorithm>
 #include <csetjmp>
 #include <cstring>
 #include <memory>
@@ -23,6 +25,10 @@ constexpr uint8_t kPngSignature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
 constexpr uint8_t kNpyMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 constexpr int kRgb = 3;
 constexpr int kCmyk = 4;
+// How far past the end of a PNG libpng may read (zeros) before the file counts as cut short: a
+// declared IDAT length (at most 2^31 - 1) that libpng skips after the image; a cut zlib stream
+// fails on the zeros long before, and a zero chunk header is an invalid chunk.
+constexpr size_t kPngOverrunLimit = size_t{1} << 32;
 
 // Pillow opens CMYK JPEGs with rawmode "CMYK;I" (Adobe's inverted ink), then cmyk2rgb.
 void cmyk_inverted_to_rgb(const uint8_t* in, uint8_t* out, int64_t pixels) {
@@ -45,7 +51,9 @@ at::Tensor decode_jpeg(const std::string& path, const uint8_t* data, size_t size
   TjHandle tj;
   if (!tj.h) fail(path, "cannot start the JPEG decoder");
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
-  if (tjDecompressHeader3(tj.h, data, size, &width, &height, &subsamp, &colorspace) != 0)
+  // libjpeg warnings (e.g. "N extraneous bytes before marker") are not errors: Pillow ignores them.
+  if (tjDecompressHeader3(tj.h, data, size, &width, &height, &subsamp, &colorspace) != 0 &&
+      (tjGetErrorCode(tj.h) != TJERR_WARNING || width <= 0 || height <= 0))
     fail(path, std::string("bad JPEG header: ") + tjGetErrorStr2(tj.h),
          "is the file a complete JPEG?");
   check_dimensions(path, width, height);
@@ -82,9 +90,35 @@ struct PngRead {
 
 void png_read_from_memory(png_structp png, png_bytep out, png_size_t length) {
   PngRead* r = static_cast<PngRead*>(png_get_io_ptr(png));
-  if (length > r->size - r->pos) png_error(png, "unexpected end of file (truncated PNG)");
-  std::memcpy(out, r->data + r->pos, length);
+  // Past the end: zeros, which end a cut zlib stream with an error, so a file whose last IDAT
+  // declares more bytes than it holds still decodes when its zlib stream is whole (as Pillow).
+  const size_t have = r->pos < r->size ? std::min(length, r->size - r->pos) : 0;
+  if (have < length && r->pos + length > r->size + kPngOverrunLimit)
+    png_error(png, "unexpected end of file (truncated PNG)");
+  std::memcpy(out, r->data + std::min(r->pos, r->size), have);
+  std::memset(out + have, 0, length - have);
   r->pos += length;
+}
+
+// The chunks before the first IDAT, as Pillow's PngStream.crc: each whole and its CRC right.
+void check_png_chunks(const std::string& path, const uint8_t* data, size_t size) {
+  size_t pos = sizeof(kPngSignature);
+  while (pos + 8 <= size) {
+    const uint32_t length =
+        (uint32_t{data[pos]} << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3];
+    const std::string type(reinterpret_cast<const char*>(data + pos + 4), 4);
+    if (type == "IDAT") return;
+    if (length > size - pos - 8 || size - pos - 8 - length < 4)
+      fail(path, "truncated PNG (" + type + " chunk cut short)", "the file is cut short");
+    boost::crc_32_type crc;
+    crc.process_bytes(data + pos + 4, 4 + static_cast<size_t>(length));
+    const uint8_t* stored = data + pos + 8 + length;
+    const uint32_t want =
+        (uint32_t{stored[0]} << 24) | (stored[1] << 16) | (stored[2] << 8) | stored[3];
+    if (crc.checksum() != want)
+      fail(path, "broken PNG file (bad checksum in " + type + " chunk)", "Pillow refuses it too");
+    pos += 12 + static_cast<size_t>(length);
+  }
 }
 
 void png_on_error(png_structp png, png_const_charp message) {
@@ -118,6 +152,11 @@ bool png_decode_rows(PngRead* io, PngLayout* layout, std::vector<uint8_t>* pixel
   }
   png_set_read_fn(png, io, png_read_from_memory);
   png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
+  // As Pillow: CRCs of IDAT and later chunks are not checked (the chunks before IDAT were, by
+  // check_png_chunks), and an IDAT may declare more bytes than it holds or than libpng's 8 MB
+  // chunk limit (IDAT is streamed, never allocated whole).
+  png_set_crc_action(png, PNG_CRC_QUIET_USE, PNG_CRC_QUIET_USE);
+  png_set_chunk_malloc_max(png, 0);
   png_read_info(png, info);
   const png_uint_32 width = png_get_image_width(png, info);
   const png_uint_32 height = png_get_image_height(png, info);
@@ -144,14 +183,14 @@ bool png_decode_rows(PngRead* io, PngLayout* layout, std::vector<uint8_t>* pixel
   pixels->resize(layout->row_bytes * height);
   rows->resize(height);
   for (png_uint_32 y = 0; y < height; ++y) (*rows)[y] = pixels->data() + y * layout->row_bytes;
-  png_read_image(png, rows->data());
-  png_read_end(png, nullptr);
+  png_read_image(png, rows->data());  // Pillow ignores what follows the image data
   png_destroy_read_struct(&png, &info, nullptr);
   delete rows;
   return true;
 }
 
 at::Tensor decode_png(const std::string& path, const uint8_t* data, size_t size) {
+  check_png_chunks(path, data, size);
   PngRead io{data, size, 0, {0}};
   PngLayout layout;
   std::vector<uint8_t> pixels;

@@ -202,6 +202,32 @@ def cases(rng):
     out["rgbx.tif"] = tiff_bytes(premult, 2, extras=(0,))
     cmyk16 = rng.integers(0, 65536, (20, 30, 4), dtype=np.uint16)
     out["cmyk16.tif"] = tiff_bytes(cmyk16, 5, 16)
+    # Odd JPEG and PNG files: junk before a marker, damaged entropy data, a bad IDAT CRC, palette
+    # indices past the palette, an unknown compression method, an APNG with a sequence error.
+    jpg = saved(rgb, "JPEG", quality=90)
+    dqt = jpg.find(b"\xff\xdb")
+    out["junk_before_marker.jpg"] = jpg[:dqt] + b"\x00\x17junk" + jpg[dqt:]
+    sos = jpg.find(b"\xff\xda")
+    out["junk_before_sos.jpg"] = jpg[:sos] + b"\x12\x34" + jpg[sos:]
+    damaged = bytearray(jpg)
+    for i in range(sos + 200, len(jpg) - 200, 97):
+        damaged[i] = (damaged[i] * 7 + 1) & 0xFE  # keeps clear of 0xFF (no false markers)
+    out["damaged_data.jpg"] = bytes(damaged)
+    png = saved(rgb, "PNG")
+    idat = png.find(b"IDAT")
+    length = struct.unpack(">I", png[idat - 4:idat])[0]
+    crc_at = idat + 4 + length
+    out["bad_idat_crc.png"] = png[:crc_at] + bytes([png[crc_at] ^ 0x55]) + png[crc_at + 1:]
+    out["oversized_idat.png"] = (png[:idat - 4] + struct.pack(">I", length + 100000)
+                                 + png[idat:crc_at])  # declares more than the file holds
+    out["bad_ihdr_crc.png"] = png[:29] + bytes([png[29] ^ 1]) + png[30:]
+    out["unknown_compression.png"] = png[:26] + b"\x01" + png[27:]
+    pal_raw = b"".join(b"\x00" + bytes(rng.integers(0, 256, 9, dtype=np.uint8)) for _ in range(5))
+    from make_image_oracle import png_bytes
+    out["palette_overflow.png"] = png_bytes(pal_raw, 9, 5, 8, 3, bytes(range(12)))
+    apng = saved(rgb, "PNG", save_all=True, append_images=[rgb.rotate(90)])
+    fctl = apng.find(b"fcTL", apng.find(b"fcTL") + 4)
+    out["apng_sequence_error.png"] = apng[:fctl + 4] + b"\x00\x00\x00\x09" + apng[fctl + 8:]
     # Damaged files: every format cut in half, and bad headers.
     for name in ["rgb.bmp", "rle8.bmp", "palette.gif", "lossy.webp", "lossless.webp",
                  "rgb_tiff_lzw.tif", "rgb_raw.tif", "tiled_deflate.tif"]:
