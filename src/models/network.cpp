@@ -187,7 +187,8 @@ ForwardResult Network::run(const at::Tensor& input, const std::vector<std::strin
          impl_->info.arch == "alexnet_seed" ? "the seed's AlexNet needs 224x224"
                                             : "try a 224x224 input");
   }
-  for (size_t i = 0; i < taps.size(); ++i) result.taps.push_back({taps[i], captured[i]});
+  for (size_t i = 0; i < taps.size(); ++i)  // a name asked twice: the capture of its first ask
+    result.taps.push_back({taps[i], captured[wanted.at(taps[i])]});
   return result;
 }
 
