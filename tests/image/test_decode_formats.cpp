@@ -15,22 +15,8 @@
 namespace cnnscope {
 namespace {
 
-std::vector<std::vector<std::string>> formats_manifest(const std::string& kind) {
-  std::ifstream in(testing::image_fixture("formats/manifest.txt"));
-  std::vector<std::vector<std::string>> rows;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::vector<std::string> row;
-    std::string w;
-    while (words >> w) row.push_back(w);
-    if (!row.empty() && row[0] == kind) rows.emplace_back(row.begin() + 1, row.end());
-  }
-  return rows;
-}
-
 TEST(DecodeFormats, EqualsPillowConvertRgb) {
-  const auto rows = formats_manifest("decode");
+  const auto rows = testing::manifest("decode", "image/formats");
   ASSERT_GE(rows.size(), 40u) << "formats manifest missing or short";
   for (const char* ext : {".bmp", ".gif", ".webp", ".tif"}) {
     int n = 0;
@@ -53,7 +39,7 @@ TEST(DecodeFormats, EqualsPillowConvertRgb) {
 }
 
 TEST(DecodeFormats, RefusesWhatPillowRefusesInOneLine) {
-  const auto rows = formats_manifest("bad");
+  const auto rows = testing::manifest("bad", "image/formats");
   ASSERT_GE(rows.size(), 10u);
   for (const auto& row : rows) {
     const std::string path = testing::image_fixture("formats/" + row[0]);

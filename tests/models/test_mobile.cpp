@@ -90,21 +90,7 @@ TEST(MobileInit, EveryFamilyHasTorchvisionsKeysAndIsDeterministicForASeed) {
   for (const char* arch :
        {"mobilenet_v2", "mobilenet_v3_small", "mnasnet0_5", "shufflenet_v2_x0_5", "efficientnet_b0",
         "efficientnet_v2_s", "regnet_y_400mf", "regnet_x_400mf", "convnext_tiny"}) {
-    SCOPED_TRACE(arch);
-    StateDict a = init_network({arch, kShapesClasses, 3}).state_dict();
-    StateDict b = init_network({arch, kShapesClasses, 3}).state_dict();
-    StateDict c = init_network({arch, kShapesClasses, 4}).state_dict();
-    const nlohmann::json& keys = shapes().at(arch);
-    ASSERT_EQ(a.tensors.size(), keys.size());
-    bool differs = false;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      EXPECT_EQ(a.tensors[i].name, keys[i][0].get<std::string>());
-      EXPECT_EQ(a.tensors[i].tensor.sizes().vec(), keys[i][1].get<std::vector<int64_t>>())
-          << a.tensors[i].name;
-      EXPECT_TRUE(a.tensors[i].tensor.equal(b.tensors[i].tensor)) << a.tensors[i].name;
-      differs = differs || !a.tensors[i].tensor.equal(c.tensors[i].tensor);
-    }
-    EXPECT_TRUE(differs);
+    parity::check_init(arch, kShapesClasses, shapes().at(arch));
   }
 }
 

@@ -51,8 +51,12 @@ TEST(Chart, BarsOverlaysAndHeatMaps) {
   const testing::DecodedPng heat = testing::decode_png(
       histogram_heatmap("w", {0, 1, 2}, {{0, 4}, {4, 0}}, {"0", "1"}, "gray", FigureFormat::kPng));
   ASSERT_TRUE(heat.ok);
-  EXPECT_GT(heat.count(255, 255, 255), 1000);  // the full-count cells (gray's top) and paper
-  EXPECT_GT(heat.count(0, 0, 0), 100);         // the empty cells
+  // Cells: rows of 28 px from y = 44, two bins of 378 px from x = 120; gray maps 0 to black and
+  // the largest count to white.
+  EXPECT_EQ(heat.at(130, 50), 0x000000u);             // step 0, bin 0: count 0
+  EXPECT_EQ(heat.at(120 + 378 + 10, 50), 0xffffffu);  // step 0, bin 1: count 4
+  EXPECT_EQ(heat.at(130, 44 + 28 + 6), 0xffffffu);    // step 1, bin 0: count 4
+  EXPECT_EQ(heat.at(120 + 378 + 10, 44 + 28 + 6), 0x000000u);
   EXPECT_THROW(histogram_heatmap("w", {0, 1}, {{1, 2}}, {"0"}, "gray", FigureFormat::kPng), Error);
 }
 
