@@ -16,6 +16,14 @@ namespace {
 
 constexpr const char* kOverviewStem = "overview";
 
+// "qint8 per_tensor_affine" / "qint8 per_channel_affine, axis 0"; "" for a plain tensor.
+std::string quantized_text(const NamedTensor& t) {
+  if (!t.quantized) return "";
+  const Quantization& q = *t.quantized;
+  return q.dtype + " " + q.scheme +
+         (q.scheme == "per_channel_affine" ? ", axis " + std::to_string(q.axis) : "");
+}
+
 // "<dir>/<key>.<ext>" with path separators in the key replaced; the overview's name stays free.
 std::string figure_path(const std::string& dir, const std::string& key, const char* ext) {
   std::string stem = key;
@@ -43,7 +51,8 @@ WeightsReport compute_weights(const StateDict& sd, const WeightsOptions& options
   for_each_parallel(chosen.size(), [&](size_t i) {
     const NamedTensor& t = *chosen[i];
     try {
-      report.tensors[i] = {t.name, compute_stats(t.tensor), histogram(t.tensor, options.bins)};
+      report.tensors[i] = {t.name, compute_stats(t.tensor), histogram(t.tensor, options.bins),
+                           quantized_text(t)};
     } catch (const Error& e) {
       fail(sd.file, "tensor '" + t.name + "': " + e.what());
     }

@@ -1,15 +1,19 @@
 // load_state_dict / load_checkpoint: detects the format from the first bytes, then finds the
 // state_dict (top level, or the first of state_dict/model_state_dict/model/net/module/ema holding
-// tensors, or --key) and strips a DataParallel `module.` prefix. Leaves out: the pre-1.0 tar
-// format.
+// tensors or a whole model, or --key), reads a whole model's or TorchScript module's state_dict
+// from its module tree, names a lone tensor or a list of tensors 0, 1, ..., and strips a
+// DataParallel `module.` prefix. Quantized Linear's `_packed_params` tuples of tensors become
+// `<key>.0`, `<key>.1`. Leaves out: the pre-1.0 tar format.
 #include <unordered_map>
 #include <unordered_set>
 
+#include "checkpoint/module_tree.h"
 #include "checkpoint/pth.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
@@ -28,11 +32,30 @@ std::string key_text(const Value& k) {
   return pickle::repr(k);
 }
 
-bool holds_tensors(const Value& v) {
+bool holds_tensors(const PthFile& pth, const Value& v) {
+  if (is_module(pth, v)) return true;
   if (v.kind != Kind::Dict) return false;
   for (const auto& [k, val] : v.entries)
     if (val->kind == Kind::Tensor) return true;
   return false;
+}
+
+// A tuple of tensors (and Nones) under a key ending in `_packed_params`: what the state_dict of a
+// quantized Linear holds, (weight, bias).
+bool is_packed_params(const std::string& key, const Value& v) {
+  if (!ends_with(key, "_packed_params") || (v.kind != Kind::Tuple && v.kind != Kind::List) ||
+      v.items.empty())
+    return false;
+  for (const Value* item : v.items)
+    if (item->kind != Kind::Tensor && item->kind != Kind::None) return false;
+  return true;
+}
+
+bool is_tensor_list(const Value& v) {
+  if ((v.kind != Kind::List && v.kind != Kind::Tuple) || v.items.empty()) return false;
+  for (const Value* item : v.items)
+    if (item->kind != Kind::Tensor) return false;
+  return true;
 }
 
 const Value* child(const Value& dict, const std::string& key) {
@@ -54,16 +77,26 @@ std::string top_keys(const Value& root) {
 
 bool is_scalar(const Value& v) {
   return v.kind != Kind::Tensor && v.kind != Kind::Dict && v.kind != Kind::List &&
-         v.kind != Kind::Tuple && v.kind != Kind::Set;
+         v.kind != Kind::Tuple && v.kind != Kind::Set && v.kind != Kind::Object;
 }
 
-// Every tensor and plain value under `v`, depth-first in file order; cycles are cut.
+// Every tensor and plain value under `v`, depth-first in file order; cycles are cut. A module's
+// tensors come by their state_dict names; another object shows its state's entries.
 void flatten(PthFile& pth, const Value& v, const std::string& path, int depth,
              std::unordered_set<const Value*>& open, std::vector<CheckpointEntry>& out) {
   if (v.kind == Kind::Tensor) {
-    out.push_back({path, pth.tensor(*v.tensor), ""});
+    out.push_back({path, pth.tensor(*v.tensor), "", pth.quantization(*v.tensor)});
     return;
   }
+  if (is_module(pth, v) && !open.count(&v)) {
+    std::vector<NamedTensor> tensors;
+    module_state_dict(pth, v, path.empty() ? "" : path + ".", tensors, nullptr);
+    for (NamedTensor& t : tensors)
+      out.push_back({t.name, std::move(t.tensor), "", std::move(t.quantized)});
+    return;
+  }
+  if (v.kind == Kind::Object && v.state && v.state->kind == Kind::Dict && !v.state->entries.empty())
+    return flatten(pth, *v.state, path, depth + 1, open, out);
   const bool container = v.kind == Kind::Dict || v.kind == Kind::List || v.kind == Kind::Tuple;
   bool plain = !container;
   if (v.kind == Kind::List || v.kind == Kind::Tuple) {
@@ -91,19 +124,45 @@ void flatten(PthFile& pth, const Value& v, const std::string& path, int depth,
 std::vector<NamedTensor> tensors_of(PthFile& pth, const Value& dict) {
   std::vector<NamedTensor> out;
   std::unordered_map<std::string, size_t> index;
-  for (const auto& [k, v] : dict.entries) {
-    if (v->kind != Kind::Tensor) continue;
-    const std::string name = key_text(*k);
-    at::Tensor t = pth.tensor(*v->tensor);
+  auto add = [&](const std::string& name, const pickle::TensorRef& ref) {
+    NamedTensor t{name, pth.tensor(ref), pth.quantization(ref)};
     auto it = index.find(name);
     if (it != index.end()) {
-      out[it->second].tensor = t;
+      out[it->second] = std::move(t);
     } else {
       index.emplace(name, out.size());
-      out.push_back({name, t});
+      out.push_back(std::move(t));
     }
+  };
+  for (const auto& [k, v] : dict.entries) {
+    const std::string name = key_text(*k);
+    if (v->kind == Kind::Tensor) add(name, *v->tensor);
+    if (is_packed_params(name, *v))
+      for (size_t i = 0; i < v->items.size(); ++i)
+        if (v->items[i]->kind == Kind::Tensor)
+          add(name + "." + std::to_string(i), *v->items[i]->tensor);
   }
   return out;
+}
+
+// The state_dict of `v` (a dict of tensors, a module, a tensor or a list of tensors) and what it
+// is, into `out`.
+void read_state_dict(PthFile& pth, const Value& v, Checkpoint& out) {
+  std::vector<NamedTensor>& tensors = out.state_dict.tensors;
+  if (is_module(pth, v)) {
+    out.content = pth.format == "torchscript" ? "torchscript" : "model";
+    module_state_dict(pth, v, "", tensors, &out.modules);
+  } else if (v.kind == Kind::Tensor) {
+    out.content = "tensor";
+    tensors.push_back({"0", pth.tensor(*v.tensor), pth.quantization(*v.tensor)});
+  } else if (is_tensor_list(v)) {
+    out.content = "tensors";
+    for (size_t i = 0; i < v.items.size(); ++i)
+      tensors.push_back({std::to_string(i), pth.tensor(*v.items[i]->tensor),
+                         pth.quantization(*v.items[i]->tensor)});
+  } else {
+    tensors = tensors_of(pth, v);
+  }
 }
 
 bool strip_module_prefix(std::vector<NamedTensor>& tensors) {
@@ -134,30 +193,28 @@ Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
       if (node && start > 0) chosen = child(*node, options.key.substr(start));
     }
     if (!chosen) fail(path, "no key '" + options.key + "' in the checkpoint", top_keys(root));
-    if (!holds_tensors(*chosen))
+    if (!holds_tensors(pth, *chosen))
       fail(path, "key '" + options.key + "' holds no tensors",
            "choose the dict of parameters; " + top_keys(root));
     out.state_dict_key = options.key;
   } else {
     for (const char* key : kStateDictKeys) {
       const Value* v = child(root, key);
-      if (v && holds_tensors(*v)) {
+      if (v && holds_tensors(pth, *v)) {
         chosen = v;
         out.state_dict_key = key;
         break;
       }
     }
-    if (!chosen && holds_tensors(root)) chosen = &root;
-    if (!chosen) {
-      if (root.kind == Kind::Tensor)
-        fail(path, "the checkpoint holds a single tensor, not a state_dict",
-             "save model.state_dict()");
-      fail(path, "no state_dict found (no dict of tensors)", top_keys(root) + "; try --key");
-    }
+    if (!chosen && (holds_tensors(pth, root) || root.kind == Kind::Tensor || is_tensor_list(root)))
+      chosen = &root;
+    if (!chosen)
+      fail(path, "no state_dict found (no dict of tensors, model, tensor or list of tensors)",
+           top_keys(root) + "; try --key");
   }
   out.state_dict.file = path;
   out.state_dict.format = pth.format;
-  out.state_dict.tensors = tensors_of(pth, *chosen);
+  read_state_dict(pth, *chosen, out);
   out.stripped_module_prefix = strip_module_prefix(out.state_dict.tensors);
   return out;
 }

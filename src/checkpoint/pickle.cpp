@@ -1,6 +1,11 @@
 // The restricted unpickler: every opcode of CPython's Lib/pickletools.py that plain data needs,
-// an allowlist of globals (refused by name otherwise), bounds-checked memo, stack and lengths.
-// Leaves out: EXT1/2/4, INST/OBJ/NEWOBJ/NEWOBJ_EX, PERSID (text), NEXT_BUFFER/READONLY_BUFFER.
+// an allowlist of globals that cnnscope's own code stands in for (tensor, quantized tensor,
+// OrderedDict, numpy scalar/dtype/array rebuilds), other classes kept by name and instantiated
+// only as opaque Objects (INST/OBJ/NEWOBJ/NEWOBJ_EX, copyreg._reconstructor) with their BUILD
+// state, gadget modules refused by name, bounds-checked memo, stack and lengths. Leaves out:
+// EXT1/2/4, PERSID (text), NEXT_BUFFER/READONLY_BUFFER. Spec: pickletools.py; numpy's
+// multiarray.scalar/_reconstruct and ndarray.__setstate__; torch/_utils.py (_rebuild_qtensor);
+// torch/jit/_pickle.py.
 #include "checkpoint/pickle.h"
 
 #include <cerrno>
@@ -8,10 +13,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <set>
+
+#include <c10/util/Half.h>
 
 #include "checkpoint/dtype.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope::pickle {
 namespace {
@@ -112,7 +121,33 @@ const std::set<std::string>& allowed_globals() {
         "torch.storage._LegacyStorage",
         "builtins.set",
         "builtins.frozenset",
+        "builtins.object",  // copyreg._reconstructor's base class: named, never called
         "_codecs.encode",
+        "copyreg._reconstructor",
+        // Quantized tensors.
+        "torch._utils._rebuild_qtensor",
+        "torch.per_tensor_affine",
+        "torch.per_channel_affine",
+        "torch.qint8",
+        "torch.quint8",
+        "torch.qint32",
+        "torch.QInt8Storage",
+        "torch.QUInt8Storage",
+        "torch.QInt32Storage",
+        // TorchScript's data.pkl: typed lists, identity here.
+        "torch.jit._pickle.build_intlist",
+        "torch.jit._pickle.build_tensorlist",
+        "torch.jit._pickle.build_doublelist",
+        "torch.jit._pickle.build_boollist",
+        "torch.jit._pickle.build_genericlist",
+        "torch.jit._pickle.restore_type_tag",
+        // numpy values in training checkpoints (numpy 1.x and 2.x module names).
+        "numpy.core.multiarray.scalar",
+        "numpy._core.multiarray.scalar",
+        "numpy.core.multiarray._reconstruct",
+        "numpy._core.multiarray._reconstruct",
+        "numpy.dtype",
+        "numpy.ndarray",
     };
     for (const DType& d : all_dtypes()) {
       if (!d.untyped_only) s.insert(std::string("torch.") + d.storage);
@@ -131,6 +166,190 @@ const std::set<std::string>& allowed_globals() {
 
 bool is_int(const Value* v) {
   return v->kind == Kind::Int || v->kind == Kind::Bool;
+}
+
+// Modules whose names are gadgets (code execution, attribute access, file or network I/O): a
+// pickle that names anything in them is refused even where it would only be kept by name.
+// Everything under torch and numpy that is not allowlisted is refused too, except the namespaces
+// of nn.Module classes (whole-model pickles name them).
+bool refused_module(const std::string& module) {
+  static const std::set<std::string> roots = {"builtins",    "os",
+                                              "posix",       "nt",
+                                              "subprocess",  "sys",
+                                              "shutil",      "socket",
+                                              "importlib",   "pickle",
+                                              "_pickle",     "marshal",
+                                              "runpy",       "code",
+                                              "codeop",      "ctypes",
+                                              "_ctypes",     "operator",
+                                              "_operator",   "functools",
+                                              "_functools",  "types",
+                                              "io",          "_io",
+                                              "pty",         "webbrowser",
+                                              "codecs",      "_codecs",
+                                              "copyreg",     "copy_reg",
+                                              "pdb",         "bdb",
+                                              "timeit",      "multiprocessing",
+                                              "asyncio",     "signal",
+                                              "threading",   "_thread",
+                                              "platform",    "tempfile",
+                                              "pathlib",     "glob",
+                                              "inspect",     "commands",
+                                              "popen2",      "posixpath",
+                                              "ntpath",      "pip",
+                                              "setuptools",  "pkgutil",
+                                              "zipimport",   "site",
+                                              "gc",          "weakref",
+                                              "ast",         "dis",
+                                              "urllib",      "http",
+                                              "ftplib",      "smtplib",
+                                              "telnetlib",   "sqlite3",
+                                              "shelve",      "dbm",
+                                              "logging",     "numpy",
+                                              "torch",       "torchvision.io",
+                                              "dill",        "joblib",
+                                              "cloudpickle", "yaml",
+                                              "requests",    "fsspec",
+                                              "sympy"};
+  for (const char* allowed :
+       {"torch.nn.", "torch.ao.nn.", "torch.ao.quantization.", "torch.quantization."})
+    if ((module + ".").rfind(allowed, 0) == 0) return false;
+  for (size_t start = 0;;) {  // "a", "a.b", "a.b.c"
+    const size_t dot = module.find('.', start);
+    if (roots.count(module.substr(0, dot))) return true;
+    if (dot == std::string::npos) return false;
+    start = dot + 1;
+  }
+}
+
+// numpy's type name of a dtype code ("f8" -> "float64"), or "" for codes read here as no number.
+std::string numpy_type(char kind, size_t size) {
+  switch (kind) {
+    case 'f':
+      return size == 2 || size == 4 || size == 8 ? "float" + std::to_string(size * 8) : "";
+    case 'i':
+    case 'u':
+      return size == 1 || size == 2 || size == 4 || size == 8
+                 ? std::string(kind == 'u' ? "uint" : "int") + std::to_string(size * 8)
+                 : "";
+    case 'b':
+      return size == 1 ? "bool" : "";
+    default:
+      return "";
+  }
+}
+
+// A numpy dtype Object (numpy.dtype(code, align, copy), BUILD (version, byte order, ...)): its
+// kind letter, item size and whether its bytes are big-endian; false when not a plain number.
+bool numpy_dtype(const Value& dtype, char& kind, size_t& size, bool& big_endian) {
+  if (dtype.kind != Kind::Object || dtype.s != "numpy.dtype" || dtype.items.empty() ||
+      dtype.items[0]->kind != Kind::Str)
+    return false;
+  const std::string& code = dtype.items[0]->s;
+  if (code.size() < 2 || code.size() > 3) return false;
+  kind = code[0];
+  size = static_cast<size_t>(std::atoi(code.c_str() + 1));
+  big_endian = false;
+  if (dtype.state && dtype.state->kind == Kind::Tuple && dtype.state->items.size() > 1 &&
+      dtype.state->items[1]->kind == Kind::Str)
+    big_endian = dtype.state->items[1]->s == ">";
+  return !numpy_type(kind, size).empty();
+}
+
+// One number of numpy `kind`/`size` at `p` as a Bool/Int/Float value's fields.
+void numpy_number(char kind, size_t size, bool big_endian, const char* p, Value& out) {
+  uint64_t bits = 0;
+  for (size_t k = 0; k < size; ++k) {
+    const size_t at = big_endian ? k : size - 1 - k;
+    bits = (bits << 8) | static_cast<uint8_t>(p[at]);
+  }
+  out.numpy = numpy_type(kind, size);
+  if (kind == 'b') {
+    out.kind = Kind::Bool;
+    out.i = bits != 0;
+  } else if (kind == 'f') {
+    out.kind = Kind::Float;
+    if (size == 8) {
+      std::memcpy(&out.f, &bits, 8);
+    } else if (size == 4) {
+      const auto b32 = static_cast<uint32_t>(bits);
+      float f = 0;
+      std::memcpy(&f, &b32, 4);
+      out.f = f;
+    } else {
+      out.f = static_cast<float>(c10::Half(static_cast<uint16_t>(bits), c10::Half::from_bits()));
+    }
+  } else {
+    out.kind = Kind::Int;
+    if (kind == 'i' && size < 8 && (bits >> (size * 8 - 1)) & 1)
+      bits |= ~uint64_t{0} << (size * 8);  // sign-extend
+    out.i = static_cast<int64_t>(bits);
+    if (kind == 'u' && size == 8 && static_cast<int64_t>(bits) < 0) {
+      out.kind = Kind::Float;  // above int64: kept as its nearest double
+      out.f = static_cast<double>(bits);
+    }
+  }
+}
+
+// Text of a numeric value: Python's repr, float32 at float32's shortest digits.
+std::string number_text(const Value& v) {
+  if (v.kind == Kind::Bool) return v.i ? "True" : "False";
+  if (v.kind == Kind::Int) return std::to_string(v.i);
+  if (v.numpy == "float32") return py_float32(static_cast<float>(v.f));
+  if (v.numpy == "float16" && std::isfinite(v.f)) {
+    // The fewest digits that read back as the same float16, then Python's notation for them.
+    const c10::Half h(static_cast<float>(v.f));
+    for (int digits = 1; digits <= 5; ++digits) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.*e", digits - 1, v.f);
+      const double back = std::strtod(buf, nullptr);
+      if (c10::Half(static_cast<float>(back)).x == h.x) return py_float(back);
+    }
+  }
+  return py_float(v.f);
+}
+
+// numpy's ndarray.__setstate__ state (version, shape, dtype, is_fortran, raw bytes) as
+// "array([0.0, 1.0], dtype=float64)": values as ndarray.tolist() prints them, at most
+// kReprItems per dimension; "" when the state is not a plain numeric array.
+std::string numpy_array_text(const Value& array, size_t max_items) {
+  const Value* st = array.state;
+  if (!st || st->kind != Kind::Tuple || st->items.size() != 5) return "";
+  std::vector<int64_t> shape;
+  char kind = 0;
+  size_t size = 0;
+  bool big = false;
+  if (!as_int_list(*st->items[1], shape) || !numpy_dtype(*st->items[2], kind, size, big) ||
+      st->items[4]->kind != Kind::Bytes || shape.size() > kMaxDims)
+    return "";
+  uint64_t total = 1;
+  for (int64_t d : shape)
+    if (d < 0 || __builtin_mul_overflow(total, static_cast<uint64_t>(d), &total)) return "";
+  uint64_t nbytes = 0;
+  if (__builtin_mul_overflow(total, size, &nbytes) || nbytes != st->items[4]->s.size()) return "";
+  // Deeper arrays by shape only: kReprItems per dimension would print kReprItems^ndim numbers.
+  if (shape.size() > static_cast<size_t>(kReprDepth))
+    return "array(shape=" + shape_text(shape) + ", dtype=" + numpy_type(kind, size) + ")";
+  const bool fortran = st->items[3]->kind == Kind::Bool && st->items[3]->i;
+  std::vector<uint64_t> strides(shape.size(), 1);  // elements
+  for (size_t d = 0; d < shape.size(); ++d)
+    for (size_t e = 0; e < shape.size(); ++e)
+      if (fortran ? e < d : e > d) strides[d] *= static_cast<uint64_t>(shape[e]);
+  const char* raw = st->items[4]->s.data();
+  std::function<std::string(size_t, uint64_t)> dim = [&](size_t d, uint64_t at) {
+    if (d == shape.size()) {
+      Value v;
+      numpy_number(kind, size, big, raw + at * size, v);
+      return number_text(v);
+    }
+    std::string out = "[";
+    const auto n = static_cast<uint64_t>(shape[d]);
+    for (uint64_t k = 0; k < n && k < max_items; ++k)
+      out += (k ? ", " : "") + dim(d + 1, at + k * strides[d]);
+    if (n > max_items) out += ", ... (" + std::to_string(n) + " items)";
+    return out + "]";
+  };
+  return "array(" + dim(0, 0) + ", dtype=" + numpy_type(kind, size) + ")";
 }
 
 // Latin-1 bytes of a UTF-8 string (what `_codecs.encode(s, 'latin1')` gives); false if not latin-1.
@@ -256,19 +475,20 @@ void Unpickler::set_items(Value* dict, const std::vector<Value*>& kv) {
 }
 
 Value* Unpickler::global(const std::string& module, const std::string& name) {
-  std::string mod = module == "__builtin__" ? "builtins" : module;
+  std::string mod = module == "__builtin__" ? "builtins"
+                    : module == "copy_reg"  ? "copyreg"
+                                            : module;
   std::string full = mod + "." + name;
-  if (!allowed_globals().count(full)) {
-    std::string hint =
-        "cnnscope executes nothing from a checkpoint and reads only tensors, "
-        "containers and plain values";
-    if (mod.rfind("torch", 0) != 0 && mod != "collections" && mod != "builtins")
-      hint +=
-          "; if this file pickles a whole model (torch.save(model)), save "
-          "model.state_dict() instead";
-    fail(source_, "pickle refers to global '" + full + "', which is not allowed", hint);
+  if (allowed_globals().count(full)) {
+    Value* v = make(Kind::Global);
+    v->s = full;
+    return v;
   }
-  Value* v = make(Kind::Global);
+  if (refused_module(mod) || mod.empty() || name.empty())
+    fail(source_, "pickle refers to global '" + full + "', which is not allowed",
+         "cnnscope executes nothing from a checkpoint; it reads tensors, containers, plain values "
+         "and the state of model classes, never functions of this module");
+  Value* v = make(Kind::Class);  // kept by name; calling it is refused in reduce()
   v->s = full;
   return v;
 }
@@ -314,11 +534,129 @@ Value* Unpickler::rebuild_tensor(const Value& args, bool v2) {
   return v;
 }
 
+Value* Unpickler::rebuild_qtensor(const std::vector<Value*>& a) {
+  // (storage, offset, size, stride, quantizer_params, requires_grad, backward_hooks) with
+  // quantizer_params (per_tensor_affine, scale, zero_point) or
+  // (per_channel_affine, scales, zero_points, axis).
+  if (a.size() < 5 || a[0]->kind != Kind::Storage || a[4]->kind != Kind::Tuple ||
+      a[4]->items.empty() || a[4]->items[0]->kind != Kind::Global)
+    bad("_rebuild_qtensor expects (storage, offset, size, stride, quantizer_params, ...)");
+  if (a[0]->storage->quantized.empty())
+    bad("_rebuild_qtensor over a storage that is not QInt8/QUInt8/QInt32Storage");
+  Value* plain = make(Kind::Tuple);
+  plain->items = {a[0], a[1], a[2], a[3]};
+  Value* t = rebuild_tensor(*plain, false);
+  auto q = std::make_shared<QuantizerRef>();
+  const std::vector<Value*>& p = a[4]->items;
+  q->scheme = p[0]->s.substr(p[0]->s.rfind('.') + 1);
+  if (q->scheme == "per_tensor_affine") {
+    if (p.size() != 3 || (p[1]->kind != Kind::Float && !is_int(p[1])) || !is_int(p[2]))
+      bad("per_tensor_affine expects (scheme, scale, zero_point)");
+    q->scale = p[1]->kind == Kind::Float ? p[1]->f : static_cast<double>(p[1]->i);
+    q->zero_point = p[2]->i;
+  } else if (q->scheme == "per_channel_affine") {
+    if (p.size() != 4 || p[1]->kind != Kind::Tensor || p[2]->kind != Kind::Tensor ||
+        !is_int(p[3]) || p[1]->tensor->quantizer || p[2]->tensor->quantizer)
+      bad("per_channel_affine expects (scheme, scales, zero_points, axis)");
+    q->scales = p[1]->tensor;
+    q->zero_points = p[2]->tensor;
+    q->axis = p[3]->i;
+    const auto& sizes = t->tensor->sizes;
+    if (q->axis < 0 || q->axis >= static_cast<int64_t>(sizes.size()) ||
+        q->scales->sizes.size() != 1 || q->zero_points->sizes.size() != 1 ||
+        q->scales->sizes[0] != sizes[static_cast<size_t>(q->axis)] ||
+        q->zero_points->sizes[0] != sizes[static_cast<size_t>(q->axis)])
+      fail(source_,
+           "per-channel quantized tensor: axis " + std::to_string(q->axis) +
+               " and its scales/zero points do not fit its shape",
+           "the checkpoint is damaged or crafted");
+  } else {
+    fail(source_, "quantized tensor with scheme '" + q->scheme + "'",
+         "cnnscope reads per_tensor_affine and per_channel_affine quantized tensors");
+  }
+  t->tensor->quantizer = std::move(q);
+  return t;
+}
+
+Value* Unpickler::instantiate(Value* cls, Value* args) {
+  if (cls->kind != Kind::Class && cls->kind != Kind::Global)
+    bad("object construction from a value that is not a class");
+  if (cls->s == "collections.OrderedDict") return make(Kind::Dict);
+  if (cls->s == "builtins.set" || cls->s == "builtins.frozenset") return make(Kind::Set);
+  Value* obj = make(Kind::Object);  // nothing runs: the class is only its name
+  obj->s = cls->s;
+  if (args->kind == Kind::Tuple) obj->items = args->items;
+  return obj;
+}
+
+Value* Unpickler::numpy_scalar(const std::vector<Value*>& a) {
+  // scalar(dtype, bytes): the bytes of one value of that dtype.
+  char kind = 0;
+  size_t size = 0;
+  bool big = false;
+  if (a.size() != 2 || (a[1]->kind != Kind::Bytes && a[1]->kind != Kind::Str))
+    bad("numpy scalar expects (dtype, bytes)");
+  if (!numpy_dtype(*a[0], kind, size, big)) {
+    Value* other = make(Kind::Object);  // complex, datetime, strings: shown by type only
+    other->s = "numpy scalar";
+    return other;
+  }
+  if (a[1]->s.size() != size)
+    bad("numpy scalar of " + std::to_string(size) + " bytes holds " +
+        std::to_string(a[1]->s.size()));
+  Value* v = make(Kind::Int);
+  numpy_number(kind, size, big, a[1]->s.data(), *v);
+  return v;
+}
+
+void Unpickler::build(Value* obj, Value* state) {
+  if (obj->kind == Kind::Object) {
+    obj->state = state;  // a module's __dict__, numpy's (version, shape, dtype, ...) tuple
+    return;
+  }
+  if (obj->kind != Kind::Dict && obj->kind != Kind::Tensor && obj->kind != Kind::Set)
+    bad("BUILD on a value that takes no state");
+  // OrderedDict's `_metadata`, a tensor's empty dict: not needed.
+}
+
 Value* Unpickler::reduce(Value* callable, Value* args) {
+  if (callable->kind == Kind::Class)
+    fail(source_, "pickle calls '" + callable->s + "', which cnnscope does not call",
+         "cnnscope executes nothing from a checkpoint: classes are only kept by name with their "
+         "state; save model.state_dict() for a file any tool can read");
   if (callable->kind != Kind::Global) bad("REDUCE on a value that is not a callable");
   if (args->kind != Kind::Tuple) bad("REDUCE arguments are not a tuple");
   const std::string& f = callable->s;
   const std::vector<Value*>& a = args->items;
+  if (f == "torch._utils._rebuild_qtensor") return rebuild_qtensor(a);
+  if (f == "copyreg._reconstructor") {
+    // (cls, base, state): object.__new__(cls); its state comes with a later BUILD.
+    if (a.size() != 3) bad("copyreg._reconstructor expects (cls, base, state)");
+    Value* empty = make(Kind::Tuple);
+    return instantiate(a[0], empty);
+  }
+  if (f.rfind("torch.jit._pickle.build_", 0) == 0 || f == "torch.jit._pickle.restore_type_tag") {
+    if (a.empty()) bad(f + " without a value");
+    return a[0];  // the list (or value) itself: TorchScript's type tags are not needed here
+  }
+  if (f == "numpy.dtype") {
+    // numpy.dtype(code, align, copy): kept as an Object; BUILD adds (version, byte order, ...).
+    if (a.empty() || a[0]->kind != Kind::Str) bad("numpy.dtype expects a type code");
+    Value* d = make(Kind::Object);
+    d->s = f;
+    d->items = a;
+    return d;
+  }
+  if (f == "numpy.core.multiarray.scalar" || f == "numpy._core.multiarray.scalar")
+    return numpy_scalar(a);
+  if (f == "numpy.core.multiarray._reconstruct" || f == "numpy._core.multiarray._reconstruct") {
+    // _reconstruct(ndarray, (0,), b'b'): an empty array; BUILD brings shape, dtype and bytes.
+    if (a.empty() || a[0]->kind != Kind::Global || a[0]->s != "numpy.ndarray")
+      bad("_reconstruct expects numpy.ndarray");
+    Value* arr = make(Kind::Object);
+    arr->s = "numpy.ndarray";
+    return arr;
+  }
   if (f == "collections.OrderedDict") {
     Value* d = make(Kind::Dict);
     if (a.empty()) return d;
@@ -649,10 +987,8 @@ Value* Unpickler::load() {
         break;
       }
       case BUILD: {
-        pop();  // the state: OrderedDict's `_metadata`, a tensor's empty dict
-        Value* obj = top();
-        if (obj->kind != Kind::Dict && obj->kind != Kind::Tensor && obj->kind != Kind::Set)
-          bad("BUILD on a value that takes no state");
+        Value* state = pop();
+        build(top(), state);
         break;
       }
       case BINPERSID: {
@@ -691,11 +1027,36 @@ Value* Unpickler::load() {
       case LONG_BINGET:
         stack_.push_back(memo_get(read_le(4)));
         break;
-      case INST:
-      case OBJ:
-      case NEWOBJ:
-      case NEWOBJ_EX:
-        bad("object construction (INST/OBJ/NEWOBJ) is not allowed");
+      case NEWOBJ: {
+        Value* args = pop();
+        Value* cls = pop();
+        stack_.push_back(instantiate(cls, args));
+        break;
+      }
+      case NEWOBJ_EX: {
+        pop();  // keyword arguments: an opaque object keeps none
+        Value* args = pop();
+        Value* cls = pop();
+        stack_.push_back(instantiate(cls, args));
+        break;
+      }
+      case OBJ: {
+        std::vector<Value*> items = pop_mark();
+        if (items.empty()) bad("OBJ without a class");
+        Value* args = make(Kind::Tuple);
+        args->items.assign(items.begin() + 1, items.end());
+        stack_.push_back(instantiate(items[0], args));
+        break;
+      }
+      case INST: {
+        std::string module(line());
+        std::string name(line());
+        Value* cls = global(module, name);
+        Value* args = make(Kind::Tuple);
+        args->items = pop_mark();
+        stack_.push_back(instantiate(cls, args));
+        break;
+      }
       case EXT1:
       case EXT2:
       case EXT4:
@@ -712,6 +1073,13 @@ Value* Unpickler::load() {
       }
     }
   }
+}
+
+const Value* dict_get(const Value& dict, const std::string& key) {
+  if (dict.kind != Kind::Dict) return nullptr;
+  for (const auto& [k, v] : dict.entries)
+    if (k->kind == Kind::Str && k->s == key) return v;
+  return nullptr;
 }
 
 bool as_int_list(const Value& v, std::vector<int64_t>& out) {
@@ -738,22 +1106,13 @@ std::string repr(const Value& v, int depth) {
     case Kind::None:
       return "None";
     case Kind::Bool:
-      return v.i ? "True" : "False";
     case Kind::Int:
-      return std::to_string(v.i);
+    case Kind::Float:
+      if (v.numpy.empty()) return number_text(v);
+      if (v.kind == Kind::Bool) return v.i ? "np.True_" : "np.False_";
+      return "np." + v.numpy + "(" + number_text(v) + ")";
     case Kind::BigInt:
       return "<" + std::to_string(v.i) + "-byte int>";
-    case Kind::Float: {
-      char buf[32];
-      // Shortest text that reads back the same, as Python's repr does.
-      for (int precision = 1; precision <= 17; ++precision) {
-        std::snprintf(buf, sizeof buf, "%.*g", precision, v.f);
-        if (std::strtod(buf, nullptr) == v.f || std::isnan(v.f)) break;
-      }
-      std::string s = buf;
-      if (std::isfinite(v.f) && s.find_first_of(".e") == std::string::npos) s += ".0";
-      return s;
-    }
     case Kind::Str:
       return "'" + v.s + "'";
     case Kind::Bytes:
@@ -772,6 +1131,20 @@ std::string repr(const Value& v, int depth) {
       return "<storage " + v.storage->key + ">";
     case Kind::Tensor:
       return "<tensor>";
+    case Kind::Class:
+      return "<class '" + v.s + "'>";
+    case Kind::Object: {
+      char kind = 0;
+      size_t size = 0;
+      bool big = false;
+      if (v.s == "numpy.dtype" && numpy_dtype(v, kind, size, big))
+        return "dtype('" + numpy_type(kind, size) + "')";
+      if (v.s == "numpy.ndarray") {
+        const std::string text = numpy_array_text(v, kReprItems);
+        if (!text.empty()) return text;
+      }
+      return "<" + v.s + " object>";
+    }
   }
   return "?";
 }

@@ -1,6 +1,9 @@
-// A restricted unpickler for the pickles inside torch.save files: protocols 0-5 as CPython's
-// Lib/pickletools.py documents them, an allowlist of globals, nothing executed. Leaves out: EXT*,
-// NEWOBJ/OBJ/INST (object construction), out-of-band buffers.
+// A restricted unpickler for the pickles inside torch.save files and TorchScript archives:
+// protocols 0-5 as CPython's Lib/pickletools.py documents them, nothing executed. Allowlisted
+// globals are the only ones called (by cnnscope's own code for them); any other class is kept by
+// name and instantiated (NEWOBJ/OBJ/INST, copyreg._reconstructor) only as an opaque Object whose
+// BUILD state is kept; modules that hold gadgets (os, builtins, subprocess, ...) are refused on
+// sight. Leaves out: EXT*, out-of-band buffers.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,20 @@ struct StorageRef {
   uint64_t numel = 0;        // elements of `storage_type`, as the pickle declares
   std::string view_of;       // legacy format: key of the root storage ("" when not a view)
   uint64_t view_offset = 0;  // legacy format: element offset into the root storage
+  std::string quantized;     // "qint8" | "quint8" | "qint32" for torch.QInt8Storage ...: the
+                             // integers of a quantized tensor (storage_type: their int storage)
+};
+
+struct TensorRef;
+
+// How `torch._utils._rebuild_qtensor` quantized a tensor (torch/_tensor.py, _reduce_ex_internal).
+struct QuantizerRef {
+  std::string scheme;  // "per_tensor_affine" | "per_channel_affine"
+  double scale = 0;    // per tensor
+  int64_t zero_point = 0;
+  std::shared_ptr<TensorRef> scales;       // per channel: [C] float64
+  std::shared_ptr<TensorRef> zero_points;  // per channel: [C] int64
+  int64_t axis = 0;
 };
 
 // A tensor as `torch._utils._rebuild_tensor_v2` describes it; materialised later.
@@ -32,6 +49,7 @@ struct TensorRef {
   std::vector<int64_t> sizes;
   std::vector<int64_t> strides;
   bool parameter = false;
+  std::shared_ptr<QuantizerRef> quantizer;  // set for quantized tensors
 };
 
 enum class Kind {
@@ -49,19 +67,23 @@ enum class Kind {
   Global,  // an allowlisted callable or type, "module.name"
   Storage,
   Tensor,
+  Class,   // any other global, "module.name": never called, only instantiated as an Object
+  Object,  // an instance of a Class (a module of a whole-model pickle, numpy.dtype, ...)
 };
 
 // Values live in the Unpickler's arena; containers hold plain pointers (a pickle may build
 // cycles through the memo: traversals must bound their depth).
 struct Value {
   Kind kind = Kind::None;
-  int64_t i = 0;                                   // Bool, Int, BigInt (bytes)
-  double f = 0;                                    // Float
-  std::string s;                                   // Str, Bytes, Global
-  std::vector<Value*> items;                       // Tuple, List, Set
+  int64_t i = 0;              // Bool, Int, BigInt (bytes)
+  double f = 0;               // Float
+  std::string s;              // Str, Bytes, Global, Class, Object's class
+  std::string numpy;          // Bool/Int/Float read from a numpy scalar: its type ("float64")
+  std::vector<Value*> items;  // Tuple, List, Set; Object: its arguments
   std::vector<std::pair<Value*, Value*>> entries;  // Dict, in insertion order
   std::shared_ptr<StorageRef> storage;             // Storage
   std::shared_ptr<TensorRef> tensor;               // Tensor
+  Value* state = nullptr;                          // Object: its BUILD state (`__dict__`), if any
 };
 
 // Turns the tuple of a BINPERSID into a Storage value (or throws).
@@ -91,6 +113,10 @@ class Unpickler {
   Value* global(const std::string& module, const std::string& name);
   Value* reduce(Value* callable, Value* args);
   Value* rebuild_tensor(const Value& args, bool v2);
+  Value* rebuild_qtensor(const std::vector<Value*>& a);
+  Value* instantiate(Value* cls, Value* args);
+  Value* numpy_scalar(const std::vector<Value*>& a);
+  void build(Value* obj, Value* state);
   Value* make_int(int64_t v);
   Value* make_long(std::string_view bytes);
   void memo_put(uint64_t index, Value* v);
@@ -108,11 +134,16 @@ class Unpickler {
   std::vector<std::unique_ptr<Value>> arena_;
 };
 
-// Python-like one-line text of a non-tensor value: 7, 0.5, 'sgd', [0, 1, ...], {...}.
+// Python-like one-line text of a non-tensor value: 7, 0.5, 'sgd', [0, 1, ...], {...}; numpy values
+// as numpy 2 prints them (np.float64(0.5), dtype('int32')), small arrays as
+// array([0.0, 1.0], dtype=float64), other objects as <Module.Class object>.
 std::string repr(const Value& v, int depth = 0);
 
 // Elements of a tuple/list value as int64 (for sizes, strides) into `out`; false when `v` is not
 // a tuple/list of ints (the caller reports it).
 bool as_int_list(const Value& v, std::vector<int64_t>& out);
+
+// The value of `key` in a Dict value (keys compared as strings), or nullptr.
+const Value* dict_get(const Value& dict, const std::string& key);
 
 }  // namespace cnnscope::pickle

@@ -7,11 +7,13 @@
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "checkpoint/dtype.h"
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
@@ -127,13 +129,28 @@ std::unordered_map<std::string, ZipEntry> central_directory(const MappedFile& f)
   return out;
 }
 
-std::string storage_type_of(const Value& v, const std::string& path) {
+// The storage type of a persistent id into `ref`: its dtype's storage name, UntypedStorage as
+// bytes, and the quantized storages as the integer storages that hold their values.
+void set_storage_type(StorageRef& ref, const Value& v, const std::string& path) {
   if (v.kind != Kind::Global) fail(path, "storage type in a persistent id is not a type");
   std::string name = v.s.substr(v.s.rfind('.') + 1);
-  if (name == "UntypedStorage") return "ByteStorage";
+  struct Quantized {
+    const char* storage;
+    const char* dtype;
+    const char* integers;
+  };
+  static constexpr Quantized kQuantized[] = {{"QInt8Storage", "qint8", "CharStorage"},
+                                             {"QUInt8Storage", "quint8", "ByteStorage"},
+                                             {"QInt32Storage", "qint32", "IntStorage"}};
+  for (const Quantized& q : kQuantized)
+    if (name == q.storage) {
+      ref.quantized = q.dtype;
+      name = q.integers;
+    }
+  if (name == "UntypedStorage") name = "ByteStorage";
   if (!dtype_from_storage(name))
     fail(path, "unsupported storage type '" + v.s + "'", "supported: float, int and bool storages");
-  return name;
+  ref.storage_type = name;
 }
 
 std::string key_of(const Value& v, const std::string& path) {
@@ -217,7 +234,44 @@ at::Tensor PthFile::tensor(const pickle::TensorRef& ref) {
     cached = cache_.emplace(&s, flat).first;
   }
   // The unpickler already checked that the view stays inside the storage's elements.
-  return cached->second.as_strided(ref.sizes, ref.strides, ref.storage_offset);
+  at::Tensor values = cached->second.as_strided(ref.sizes, ref.strides, ref.storage_offset);
+  if (!ref.quantizer) return values;
+  const std::optional<Quantization> q = quantization(ref);
+  // LibTorch's own quantized tensor and dequantize(): the values torch gives, bit for bit. The
+  // integer storage type fixes the quantized dtype (CharStorage: qint8, ...).
+  try {
+    const at::Tensor ints = values.contiguous();
+    const at::Tensor quantized =
+        q->scheme == "per_tensor_affine"
+            ? at::_make_per_tensor_quantized_tensor(ints, q->scale, q->zero_point)
+            : at::_make_per_channel_quantized_tensor(ints, q->scales, q->zero_points, q->axis);
+    return quantized.dequantize();
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what_without_backtrace();
+    fail(path, "quantized tensor cannot be dequantized: " + msg.substr(0, msg.find('\n')),
+         "the checkpoint is damaged or crafted");
+  }
+}
+
+std::optional<Quantization> PthFile::quantization(const pickle::TensorRef& ref) {
+  if (!ref.quantizer) return std::nullopt;
+  const pickle::QuantizerRef& q = *ref.quantizer;
+  Quantization out;
+  out.dtype = ref.storage->quantized;
+  out.scheme = q.scheme;
+  out.scale = q.scale;
+  out.zero_point = q.zero_point;
+  out.axis = q.axis;
+  if (q.scheme == "per_channel_affine") {
+    out.scales = tensor(*q.scales);            // [C]
+    out.zero_points = tensor(*q.zero_points);  // [C]
+    if (out.scales.scalar_type() != at::kDouble || out.zero_points.scalar_type() != at::kLong)
+      fail(file->path(),
+           "per-channel quantized tensor with scales not float64 or zero points "
+           "not int64",
+           "the checkpoint is damaged or crafted");
+  }
+  return out;
 }
 
 std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file) {
@@ -233,7 +287,7 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
         std::make_shared<MappedAdapter>(file));
     if (!reader->hasRecord("data.pkl"))
       fail(path, "zip archive without data.pkl",
-           "not a torch.save checkpoint (TorchScript archives are not state_dicts)");
+           "not a torch.save checkpoint or a TorchScript archive of torch 1.4 or later");
     if (reader->hasRecord("byteorder")) {
       auto [ptr, n] = reader->getRecord("byteorder");
       if (std::string(static_cast<const char*>(ptr.get()), n) != "little")
@@ -251,6 +305,20 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
   for (const auto& [name, entry] : entries)
     if (name.size() > 9 && name.compare(name.size() - 9, 9, "/data.pkl") == 0)
       prefix = name.substr(0, name.size() - 8);
+  // TorchScript (torch.jit.save): code/<module path>.py declares each class of data.pkl.
+  for (const auto& [name, entry] : entries) {
+    const std::string code = prefix + "code/";
+    if (name.compare(0, code.size(), code) != 0 || !ends_with(name, ".py")) continue;
+    out->format = "torchscript";
+    std::string module = name.substr(code.size(), name.size() - code.size() - 3);
+    std::replace(module.begin(), module.end(), '/', '.');
+    try {
+      auto [ptr, n] = reader->getRecord(name.substr(prefix.size()));
+      parse_script_classes(module, {static_cast<const char*>(ptr.get()), n}, out->script_classes);
+    } catch (const c10::Error& e) {
+      fail(path, "cannot read TorchScript record '" + name + "'", "the archive is damaged");
+    }
+  }
 
   StorageTable table(path);
   auto persistent_load = [&](const Value& pid) -> Value* {
@@ -259,7 +327,7 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
       fail(path, "unexpected persistent id in data.pkl",
            "expected ('storage', type, key, location, numel)");
     StorageRef ref;
-    ref.storage_type = storage_type_of(*pid.items[1], path);
+    set_storage_type(ref, *pid.items[1], path);
     ref.key = key_of(*pid.items[2], path);
     ref.numel = static_cast<uint64_t>(pid.items[4]->i);
     const std::string record = "data/" + ref.key;
@@ -305,12 +373,18 @@ std::unique_ptr<PthFile> read_legacy(const std::shared_ptr<const MappedFile>& fi
   StorageTable table(path);
   std::unordered_map<std::string, std::string> root_types;  // root key -> storage type
   auto persistent_load = [&](const Value& pid) -> Value* {
+    // torch.save(model): ('module', class, source file, source) for each nn.Module class; the
+    // source is text torch.load compares, never runs. The class stands for itself.
+    if (pid.kind == Kind::Tuple && pid.items.size() == 4 && pid.items[0]->kind == Kind::Str &&
+        pid.items[0]->s == "module" &&
+        (pid.items[1]->kind == Kind::Class || pid.items[1]->kind == Kind::Global))
+      return pid.items[1];
     if (pid.kind != Kind::Tuple || pid.items.size() != 6 || pid.items[0]->kind != Kind::Str ||
         pid.items[0]->s != "storage" || pid.items[4]->kind != Kind::Int || pid.items[4]->i < 0)
       fail(path, "unexpected persistent id in a legacy checkpoint",
            "expected ('storage', type, key, location, numel, view_metadata)");
     StorageRef ref;
-    ref.storage_type = storage_type_of(*pid.items[1], path);
+    set_storage_type(ref, *pid.items[1], path);
     ref.key = key_of(*pid.items[2], path);
     ref.numel = static_cast<uint64_t>(pid.items[4]->i);
     root_types[ref.key] = ref.storage_type;

@@ -1,7 +1,9 @@
 // torch.save readers: the zip format (PyTorch >= 1.6, through LibTorch's PyTorchStreamReader) and
 // the legacy format (consecutive pickles, then raw storages). Both yield the unpickled tree plus
-// where each storage's bytes lie; tensors are built from them on demand (zero-copy when aligned).
-// Spec: torch/serialization.py (_save, _legacy_save, _load, _legacy_load).
+// where each storage's bytes lie; tensors are built from them on demand (zero-copy when aligned;
+// quantized ones dequantized). A zip with code/ is a TorchScript archive (torch.jit.save): its
+// data.pkl is read the same way, and the class declarations of its code/ files are parsed as text
+// (torchscript.cpp). Spec: torch/serialization.py (_save, _legacy_save, _load, _legacy_load).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "checkpoint/pickle.h"
+#include "checkpoint/state_dict.h"
 #include "common/mapped_file.h"
 
 namespace cnnscope {
@@ -27,8 +30,20 @@ struct PthFile {
   };
   std::map<std::string, Bytes> storages;  // storage key -> its bytes inside `file`
 
-  // The tensor a TensorRef describes, over its storage's bytes; storages are shared by views.
+  // TorchScript archives: what each class of code/ declares, by its qualified name in data.pkl
+  // ("__torch__.torch.nn.modules.conv.___torch_mangle_0.Conv2d").
+  struct ScriptClass {
+    std::vector<std::string> parameters;                         // __parameters__
+    std::vector<std::string> buffers;                            // __buffers__
+    std::vector<std::pair<std::string, std::string>> constants;  // `name : Final[T] = value`
+  };
+  std::map<std::string, ScriptClass> script_classes;
+
+  // The tensor a TensorRef describes, over its storage's bytes; storages are shared by views. A
+  // quantized tensor comes back dequantized (float32, as Tensor.dequantize()).
   at::Tensor tensor(const pickle::TensorRef& ref);
+  // How a quantized TensorRef was quantized; nullopt for a plain tensor.
+  std::optional<Quantization> quantization(const pickle::TensorRef& ref);
 
  private:
   std::map<const pickle::StorageRef*, at::Tensor> cache_;  // [numel] per storage
@@ -40,5 +55,10 @@ bool looks_like_tar(const MappedFile& file);
 
 std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file);
 std::unique_ptr<PthFile> read_legacy(const std::shared_ptr<const MappedFile>& file);
+
+// torchscript.cpp: the classes that TorchScript source `code` (one code/ file, whose records
+// name the Python module `module`, e.g. "__torch__.torch.nn.modules.conv") declares.
+void parse_script_classes(const std::string& module, std::string_view code,
+                          std::map<std::string, PthFile::ScriptClass>& out);
 
 }  // namespace cnnscope

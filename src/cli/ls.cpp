@@ -1,6 +1,8 @@
 // `cnnscope ls CKPT [--all] [--key K] [--json]`: the state_dict's tensors as a table (name, dtype,
-// shape, numel, bytes) with totals, or as JSON (docs/DESIGN.md); --all lists every tensor and
-// value. Hidden benchmark hook: --time-load (bench/bench_load.py).
+// shape, numel, bytes) with totals and what the file holds (state_dict, whole model, TorchScript,
+// tensor, list of tensors), or as JSON (docs/DESIGN.md); --all lists every tensor and value and
+// the module tree of a whole model or TorchScript archive. Quantized tensors show their quantized
+// dtype and parameters. Hidden benchmark hook: --time-load (bench/bench_load.py).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -41,6 +43,50 @@ void time_load(const LsFlags& o) {
                ms(t2 - t0), sd.tensors.size(), sum);
 }
 
+// ", whole model __main__.Net": what the state_dict was read from, when not a plain state_dict.
+std::string content_text(const Checkpoint& ck) {
+  const std::string root = ck.modules.empty() ? "" : " " + ck.modules.front().class_name;
+  if (ck.content == "model") return ", whole model" + root;
+  if (ck.content == "torchscript") return ", TorchScript module" + root;
+  if (ck.content == "tensor") return ", a single tensor, named 0";
+  if (ck.content == "tensors")
+    return fmt::format(", a list of {} tensors, named 0..{}", ck.state_dict.tensors.size(),
+                       ck.state_dict.tensors.size() - 1);
+  return "";
+}
+
+std::string dtype_text(const NamedTensor& t) {
+  return t.quantized ? t.quantized->dtype : dtype_name(t.tensor.scalar_type());
+}
+
+nlohmann::ordered_json quantization_json(const Quantization& q) {
+  nlohmann::ordered_json j = {{"scheme", q.scheme}};
+  if (q.scheme == "per_tensor_affine") {
+    j["scale"] = q.scale;
+    j["zero_point"] = q.zero_point;
+  } else {
+    j["axis"] = q.axis;
+    const at::Tensor scales = q.scales.contiguous(), zero_points = q.zero_points.contiguous();
+    j["scales"] =
+        std::vector<double>(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
+    j["zero_points"] = std::vector<int64_t>(zero_points.data_ptr<int64_t>(),
+                                            zero_points.data_ptr<int64_t>() + zero_points.numel());
+  }
+  return j;
+}
+
+std::string quantization_text(const Quantization& q) {
+  if (q.scheme == "per_tensor_affine")
+    return fmt::format(
+        "{} per_tensor_affine, scale {}, zero_point {} (statistics use the "
+        "dequantized values)",
+        q.dtype, py_float(q.scale), q.zero_point);
+  return fmt::format(
+      "{} per_channel_affine along axis {}, {} scales and zero points (statistics "
+      "use the dequantized values)",
+      q.dtype, q.axis, q.scales.numel());
+}
+
 void run_ls(const LsFlags& o) {
   if (o.time_load) return time_load(o);
   Checkpoint ck = load_checkpoint(o.path, {o.key});
@@ -49,7 +95,7 @@ void run_ls(const LsFlags& o) {
   if (o.all) {
     for (const CheckpointEntry& e : ck.entries) {
       if (e.tensor.defined())
-        tensors.push_back({e.path, e.tensor});
+        tensors.push_back({e.path, e.tensor, e.quantized});
       else
         values.emplace_back(e.path, e.value);
     }
@@ -61,16 +107,26 @@ void run_ls(const LsFlags& o) {
     nlohmann::ordered_json doc;
     doc["file"] = o.path;
     doc["format"] = ck.state_dict.format;
+    doc["content"] = ck.content;
     doc["tensors"] = nlohmann::ordered_json::array();
-    for (const NamedTensor& t : tensors)
-      doc["tensors"].push_back({{"name", t.name},
-                                {"dtype", dtype_name(t.tensor.scalar_type())},
-                                {"shape", t.tensor.sizes().vec()},
-                                {"numel", t.tensor.numel()}});
+    for (const NamedTensor& t : tensors) {
+      nlohmann::ordered_json j = {{"name", t.name},
+                                  {"dtype", dtype_text(t)},
+                                  {"shape", t.tensor.sizes().vec()},
+                                  {"numel", t.tensor.numel()}};
+      if (t.quantized) j["quantization"] = quantization_json(*t.quantized);
+      doc["tensors"].push_back(std::move(j));
+    }
     if (o.all) {
       doc["values"] = nlohmann::ordered_json::array();
       for (const auto& [path, value] : values)
         doc["values"].push_back({{"path", path}, {"value", value}});
+      doc["modules"] = nlohmann::ordered_json::array();
+      for (const ModuleInfo& m : ck.modules) {
+        nlohmann::ordered_json hparams = nlohmann::ordered_json::object();
+        for (const auto& [k, v] : m.hparams) hparams[k] = v;
+        doc["modules"].push_back({{"path", m.path}, {"class", m.class_name}, {"hparams", hparams}});
+      }
     }
     std::printf("%s\n", doc.dump(2).c_str());
     return;
@@ -84,21 +140,35 @@ void run_ls(const LsFlags& o) {
   std::string out = fmt::format("{}  ({} format", o.path, ck.state_dict.format);
   if (!ck.state_dict_key.empty()) out += fmt::format(", state_dict under '{}'", ck.state_dict_key);
   if (ck.stripped_module_prefix) out += ", 'module.' prefix stripped";
-  out += ")\n";
+  out += content_text(ck) + ")\n";
   out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", "name", name_w, "dtype", "shape",
                      shape_w, "numel", "bytes");
   int64_t total_numel = 0, total_bytes = 0;
+  size_t quantized = 0;
   for (const NamedTensor& t : tensors) {
-    const int64_t bytes = t.tensor.numel() * static_cast<int64_t>(t.tensor.element_size());
+    const int64_t element = t.quantized ? (t.quantized->dtype == "qint32" ? 4 : 1)
+                                        : static_cast<int64_t>(t.tensor.element_size());
+    const int64_t bytes = t.tensor.numel() * element;
     total_numel += t.tensor.numel();
     total_bytes += bytes;
-    out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", t.name, name_w,
-                       dtype_name(t.tensor.scalar_type()), shape_text(t.tensor.sizes()), shape_w,
-                       t.tensor.numel(), bytes);
+    quantized += t.quantized.has_value();
+    out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", t.name, name_w, dtype_text(t),
+                       shape_text(t.tensor.sizes()), shape_w, t.tensor.numel(), bytes);
   }
   out += fmt::format("{} tensors, {} elements, {} ({} bytes)\n", tensors.size(), total_numel,
                      human_bytes(total_bytes), total_bytes);
+  for (const NamedTensor& t : tensors)
+    if (t.quantized) out += fmt::format("{}: {}\n", t.name, quantization_text(*t.quantized));
   for (const auto& [path, value] : values) out += fmt::format("{}: {}\n", path, value);
+  if (o.all && !ck.modules.empty()) {
+    std::vector<std::vector<std::string>> rows = {{"module", "class", "hyper-parameters"}};
+    for (const ModuleInfo& m : ck.modules) {
+      std::vector<std::string> hp;
+      for (const auto& [k, v] : m.hparams) hp.push_back(k + "=" + v);
+      rows.push_back({m.path.empty() ? "(root)" : m.path, m.class_name, join(hp, ", ")});
+    }
+    out += "module tree:\n" + format_table(rows, {true, true, true});
+  }
   std::fputs(out.c_str(), stdout);
 }
 

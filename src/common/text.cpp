@@ -30,19 +30,16 @@ std::string thousands(int64_t n) {
   return out;
 }
 
-std::string py_float(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
-  std::array<char, 64> buf{};
-  auto [end, ec] =
-      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific);
-  const std::string sci(buf.data(), end);  // "-2.9999999999996696e-04", shortest round trip
+namespace {
+
+// Python's notation for the shortest round-trip digits `sci` ("-2.9999999999996696e-04").
+std::string python_notation(const std::string& sci, bool negative) {
   const size_t e = sci.find('e');
   std::string digits;
   for (char c : sci.substr(0, e))
     if (c >= '0' && c <= '9') digits += c;
   const int exponent = std::stoi(sci.substr(e + 1));
-  const std::string sign = v < 0 ? "-" : "";
+  const std::string sign = negative ? "-" : "";
   constexpr int kFixedFrom = -4, kFixedTo = 16;
   if (exponent < kFixedFrom || exponent >= kFixedTo) {
     std::string mantissa = digits.substr(0, 1);
@@ -56,6 +53,26 @@ std::string py_float(double v) {
   if (static_cast<size_t>(point) >= digits.size())
     return sign + digits + std::string(point - digits.size(), '0') + ".0";
   return sign + digits.substr(0, point) + "." + digits.substr(point);
+}
+
+template <typename T>
+std::string shortest_repr(T v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  std::array<char, 64> buf{};
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::scientific);
+  return python_notation(std::string(buf.data(), end), v < 0);
+}
+
+}  // namespace
+
+std::string py_float(double v) {
+  return shortest_repr(v);
+}
+
+std::string py_float32(float v) {
+  return shortest_repr(v);
 }
 
 std::string human_bytes(int64_t bytes) {

@@ -28,6 +28,8 @@ std::string human_bytes(int64_t bytes);
 // Python's repr of a float: the shortest digits that read back as `v`, fixed notation for
 // exponents -4..15 ("0.1", "2.0", "0.00029999999999996696"), else scientific ("1e-05", "1e+16").
 std::string py_float(double v);
+// The same for a float32 value (numpy's repr of np.float32: the shortest float32 digits).
+std::string py_float32(float v);
 
 bool ends_with(std::string_view s, std::string_view tail);
 bool starts_with(std::string_view s, std::string_view head);

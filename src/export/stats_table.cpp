@@ -62,6 +62,14 @@ std::string stats_note(const TensorStats& s) {
   return out;
 }
 
+std::string report_note(const TensorReport& t) {
+  std::string note = stats_note(t.stats);
+  if (!t.quantized.empty())
+    note += std::string(note.empty() ? "" : "; ") + "figures on the dequantized values of a " +
+            t.quantized + " tensor";
+  return note;
+}
+
 json weights_json(const WeightsReport& report) {
   json tensors = json::array();
   int64_t numel = 0, bytes = 0;
@@ -90,7 +98,8 @@ json weights_json(const WeightsReport& report) {
                {{"edges", t.histogram.edges},
                 {"counts", t.histogram.counts},
                 {"edge_dtype", t.histogram.float32_edges ? "float32" : "float64"}}}};
-    const std::string note = stats_note(s);
+    if (!t.quantized.empty()) j["quantized"] = t.quantized;
+    const std::string note = report_note(t);
     if (!note.empty()) j["note"] = note;
     tensors.push_back(std::move(j));
   }
@@ -140,9 +149,11 @@ std::string weights_table(const WeightsReport& report) {
       const std::string tail = t.name == layer ? t.name : t.name.substr(layer.size() + 1);
       const auto cell = [&](double v) { return s.has_values ? brief(v) : std::string("-"); };
       rows.push_back(
-          {"  " + tail, s.dtype, dims_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
+          {"  " + tail,
+           t.quantized.empty() ? s.dtype : t.quantized.substr(0, t.quantized.find(' ')),
+           dims_text(s.shape, "\u00d7"), thousands(s.numel), cell(s.mean),
            s.std ? brief(*s.std) : std::string("-"), cell(s.min), cell(s.max), cell(s.l2),
-           s.has_values ? fmt::format("{:.1f}%", 100.0 * s.zero_fraction) : "-", stats_note(s)});
+           s.has_values ? fmt::format("{:.1f}%", 100.0 * s.zero_fraction) : "-", report_note(t)});
     }
   }
   std::string out =

@@ -17,6 +17,9 @@ struct TensorReport {
   std::string name;
   TensorStats stats;
   Histogram histogram;
+  // A quantized tensor ("qint8 per_channel_affine, axis 0"): the figures are on its dequantized
+  // float32 values, and the report says so. Empty for plain tensors.
+  std::string quantized = {};
 };
 
 struct WeightsReport {
@@ -28,7 +31,7 @@ struct WeightsReport {
 };
 
 // {"file","format","bins","tensors":[{"name","dtype","shape","numel","mean","std","min","max",
-//  "l2","zero_fraction","p1","p50","p99","finite","nan","posinf","neginf","note"?,
+//  "l2","zero_fraction","p1","p50","p99","finite","nan","posinf","neginf","quantized"?,"note"?,
 //  "histogram":{"edges","counts"}}],"totals":{...},"skipped":[...]}. Undefined figures are null
 // and explained in "note".
 nlohmann::json weights_json(const WeightsReport& report);
@@ -44,5 +47,8 @@ std::string layer_of(const std::string& key);
 
 // Why figures are missing or partial ("std undefined: 1 value", "2 NaN left out"); empty if none.
 std::string stats_note(const TensorStats& stats);
+
+// stats_note plus, for a quantized tensor, that the figures are on its dequantized values.
+std::string report_note(const TensorReport& t);
 
 }  // namespace cnnscope

@@ -93,10 +93,83 @@ TEST(Pickle, RefusesDangerousOrBrokenInput) {
                 .find("truncated"),
             std::string::npos);
   EXPECT_NE(error_of("\x80\x02]").find("truncated"), std::string::npos);
+  EXPECT_NE(error_of("\x80\x02K\x01)\x81.").find("not a class"), std::string::npos);
+}
+
+TEST(Pickle, UnknownClassesAreOpaqueObjectsWithTheirState) {
+  // NEWOBJ of models.Net with BUILD {'depth': 3}: kept by name, nothing called.
+  Loaded l =
+      load(bytes("\x80"
+                 "\x02"
+                 "cmodels\x0a"
+                 "Net\x0a"
+                 ")\x81"
+                 "}(X\x05"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "depthK\x03"
+                 "ub."));
+  ASSERT_EQ(l.root->kind, Kind::Object);
+  EXPECT_EQ(l.root->s, "models.Net");
+  ASSERT_NE(l.root->state, nullptr);
+  EXPECT_EQ(repr(*dict_get(*l.root->state, "depth")), "3");
+  EXPECT_EQ(repr(*l.root), "<models.Net object>");
+  // Calling that class, or naming a gadget module anywhere, is refused by name.
   EXPECT_NE(error_of("\x80\x02"
-                     "ccollections\nOrderedDict\n)\x81.")
-                .find("object construction"),
+                     "cmodels\nNet\n)R.")
+                .find("calls 'models.Net'"),
             std::string::npos);
+  for (const char* gadget :
+       {"cbuiltins\ngetattr\n.", "csubprocess\nPopen\n.", "ctorch.serialization\nload\n.",
+        "cnumpy\nload\n.", "cposix\nsystem\n)\x81."})
+    EXPECT_NE(error_of(std::string("\x80\x02") + gadget).find("not allowed"), std::string::npos)
+        << gadget;
+}
+
+TEST(Pickle, NumpyScalarsAsNumpyPrintsThem) {
+  // numpy._core.multiarray.scalar(dtype('f8'), 8 bytes): how numpy 2 pickles np.float64(0.5).
+  Loaded l =
+      load(bytes("\x80"
+                 "\x02"
+                 "cnumpy._core.multiarray\x0a"
+                 "scalar\x0a"
+                 "cnumpy\x0a"
+                 "dtype\x0a"
+                 "X\x02"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "f8\x89"
+                 "\x88"
+                 "\x87"
+                 "R(K\x03"
+                 "X\x01"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "<NNNJ\xff"
+                 "\xff"
+                 "\xff"
+                 "\xff"
+                 "J\xff"
+                 "\xff"
+                 "\xff"
+                 "\xff"
+                 "K\x00"
+                 "tbC\x08"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "\x00"
+                 "\xe0"
+                 "?\x86"
+                 "R."));
+  EXPECT_EQ(l.root->kind, Kind::Float);
+  EXPECT_EQ(l.root->f, 0.5);
+  EXPECT_EQ(repr(*l.root), "np.float64(0.5)");
 }
 
 }  // namespace
