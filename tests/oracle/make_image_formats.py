@@ -5,7 +5,9 @@ Usage: make_image_formats.py OUT_DIR  (writes OUT_DIR/image/formats/..., atomica
 Pillow decides each case: a file it decodes gets a `decode NAME NAME.rgb.npy` line in
 formats/manifest.txt, a file it refuses a `bad NAME` line (the reader must refuse it too). Files
 Pillow cannot write (tiled TIFF, 16-bit BMP, RLE8 BMP, GIF with a frame inside a larger screen)
-are written by the small encoders below.
+are written by the small encoders below. Real files from the oracle venv's packages (every image
+in matplotlib's sample data and scikit-image's data folder: multi-page TIFFs, an animated GIF,
+RGBA and palette PNGs, JPEGs) join as `real_<name>`.
 """
 import io
 import os
@@ -18,6 +20,20 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 from make_image_oracle import atomic_write, save_npy, scene  # noqa: E402
+import sample_photos  # noqa: E402
+
+REAL_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def real_files():
+    """Every image file shipped in the oracle venv's sample-data folders, by name."""
+    found = {}
+    for d in sample_photos.photo_dirs():
+        for name in sorted(os.listdir(d)):
+            if name.lower().endswith(REAL_EXTENSIONS):
+                with open(os.path.join(d, name), "rb") as f:
+                    found["real_" + name] = f.read()
+    return found
 
 
 def saved(img, fmt, **kw):
@@ -250,7 +266,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(20261128)
     lines = []
-    for name, data in cases(rng).items():
+    for name, data in {**cases(rng), **real_files()}.items():
         path = os.path.join(out, name)
         atomic_write(path, data)
         try:
