@@ -1,9 +1,11 @@
-# libFuzzer target over the checkpoint loader (clang only; scripts/fuzz.sh configures build-fuzz
-# with clang and runs it). Only src/checkpoint and src/common are compiled into it, instrumented.
+# libFuzzer targets (clang only; scripts/fuzz.sh configures build-fuzz with clang and runs one):
+# fuzz_load over the checkpoint loader (src/checkpoint, src/common) and fuzz_decode over the image
+# decoders (src/image/decode*, src/common); only those sources are compiled in, instrumented.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "CNNSCOPE_FUZZ needs clang: CC=clang CXX=clang++ (scripts/fuzz.sh does this)")
 endif()
 file(GLOB CNNSCOPE_FUZZ_SOURCES CONFIGURE_DEPENDS src/checkpoint/*.cpp src/common/*.cpp)
+file(GLOB CNNSCOPE_FUZZ_DECODE_SOURCES CONFIGURE_DEPENDS src/image/decode*.cpp src/common/*.cpp)
 set(CNNSCOPE_SANITIZE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 add_executable(fuzz_load fuzz/fuzz_load.cpp ${CNNSCOPE_FUZZ_SOURCES})
 target_include_directories(fuzz_load PRIVATE src)
@@ -12,3 +14,13 @@ target_link_options(fuzz_load PRIVATE ${CNNSCOPE_SANITIZE})
 target_link_libraries(fuzz_load PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json fmt::fmt)
 target_precompile_headers(fuzz_load PRIVATE src/pch.h)
 set_target_properties(fuzz_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+add_executable(fuzz_decode fuzz/fuzz_decode.cpp ${CNNSCOPE_FUZZ_DECODE_SOURCES})
+target_include_directories(fuzz_decode PRIVATE src)
+target_compile_options(fuzz_decode PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+target_link_options(fuzz_decode PRIVATE ${CNNSCOPE_SANITIZE})
+target_link_libraries(fuzz_decode PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json fmt::fmt
+                      PkgConfig::LIBPNG PkgConfig::TURBOJPEG PkgConfig::LIBWEBP PkgConfig::LIBTIFF
+                      GIF::GIF)
+target_precompile_headers(fuzz_decode REUSE_FROM fuzz_load)
+set_target_properties(fuzz_decode PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# make fuzz: builds the libFuzzer target over the checkpoint loader with clang (ASan + UBSan) in
-# build-fuzz/ and runs it at low priority for FUZZ_SECONDS (default 600) from the seed corpus.
+# make fuzz: builds a libFuzzer target with clang (ASan + UBSan) in build-fuzz/ and runs it at low
+# priority for FUZZ_SECONDS (default 600) from its seed corpus. FUZZ_TARGET: fuzz_load (the
+# checkpoint loader, seeds in fuzz/corpus; the default) or fuzz_decode (the image decoders, seeds
+# in fuzz/corpus_decode).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
 seconds=${FUZZ_SECONDS:-600}
 jobs=${JOBS:-1}
+target=${FUZZ_TARGET:-fuzz_load}
+case "$target" in
+  fuzz_load) seeds=fuzz/corpus ;;
+  fuzz_decode) seeds=fuzz/corpus_decode ;;
+  *) echo "fuzz: FUZZ_TARGET must be fuzz_load or fuzz_decode, got '$target'" >&2; exit 1 ;;
+esac
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCNNSCOPE_FUZZ=ON -DCNNSCOPE_TESTS=OFF
 fi
-nice -n 19 cmake --build "$build" --target fuzz_load -j "$jobs"
-work="$build/corpus"   # new inputs land here; fuzz/corpus (committed) stays as it is
+nice -n 19 cmake --build "$build" --target "$target" -j "$jobs"
+work="$build/corpus_$target"   # new inputs land here; the committed seeds stay as they are
 mkdir -p "$work" "$build/artifacts"
-echo "fuzz: running $build/fuzz_load for ${seconds}s (seeds: fuzz/corpus)"
+echo "fuzz: running $build/$target for ${seconds}s (seeds: $seeds)"
 LSAN_OPTIONS=suppressions=fuzz/lsan.supp:print_suppressions=1 \
-  nice -n 19 "$build/fuzz_load" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  nice -n 19 "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -malloc_limit_mb=1024 -max_len=16384 -print_final_stats=1 \
-  -artifact_prefix="$build/artifacts/" "$work" fuzz/corpus
+  -artifact_prefix="$build/artifacts/" "$work" "$seeds"

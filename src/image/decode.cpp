@@ -231,7 +231,8 @@ void check_dimensions(const std::string& path, int64_t width, int64_t height) {
          "image header gives no pixels (" + std::to_string(width) + "x" + std::to_string(height) +
              ")",
          "the file is truncated or corrupt");
-  if (width * height > kMaxImagePixels)
+  // Division, not width * height: a BMP header's 32-bit sizes multiply past int64.
+  if (width > kMaxImagePixels / height)
     fail(path,
          "image too large: " + std::to_string(width) + "x" + std::to_string(height) +
              " pixels, at most " + std::to_string(kMaxImagePixels) + " allowed",

@@ -176,6 +176,8 @@ def cases(rng):
         rle += bytes([5, y % 16, 4, 7]) + bytes([0, 5]) + bytes(rng.integers(0, 16, 5)) + b"\0"
         rle += bytes([w - 14, 3]) + b"\0\0"
     out["rle8.bmp"] = bmp_bytes([rle + b"\0\1"], w, h, 8, 1, palette=p16)
+    # Header sizes whose product overflows 64 bits (found by fuzz_decode): refused, no pixels.
+    out["huge_dims.bmp"] = bmp_bytes([b"\0" * 8], 0x7FFFFFFF, 0x7FFFFFFF, 24)
     # GIF: Pillow's writer (palette, gray, transparency) and a frame inside a larger screen.
     out["palette.gif"] = saved(pal, "GIF")
     out["gray.gif"] = saved(rgb.convert("L"), "GIF")
