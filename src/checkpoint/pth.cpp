@@ -68,6 +68,21 @@ struct ZipEntry {
   uint16_t method = 0;
 };
 
+// A record that is read whole into memory (data.pkl, byteorder, code/*.py): refused before LibTorch
+// allocates its declared size when that size is over 1 GiB or more than deflate can give from its
+// compressed bytes (at most 1032:1), or a stored record's sizes differ.
+void check_record_size(const std::string& path, const std::string& name, const ZipEntry& e) {
+  constexpr uint64_t kMaxRecordBytes = uint64_t{1} << 30;
+  constexpr uint64_t kMaxDeflateRatio = 1032;
+  const bool plausible = e.method == kMethodStored ? e.size == e.compressed
+                                                   : e.size / kMaxDeflateRatio <= e.compressed;
+  if (!plausible || e.size > kMaxRecordBytes)
+    fail(path,
+         "record '" + name + "' declares " + std::to_string(e.size) + " bytes from " +
+             std::to_string(e.compressed) + " compressed",
+         "the archive is damaged or crafted");
+}
+
 // name -> sizes, from the central directory (ZIP64 aware).
 std::unordered_map<std::string, ZipEntry> central_directory(const MappedFile& f) {
   const std::string& path = f.path();
@@ -280,6 +295,15 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
   out->file = file;
   out->format = "zip";
   const auto entries = central_directory(*file);
+  // Every record sits under one top-level folder; take it from data.pkl's name.
+  std::string prefix;
+  for (const auto& [name, entry] : entries)
+    if (name.size() > 9 && name.compare(name.size() - 9, 9, "/data.pkl") == 0) {
+      prefix = name.substr(0, name.size() - 8);
+      check_record_size(path, name, entry);
+    }
+  if (auto it = entries.find(prefix + "byteorder"); it != entries.end())
+    check_record_size(path, it->first, it->second);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::string pickle_bytes;
   try {
@@ -300,16 +324,12 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
     fail(path, "not a readable torch.save zip archive: " + msg.substr(0, msg.find('\n')),
          "the file is truncated or damaged");
   }
-  // Every record sits under one top-level folder; take it from the first entry's name.
-  std::string prefix;
-  for (const auto& [name, entry] : entries)
-    if (name.size() > 9 && name.compare(name.size() - 9, 9, "/data.pkl") == 0)
-      prefix = name.substr(0, name.size() - 8);
   // TorchScript (torch.jit.save): code/<module path>.py declares each class of data.pkl.
   for (const auto& [name, entry] : entries) {
     const std::string code = prefix + "code/";
     if (name.compare(0, code.size(), code) != 0 || !ends_with(name, ".py")) continue;
     out->format = "torchscript";
+    check_record_size(path, name, entry);
     std::string module = name.substr(code.size(), name.size() - code.size() - 3);
     std::replace(module.begin(), module.end(), '/', '.');
     try {

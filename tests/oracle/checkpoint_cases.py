@@ -206,6 +206,19 @@ def hostile_cases(out):
     cases["unknown_opcode.pth"] = (os.path.join(out, "unknown_opcode.pth"), ("unknown opcode 0xff",))
     zip_with_pickle(os.path.join(out, "missing_record.pth"), tensor_pickle(6, [6], [1]))
     cases["missing_record.pth"] = (os.path.join(out, "missing_record.pth"), ("missing",))
+    # data.pkl whose central-directory entry declares 2 GiB (found by fuzz_load: LibTorch would
+    # allocate the declared size before reading).
+    at = -1
+    cd = good.find(b"PK\x01\x02")
+    while cd >= 0:
+        name_len = struct.unpack_from("<H", good, cd + 28)[0]
+        if good[cd + 46:cd + 46 + name_len].endswith(b"/data.pkl"):
+            at = cd
+            break
+        cd = good.find(b"PK\x01\x02", cd + 4)
+    patched = bytearray(good)
+    struct.pack_into("<I", patched, at + 24, 2**31 - 1)
+    add("huge_record.pth", bytes(patched), "data.pkl", "declares 2147483647 bytes")
     return cases
 
 
