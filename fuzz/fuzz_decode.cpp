@@ -3,31 +3,17 @@
 // Pillow conversions to RGB): any input must decode to [H, W, 3] uint8 or throw Error, within
 // the pixel limit. Leaves out: resizing, presets and the CLI. Run it with
 // `FUZZ_TARGET=fuzz_decode make fuzz` (scripts/fuzz.sh).
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
 
 #include "common/error.h"
+#include "fuzz_input.h"
 #include "image/decode.h"
 
-namespace {
-
-// decode_rgb reads files (it memory-maps them): each input goes to one per-process file.
-const std::string& input_path() {
-  static const std::string path = "/tmp/cnnscope-fuzz-" + std::to_string(::getpid()) + ".img";
-  return path;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string& path = input_path();
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return 0;
-  if (size) std::fwrite(data, 1, size, f);
-  std::fclose(f);
+  const std::string path = cnnscope::fuzz::write_input(data, size, ".img");
+  if (path.empty()) return 0;
   try {
     at::Tensor rgb = cnnscope::decode_rgb(path);  // [H, W, 3] uint8
     if (rgb.dim() != 3 || rgb.size(2) != 3 || rgb.scalar_type() != at::kByte) __builtin_trap();

@@ -737,6 +737,20 @@ Value* Unpickler::load() {
   stack_.clear();
   marks_.clear();
   memo_.clear();
+  // INT and LONG's decimal text: an int, or a BigInt (its length) past int64.
+  const auto push_decimal = [this](const std::string& text, const char* opcode) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0') bad(std::string(opcode) + " argument is not a number");
+    if (errno == ERANGE) {
+      Value* big = make(Kind::BigInt);
+      big->i = static_cast<int64_t>(text.size());
+      stack_.push_back(big);
+    } else {
+      stack_.push_back(make_int(v));
+    }
+  };
   while (true) {
     op_pos_ = pos_;
     const uint8_t op = byte();
@@ -788,33 +802,13 @@ Value* Unpickler::load() {
           stack_.push_back(v);
           break;
         }
-        char* end = nullptr;
-        errno = 0;
-        long long v = std::strtoll(text.c_str(), &end, 10);
-        if (text.empty() || *end != '\0') bad("INT argument is not a number");
-        if (errno == ERANGE) {
-          Value* big = make(Kind::BigInt);
-          big->i = static_cast<int64_t>(text.size());
-          stack_.push_back(big);
-        } else {
-          stack_.push_back(make_int(v));
-        }
+        push_decimal(text, "INT");
         break;
       }
       case LONG: {
         std::string text(line());
         if (!text.empty() && text.back() == 'L') text.pop_back();
-        char* end = nullptr;
-        errno = 0;
-        long long v = std::strtoll(text.c_str(), &end, 10);
-        if (text.empty() || *end != '\0') bad("LONG argument is not a number");
-        if (errno == ERANGE) {
-          Value* big = make(Kind::BigInt);
-          big->i = static_cast<int64_t>(text.size());
-          stack_.push_back(big);
-        } else {
-          stack_.push_back(make_int(v));
-        }
+        push_decimal(text, "LONG");
         break;
       }
       case BININT:
