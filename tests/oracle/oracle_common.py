@@ -70,3 +70,16 @@ def run_with_hooks(model, taps, x):
     for h in handles:
         h.remove()
     return logits, got, {n: shapes.get(n) for n, _ in model.named_modules() if n}
+
+
+def tiny_vgg11_bn(num_classes=3):
+    """torchvision's VGG11-BN at 1/8 width (features 8..64 channels, classifier 64 wide): small
+    enough for tests, still detected as vgg11_bn from its keys."""
+    import torch.nn as nn
+    from torchvision.models.vgg import VGG, cfgs, make_layers
+    m = VGG(make_layers([v if v == "M" else v // 8 for v in cfgs["A"]], batch_norm=True),
+            num_classes=num_classes)
+    m.classifier[0] = nn.Linear(64 * 7 * 7, 64)
+    m.classifier[3] = nn.Linear(64, 64)
+    m.classifier[6] = nn.Linear(64, num_classes)
+    return m

@@ -1,0 +1,516 @@
+// run_scan, run_merge and scan.json (see scan.h). Images are decoded by worker threads
+// (common/parallel.h) one batch ahead of the forward pass, so decoding overlaps the network;
+// consecutive images of one size run together. Memory is bounded by one batch and the per-channel
+// accumulators, whatever the number of images. Spec: the `scan` and `merge` sections of
+// docs/DESIGN.md.
+#include "app/scan.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "app/image_list.h"
+#include "checkpoint/state_dict.h"
+#include "common/atomic_file.h"
+#include "common/error.h"
+#include "common/parallel.h"
+#include "image/input.h"
+#include "models/network.h"
+
+namespace cnnscope::app {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+constexpr int64_t kMaxBatch = 1024;
+constexpr int64_t kMaxTopk = 1000;
+constexpr const char* kFormat = "cnnscope-scan";
+constexpr int kVersion = 1;
+
+void check_options(const ScanOptions& o) {
+  if (o.topk < 1 || o.topk > kMaxTopk)
+    fail("", "--topk must be 1.." + std::to_string(kMaxTopk) + ", got " + std::to_string(o.topk));
+  if (o.batch < 1 || o.batch > kMaxBatch)
+    fail("",
+         "--batch must be 1.." + std::to_string(kMaxBatch) + ", got " + std::to_string(o.batch));
+  if (o.threads < 0)
+    fail("", "--threads must be 0 (default) or more, got " + std::to_string(o.threads));
+  parse_shard(o.shard);
+}
+
+std::string fnv1a_hex(const std::vector<std::string>& keys) {
+  uint64_t h = 1469598103934665603ull;
+  for (const std::string& k : keys) {
+    for (unsigned char ch : k + '\n') {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(h));
+  return text;
+}
+
+// A decoded image of the batch, or why it could not be read.
+struct Decoded {
+  int64_t index = 0;  // in the sorted list
+  at::Tensor input;   // [3, H, W]; undefined when skipped
+  std::string error;
+};
+
+std::vector<Decoded> decode(const std::vector<ScanImage>& list, const std::vector<int64_t>& picks,
+                            const PreprocessOptions& pre) {
+  std::vector<Decoded> out(picks.size());
+  for_each_parallel(picks.size(), [&](size_t i) {
+    out[i].index = picks[i];
+    try {
+      out[i].input = load_input(list[static_cast<size_t>(picks[i])].path, pre);
+    } catch (const Error& e) {
+      out[i].error = e.what();
+    }
+  });
+  return out;
+}
+
+struct Accumulator {
+  const models::Network& net;
+  const std::vector<std::string>& layer_names;
+  const std::vector<ScanImage>& list;
+  ScanResult& result;
+
+  // Runs `inputs` (same size) and adds what the taps show.
+  void add(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& indices,
+           const std::string& checkpoint) {
+    const models::ForwardResult forward = net.run(at::stack(inputs), layer_names);  // [B,3,H,W]
+    for (size_t l = 0; l < layer_names.size(); ++l) {
+      const at::Tensor* maps = forward.find(layer_names[l]);  // [B, C, H, W]
+      if (!maps->defined())
+        fail(checkpoint,
+             "layer " + layer_names[l] + " never runs in " + net.info().arch + "'s forward",
+             "pick another layer (cnnscope summary lists them)");
+      if (maps->dim() != 4)
+        fail(checkpoint,
+             "layer " + layer_names[l] + " outputs " + std::to_string(maps->dim()) +
+                 "-d tensors, not feature maps [N, C, H, W]",
+             "pick a convolutional layer (cnnscope summary lists them)");
+      ScanLayer& layer = result.layers[l];
+      if (layer.channels.empty()) {
+        layer.shape = {maps->size(1), maps->size(2), maps->size(3)};
+        layer.channels.resize(static_cast<size_t>(maps->size(1)));
+        layer.top.assign(static_cast<size_t>(maps->size(1)), TopK(result.topk));
+      }
+      const std::vector<ChannelMoments> batch = channel_moments(*maps);
+      for (size_t c = 0; c < batch.size(); ++c) merge_moments(layer.channels[c], batch[c]);
+      offer_spatial_maxima(*maps, indices, layer.top);
+      const at::Tensor sums = maps->to(at::kDouble).sum({2, 3});  // [B, C]
+      const int64_t positions = maps->size(2) * maps->size(3);
+      for (size_t b = 0; b < indices.size(); ++b) {
+        const std::string& label = list[static_cast<size_t>(indices[b])].label;
+        if (label.empty()) continue;
+        ScanClass& cls = result.classes[label];
+        std::vector<double>& acc = cls.sums[layer.name];
+        if (acc.empty()) acc.assign(batch.size(), 0.0);
+        const at::Tensor image_sums = sums[static_cast<int64_t>(b)];  // [C]
+        const auto row = image_sums.accessor<double, 1>();
+        for (size_t c = 0; c < acc.size(); ++c) acc[c] += row[static_cast<int64_t>(c)];
+        cls.positions[layer.name] += positions;
+      }
+    }
+    for (int64_t i : indices) {
+      const std::string& label = list[static_cast<size_t>(i)].label;
+      if (!label.empty()) ++result.classes[label].images;
+    }
+    result.scanned += static_cast<int64_t>(indices.size());
+  }
+};
+
+void collect_hit_images(ScanResult& r, const std::vector<ScanImage>& list) {
+  for (const ScanLayer& layer : r.layers)
+    for (const TopK& top : layer.top)
+      for (const TopHit& hit : top.hits())
+        r.hit_images[hit.image] = list[static_cast<size_t>(hit.image)].path;
+}
+
+void write_scan(ScanResult& r, const std::string& out) {
+  make_output_dir(out);
+  r.json = scan_json(r);
+  write_file_atomic((fs::path(out) / "scan.json").string(), r.json + "\n");
+}
+
+Json number(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+
+double read_double(const Json& v) {
+  return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+}
+
+}  // namespace
+
+std::vector<ScanImage> list_scan_images(const std::string& source) {
+  std::vector<ScanImage> out;
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) {
+    const fs::path root(source);
+    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file() || !is_input_file(it->path().string())) continue;
+      const fs::path rel = it->path().lexically_relative(root);
+      const std::string label =
+          std::distance(rel.begin(), rel.end()) > 1 ? rel.begin()->string() : "";
+      out.push_back({it->path().string(), label});
+    }
+    if (ec) fail(source, "cannot list the folder: " + ec.message());
+  } else {
+    std::ifstream in(source);
+    if (!in) fail(source, "cannot read the image list", "give a folder or a text file of paths");
+    const fs::path base = fs::path(source).parent_path();
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+        line.pop_back();
+      size_t start = 0;
+      while (start < line.size() && std::isspace(static_cast<unsigned char>(line[start]))) ++start;
+      line = line.substr(start);
+      if (line.empty() || line[0] == '#') continue;
+      const fs::path p(line);
+      out.push_back({(p.is_absolute() ? p : base / p).lexically_normal().string(), ""});
+    }
+  }
+  if (out.empty())
+    fail(source, "holds no image", "JPEG, PNG, BMP, GIF, WebP, TIFF or .npy files are read");
+  std::sort(out.begin(), out.end(),
+            [](const ScanImage& a, const ScanImage& b) { return a.path < b.path; });
+  return out;
+}
+
+ScanShard parse_shard(const std::string& text) {
+  ScanShard s;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> s.index >> slash >> s.count) || slash != '/' || in.peek() != EOF || s.count < 1 ||
+      s.index < 1 || s.index > s.count)
+    fail("", "--shard must be I/N with 1 <= I <= N, got '" + text + "'",
+         "e.g. --shard 2/8 for the second of 8 shards");
+  return s;
+}
+
+ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
+  check_options(o);
+  const ScanShard shard = parse_shard(o.shard);
+  register_input(o.checkpoint);
+  if (!fs::is_directory(o.images)) register_input(o.images);
+  const std::vector<ScanImage> list = list_scan_images(o.images);
+  const models::Network net =
+      models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
+  if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
+
+  ScanResult r;
+  r.checkpoint = o.checkpoint;
+  std::error_code ec;
+  r.checkpoint_bytes = static_cast<int64_t>(fs::file_size(o.checkpoint, ec));
+  r.arch = net.info().arch;
+  const PreprocessOptions pre = resolve_preprocess(o.preprocess, net.info().default_preset);
+  r.preset = pre.name;
+  r.topk = o.topk;
+  r.shard_count = shard.count;
+  r.shards = {shard.index};
+  r.listed = static_cast<int64_t>(list.size());
+  {
+    const fs::path root = fs::is_directory(o.images) ? fs::path(o.images) : fs::path();
+    std::vector<std::string> keys;
+    for (const ScanImage& image : list)
+      keys.push_back(root.empty() ? image.path
+                                  : fs::path(image.path).lexically_relative(root).string());
+    r.list_hash = fnv1a_hex(keys);
+  }
+  const std::vector<std::string> layer_names = net.select_layers(o.layers);
+  for (const std::string& name : layer_names) r.layers.push_back(ScanLayer{name, {}, {}, {}});
+  make_output_dir(o.out);
+
+  std::vector<int64_t> picks;  // this shard's images, as list indices
+  for (int64_t i = shard.index - 1; i < r.listed; i += shard.count) picks.push_back(i);
+  r.selected = static_cast<int64_t>(picks.size());
+
+  Accumulator acc{net, layer_names, list, r};
+  const auto batch_of = [&](size_t b) {
+    const size_t begin = b * static_cast<size_t>(o.batch);
+    const size_t end = std::min(picks.size(), begin + static_cast<size_t>(o.batch));
+    return std::vector<int64_t>(picks.begin() + static_cast<std::ptrdiff_t>(begin),
+                                picks.begin() + static_cast<std::ptrdiff_t>(end));
+  };
+  const size_t batches =
+      (picks.size() + static_cast<size_t>(o.batch) - 1) / static_cast<size_t>(o.batch);
+  std::future<std::vector<Decoded>> next;
+  if (batches > 0) next = std::async(std::launch::async, decode, std::cref(list), batch_of(0), pre);
+  for (size_t b = 0; b < batches; ++b) {
+    std::vector<Decoded> decoded = next.get();
+    if (b + 1 < batches)
+      next = std::async(std::launch::async, decode, std::cref(list), batch_of(b + 1), pre);
+    std::vector<at::Tensor> inputs;  // each [3, H, W], one size
+    std::vector<int64_t> indices;
+    const auto flush = [&] {
+      if (!inputs.empty()) acc.add(inputs, indices, o.checkpoint);
+      inputs.clear();
+      indices.clear();
+    };
+    for (Decoded& d : decoded) {
+      const std::string& path = list[static_cast<size_t>(d.index)].path;
+      if (!d.input.defined()) {
+        r.skipped.push_back({path, d.error});
+      } else {
+        if (!inputs.empty() && inputs.front().sizes() != d.input.sizes()) flush();
+        inputs.push_back(std::move(d.input));
+        indices.push_back(d.index);
+      }
+      if (on_step) on_step(r.selected, path);
+    }
+    flush();
+  }
+  collect_hit_images(r, list);
+  write_scan(r, o.out);
+  return r;
+}
+
+std::string scan_json(const ScanResult& r) {
+  Json skipped = Json::array();
+  for (const SkippedImage& s : r.skipped)
+    skipped.push_back({{"image", s.image}, {"error", s.error}});
+  Json layers = Json::array();
+  for (const ScanLayer& layer : r.layers) {
+    Json channels = Json::array();
+    for (size_t c = 0; c < layer.channels.size(); ++c) {
+      const ChannelMoments& m = layer.channels[c];
+      Json top = Json::array();
+      for (const TopHit& hit : layer.top[c].hits())
+        top.push_back({{"image", r.hit_images.at(hit.image)},
+                       {"image_index", hit.image},
+                       {"value", hit.value},
+                       {"y", hit.y},
+                       {"x", hit.x}});
+      channels.push_back({{"index", c},
+                          {"count", m.count},
+                          {"mean", m.mean},
+                          {"std", m.std()},
+                          {"min", number(m.min)},
+                          {"max", number(m.max)},
+                          {"positive_fraction", m.positive_fraction()},
+                          {"dead", m.dead()},
+                          {"always_on", m.always_on()},
+                          {"m2", m.m2},
+                          {"positive", m.positive},
+                          {"top", std::move(top)}});
+    }
+    layers.push_back(
+        {{"name", layer.name},
+         {"shape", layer.shape},
+         {"dead", std::count_if(layer.channels.begin(), layer.channels.end(),
+                                [](const ChannelMoments& m) { return m.dead(); })},
+         {"always_on", std::count_if(layer.channels.begin(), layer.channels.end(),
+                                     [](const ChannelMoments& m) { return m.always_on(); })},
+         {"channels", std::move(channels)}});
+  }
+  Json classes = Json::object();
+  for (const auto& [name, cls] : r.classes) {
+    Json per_layer = Json::object();
+    for (const auto& [layer, sums] : cls.sums) {
+      const int64_t positions = cls.positions.at(layer);
+      std::vector<double> means;
+      for (double s : sums) means.push_back(s / static_cast<double>(positions));
+      per_layer[layer] = {{"positions", positions}, {"mean", means}, {"sum", sums}};
+    }
+    classes[name] = {{"images", cls.images}, {"layers", std::move(per_layer)}};
+  }
+  const Json doc{{"format", kFormat},
+                 {"version", kVersion},
+                 {"checkpoint", r.checkpoint},
+                 {"checkpoint_bytes", r.checkpoint_bytes},
+                 {"arch", r.arch},
+                 {"preset", r.preset},
+                 {"topk", r.topk},
+                 {"shard", {{"count", r.shard_count}, {"indices", r.shards}}},
+                 {"images",
+                  {{"listed", r.listed},
+                   {"list_hash", r.list_hash},
+                   {"selected", r.selected},
+                   {"scanned", r.scanned},
+                   {"skipped", r.skipped.size()},
+                   {"skipped_files", std::move(skipped)}}},
+                 {"layers", std::move(layers)},
+                 {"classes", std::move(classes)}};
+  return doc.dump();
+}
+
+ScanResult read_scan_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot read", "give a folder that `cnnscope scan --out` wrote");
+  Json doc;
+  try {
+    doc = Json::parse(in);
+    if (doc.value("format", "") != kFormat || doc.value("version", 0) != kVersion)
+      fail(path, "not a cnnscope scan.json (format " + std::string(kFormat) + " version " +
+                     std::to_string(kVersion) + ")");
+    ScanResult r;
+    r.checkpoint = doc.at("checkpoint").get<std::string>();
+    r.checkpoint_bytes = doc.at("checkpoint_bytes").get<int64_t>();
+    r.arch = doc.at("arch").get<std::string>();
+    r.preset = doc.at("preset").get<std::string>();
+    r.topk = doc.at("topk").get<int64_t>();
+    r.shard_count = doc.at("shard").at("count").get<int64_t>();
+    r.shards = doc.at("shard").at("indices").get<std::vector<int64_t>>();
+    const Json& images = doc.at("images");
+    r.listed = images.at("listed").get<int64_t>();
+    r.list_hash = images.at("list_hash").get<std::string>();
+    r.selected = images.at("selected").get<int64_t>();
+    r.scanned = images.at("scanned").get<int64_t>();
+    for (const Json& s : images.at("skipped_files"))
+      r.skipped.push_back({s.at("image").get<std::string>(), s.at("error").get<std::string>()});
+    for (const Json& l : doc.at("layers")) {
+      ScanLayer layer;
+      layer.name = l.at("name").get<std::string>();
+      layer.shape = l.at("shape").get<std::vector<int64_t>>();
+      for (const Json& c : l.at("channels")) {
+        ChannelMoments m;
+        m.count = c.at("count").get<int64_t>();
+        m.mean = c.at("mean").get<double>();
+        m.m2 = c.at("m2").get<double>();
+        if (m.count > 0) {
+          m.min = read_double(c.at("min"));
+          m.max = read_double(c.at("max"));
+        }
+        m.positive = c.at("positive").get<int64_t>();
+        layer.channels.push_back(m);
+        TopK top(r.topk);
+        for (const Json& h : c.at("top")) {
+          const TopHit hit{h.at("value").get<double>(), h.at("image_index").get<int64_t>(),
+                           h.at("y").get<int64_t>(), h.at("x").get<int64_t>()};
+          top.offer(hit);
+          r.hit_images[hit.image] = h.at("image").get<std::string>();
+        }
+        layer.top.push_back(std::move(top));
+      }
+      r.layers.push_back(std::move(layer));
+    }
+    for (const auto& [name, c] : doc.at("classes").items()) {
+      ScanClass cls;
+      cls.images = c.at("images").get<int64_t>();
+      for (const auto& [layer, v] : c.at("layers").items()) {
+        cls.positions[layer] = v.at("positions").get<int64_t>();
+        cls.sums[layer] = v.at("sum").get<std::vector<double>>();
+      }
+      r.classes[name] = std::move(cls);
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("malformed scan.json: ") + e.what(),
+         "give a folder that `cnnscope scan --out` wrote");
+  }
+}
+
+namespace {
+
+void check_same(const std::string& file, const std::string& what, const std::string& want,
+                const std::string& got) {
+  if (want != got)
+    fail(file, what + " differs: " + got + " here, " + want + " in the first",
+         "merge only the shards of one scan plan (same checkpoint, layers, preset, --topk, images "
+         "and --shard N)");
+}
+
+}  // namespace
+
+ScanResult run_merge(const MergeOptions& o) {
+  if (o.dirs.empty()) fail("", "merge needs at least one scan folder");
+  ScanResult r;
+  std::set<int64_t> seen;
+  for (size_t d = 0; d < o.dirs.size(); ++d) {
+    const std::string file = (fs::path(o.dirs[d]) / "scan.json").string();
+    register_input(file);
+    ScanResult part = read_scan_json(file);
+    if (d == 0) {
+      r = part;
+      r.hit_images.clear();
+    } else {
+      check_same(file, "checkpoint",
+                 fs::path(r.checkpoint).filename().string() + " (" +
+                     std::to_string(r.checkpoint_bytes) + " bytes)",
+                 fs::path(part.checkpoint).filename().string() + " (" +
+                     std::to_string(part.checkpoint_bytes) + " bytes)");
+      check_same(file, "arch", r.arch, part.arch);
+      check_same(file, "preset", r.preset, part.preset);
+      check_same(file, "topk", std::to_string(r.topk), std::to_string(part.topk));
+      check_same(file, "shard plan", "N=" + std::to_string(r.shard_count),
+                 "N=" + std::to_string(part.shard_count));
+      check_same(file, "image list", std::to_string(r.listed) + " images, hash " + r.list_hash,
+                 std::to_string(part.listed) + " images, hash " + part.list_hash);
+      std::string want_layers, got_layers;
+      for (const ScanLayer& l : r.layers) want_layers += l.name + ",";
+      for (const ScanLayer& l : part.layers) got_layers += l.name + ",";
+      check_same(file, "layers", want_layers, got_layers);
+      for (size_t l = 0; l < r.layers.size(); ++l) {
+        ScanLayer& into = r.layers[l];
+        const ScanLayer& from = part.layers[l];
+        if (into.channels.empty()) {
+          into.shape = from.shape;
+          into.channels = from.channels;
+          into.top = from.top;
+          continue;
+        }
+        if (from.channels.empty()) continue;
+        check_same(file, "channels of " + into.name, std::to_string(into.channels.size()),
+                   std::to_string(from.channels.size()));
+        for (size_t c = 0; c < into.channels.size(); ++c) {
+          merge_moments(into.channels[c], from.channels[c]);
+          into.top[c].merge(from.top[c]);
+        }
+      }
+      r.shards.insert(r.shards.end(), part.shards.begin(), part.shards.end());
+      r.selected += part.selected;
+      r.scanned += part.scanned;
+      r.skipped.insert(r.skipped.end(), part.skipped.begin(), part.skipped.end());
+      for (auto& [name, cls] : part.classes) {
+        ScanClass& into = r.classes[name];
+        into.images += cls.images;
+        for (auto& [layer, sums] : cls.sums) {
+          into.positions[layer] += cls.positions[layer];
+          std::vector<double>& acc = into.sums[layer];
+          if (acc.empty()) acc.assign(sums.size(), 0.0);
+          if (acc.size() != sums.size())
+            fail(file, "class " + name + " has " + std::to_string(sums.size()) +
+                           " channel sums for " + layer + ", the first " +
+                           std::to_string(acc.size()));
+          for (size_t c = 0; c < acc.size(); ++c) acc[c] += sums[c];
+        }
+      }
+    }
+    for (int64_t s : part.shards)
+      if (!seen.insert(s).second)
+        fail(file,
+             "shard " + std::to_string(s) + "/" + std::to_string(part.shard_count) +
+                 " is merged twice",
+             "give each shard's folder once");
+    for (const auto& [index, image] : part.hit_images) r.hit_images[index] = image;
+  }
+  std::sort(r.shards.begin(), r.shards.end());
+  std::sort(r.skipped.begin(), r.skipped.end(),
+            [](const SkippedImage& a, const SkippedImage& b) { return a.image < b.image; });
+  std::map<int64_t, std::string> used;  // only the images still in a top list
+  for (const ScanLayer& layer : r.layers)
+    for (const TopK& top : layer.top)
+      for (const TopHit& hit : top.hits()) used[hit.image] = r.hit_images.at(hit.image);
+  r.hit_images = std::move(used);
+  write_scan(r, o.out);
+  return r;
+}
+
+}  // namespace cnnscope::app

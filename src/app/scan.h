@@ -1,0 +1,112 @@
+// The `scan` and `merge` jobs: a whole image set (a folder, recursively, class subfolders as
+// labels; or a text list of paths) streamed in batches through the network, and per chosen layer
+// and channel the statistics over all images and positions (count, mean, std, min, max, positive
+// fraction, dead, always on), the top-k images by spatial maximum with its position, and per class
+// folder each channel's mean; written as DIR/scan.json. `--shard I/N` scans every N-th image from
+// the I-th (1-based) of the sorted list; `merge` combines shard outputs exactly (counts, min/max
+// and top-k equal to one run; means and std by Chan et al.'s update). Leaves out: printing
+// (cli/scan.cpp, cli/merge.cpp), receptive fields, mosaics and BatchNorm checks (issue 18, later
+// steps). Spec: the `scan` and `merge` sections of docs/DESIGN.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/steps.h"
+#include "image/preprocess_spec.h"
+#include "stats/channel_stats.h"
+
+namespace cnnscope::app {
+
+struct ScanOptions {
+  std::string checkpoint;
+  std::string images;                   // a folder (recursive) or a text file, one path a line
+  std::string arch;                     // "" = detected
+  std::optional<bool> transform_input;  // GoogLeNet / Inception v3 (BuildOptions)
+  PreprocessSpec preprocess;
+  std::string layers;  // "" = the family's defaults, "all", or L1,L2,...
+  int64_t topk = 9;
+  int64_t batch = 32;
+  int64_t threads = 0;        // LibTorch threads; 0 = its default
+  std::string shard = "1/1";  // I/N
+  std::string out = "scan";
+};
+
+// One image in the sorted list: its path and class (first subfolder under the root; "" none).
+struct ScanImage {
+  std::string path;
+  std::string label;
+};
+
+// The sorted image list of a folder (recursively, JPEG/PNG/BMP/GIF/WebP/TIFF/.npy) or of a text
+// file (one path a line, relative to the file's folder; blank lines and # comments skipped).
+// Throws Error naming the folder or list when it cannot be read or holds no image.
+std::vector<ScanImage> list_scan_images(const std::string& source);
+
+struct ScanShard {
+  int64_t index = 1;  // 1-based
+  int64_t count = 1;
+};
+// "I/N" with 1 <= I <= N; throws Error otherwise.
+ScanShard parse_shard(const std::string& text);
+
+struct ScanLayer {
+  std::string name;
+  std::vector<int64_t> shape;            // [C, H, W] of the first image scanned
+  std::vector<ChannelMoments> channels;  // one per channel
+  std::vector<TopK> top;                 // one per channel
+};
+
+// One class folder: its images and, per layer, each channel's sum over its images and positions.
+struct ScanClass {
+  int64_t images = 0;
+  std::map<std::string, int64_t> positions;         // per layer: values per channel
+  std::map<std::string, std::vector<double>> sums;  // per layer: [C]
+};
+
+struct SkippedImage {
+  std::string image;
+  std::string error;
+};
+
+struct ScanResult {
+  std::string checkpoint;
+  int64_t checkpoint_bytes = 0;
+  std::string arch;
+  std::string preset;
+  int64_t topk = 0;
+  int64_t shard_count = 1;
+  std::vector<int64_t> shards;  // 1-based shard indices this result covers, ascending
+  int64_t listed = 0;           // images in the whole sorted list (all shards)
+  std::string list_hash;        // FNV-1a 64 of the list, hex: shards of one plan share it
+  int64_t selected = 0;         // images of the covered shards
+  int64_t scanned = 0;          // of those, read and run
+  std::vector<SkippedImage> skipped;
+  std::vector<ScanLayer> layers;
+  std::map<std::string, ScanClass> classes;   // by class folder name; empty without subfolders
+  std::map<int64_t, std::string> hit_images;  // list index -> path, for every top-k hit
+  std::string json;                           // the scan.json written
+};
+
+// Checks every option before any work; throws Error (naming the file where there is one). One bad
+// image is skipped and listed, not an error. Writes OUT/scan.json atomically.
+ScanResult run_scan(const ScanOptions& options, const StepFn& on_step = {});
+
+// scan.json as written (and printed by --json).
+std::string scan_json(const ScanResult& result);
+// Reads a scan.json back (exact: doubles are written with 17 digits). Throws Error naming it.
+ScanResult read_scan_json(const std::string& path);
+
+struct MergeOptions {
+  std::vector<std::string> dirs;  // each holding a scan.json
+  std::string out = "scan";
+};
+
+// Combines shard outputs of one plan (same checkpoint, layers, preset, top-k, image list and shard
+// count; no shard twice) into OUT/scan.json. Throws Error naming the first mismatch.
+ScanResult run_merge(const MergeOptions& options);
+
+}  // namespace cnnscope::app
