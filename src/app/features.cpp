@@ -24,14 +24,10 @@ namespace fs = std::filesystem;
 constexpr int64_t kMaxBatch = 256;
 
 void check_options(const FeaturesOptions& o) {
-  if (o.channels < 1) fail("", "--channels must be at least 1, got " + std::to_string(o.channels));
-  if (o.pick != "first" && o.pick != "top")
-    fail("", "unknown --pick '" + o.pick + "'", "use first or top");
+  check_view_options(o);
   if (o.batch < 1 || o.batch > kMaxBatch)
     fail("",
          "--batch must be 1.." + std::to_string(kMaxBatch) + ", got " + std::to_string(o.batch));
-  colormap(o.cmap);
-  parse_feature_scale(o.scale);
   if (!o.tensorboard.empty() && parse_figure_format(o.format) != FigureFormat::kPng)
     fail("", "--tensorboard takes PNG figures, got --format " + o.format, "use --format png");
 }
@@ -39,31 +35,16 @@ void check_options(const FeaturesOptions& o) {
 // Draws (and saves) one image's layer.
 LayerFeatures write_layer(const FeaturesOptions& o, const ImageJob& job, const std::string& layer,
                           const at::Tensor& activation /* [C, H, W] */) {
-  LayerFeatures out;
-  out.name = layer;
-  out.stats = activation_stats(activation);
-  for (const ValueStats& c : out.stats.channels) out.dead_channels += c.zero_fraction == 1.0;
-  FeatureGridOptions grid;
-  grid.layer = layer;
-  grid.image = job.name;
-  grid.colormap = o.cmap;
-  grid.scale = parse_feature_scale(o.scale);
-  const int64_t shown = std::min<int64_t>(o.channels, activation.size(0));
-  grid.by_mean = o.pick == "top";
-  if (grid.by_mean) {
-    grid.channels = top_channels(out.stats, shown);
-  } else {
-    for (int64_t c = 0; c < shown; ++c) grid.channels.push_back(c);
-  }
-  out.shown = grid.channels;
+  LayerView view = view_layer(o, job.name, layer, activation);
+  LayerFeatures& out = view.features;
   const FigureFormat format = parse_figure_format(o.format);
   out.figure = (fs::path(job.out_dir) / (layer + "." + figure_extension(format))).string();
-  write_file_atomic(out.figure, render_feature_grid(activation, grid, format));
+  write_file_atomic(out.figure, render_feature_grid(activation, view.grid, format));
   if (o.npy) {
     out.npy = (fs::path(job.out_dir) / (layer + ".npy")).string();
     write_npy(out.npy, activation.to(at::kFloat));
   }
-  return out;
+  return std::move(out);
 }
 
 std::string write_tensorboard(const FeaturesResult& result, const std::string& dir) {
@@ -81,6 +62,37 @@ std::string write_tensorboard(const FeaturesResult& result, const std::string& d
 }
 
 }  // namespace
+
+void check_view_options(const FeaturesOptions& o) {
+  if (o.channels < 1) fail("", "--channels must be at least 1, got " + std::to_string(o.channels));
+  if (o.pick != "first" && o.pick != "top")
+    fail("", "unknown --pick '" + o.pick + "'", "use first or top");
+  colormap(o.cmap);
+  parse_feature_scale(o.scale);
+}
+
+LayerView view_layer(const FeaturesOptions& o, const std::string& image_name,
+                     const std::string& layer, const at::Tensor& activation /* [C, H, W] */) {
+  LayerView view;
+  LayerFeatures& out = view.features;
+  out.name = layer;
+  out.stats = activation_stats(activation);
+  for (const ValueStats& c : out.stats.channels) out.dead_channels += c.zero_fraction == 1.0;
+  FeatureGridOptions& grid = view.grid;
+  grid.layer = layer;
+  grid.image = image_name;
+  grid.colormap = o.cmap;
+  grid.scale = parse_feature_scale(o.scale);
+  const int64_t shown = std::min<int64_t>(o.channels, activation.size(0));
+  grid.by_mean = o.pick == "top";
+  if (grid.by_mean) {
+    grid.channels = top_channels(out.stats, shown);
+  } else {
+    for (int64_t c = 0; c < shown; ++c) grid.channels.push_back(c);
+  }
+  out.shown = grid.channels;
+  return view;
+}
 
 FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
   check_options(o);

@@ -60,6 +60,19 @@ struct FeaturesResult {
   std::string tensorboard;  // the event file written, or ""
 };
 
+// One layer of one image without writing anything (also `cnnscope serve`): its statistics, dead
+// channels, the channels shown (options.channels, options.pick) and the grid figure's options;
+// figure and npy left empty.
+struct LayerView {
+  LayerFeatures features;
+  FeatureGridOptions grid;
+};
+LayerView view_layer(const FeaturesOptions& options, const std::string& image_name,
+                     const std::string& layer, const at::Tensor& activation /* [C, H, W] */);
+
+// Throws Error on a bad channels, pick, cmap or scale (what view_layer reads).
+void check_view_options(const FeaturesOptions& options);
+
 // Checks every option before any work; throws Error (naming the file where there is one).
 FeaturesResult run_features(const FeaturesOptions& options, const StepFn& on_step = {});
 

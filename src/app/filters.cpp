@@ -33,25 +33,33 @@ const NamedTensor& find_layer(const StateDict& sd, const std::string& layer) {
 
 }  // namespace
 
+FilterFigure render_filters(const StateDict& sd, const std::string& layer,
+                            const FilterMosaicOptions& options, FigureFormat format) {
+  if (options.max_kernels < 0 || options.max_channels < 0)
+    fail("", "--max-kernels and --max-channels take 0 (all) or more");
+  const NamedTensor& conv = find_layer(sd, layer);
+  if (!is_conv_weight(conv.tensor))
+    fail(sd.file, "'" + conv.name + "' is not a convolution weight (4-D floating tensor)",
+         conv_weights_hint(sd));
+  FilterMosaicOptions mosaic = options;
+  mosaic.title = conv.name;
+  FilterFigure figure{conv.name, conv.tensor.sizes().vec(), {}};
+  try {
+    figure.bytes = filter_mosaic(conv.tensor, mosaic, format);
+  } catch (const Error& e) {
+    fail(sd.file, e.what());
+  }
+  return figure;
+}
+
 FiltersResult draw_filters(const FiltersOptions& options) {
   const FigureFormat format = format_of(options.out);
   if (options.mosaic.max_kernels < 0 || options.mosaic.max_channels < 0)
     fail("", "--max-kernels and --max-channels take 0 (all) or more");
   const StateDict sd = load_state_dict(options.checkpoint);
-  const NamedTensor& conv = find_layer(sd, options.layer);
-  if (!is_conv_weight(conv.tensor))
-    fail(sd.file, "'" + conv.name + "' is not a convolution weight (4-D floating tensor)",
-         conv_weights_hint(sd));
-  FilterMosaicOptions mosaic = options.mosaic;
-  mosaic.title = conv.name;
-  std::string bytes;
-  try {
-    bytes = filter_mosaic(conv.tensor, mosaic, format);
-  } catch (const Error& e) {
-    fail(sd.file, e.what());
-  }
-  write_file_atomic(options.out, bytes);
-  return {sd.file, conv.name, conv.tensor.sizes().vec()};
+  const FilterFigure figure = render_filters(sd, options.layer, options.mosaic, format);
+  write_file_atomic(options.out, figure.bytes);
+  return {sd.file, figure.key, figure.shape};
 }
 
 }  // namespace cnnscope::app

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "checkpoint/state_dict.h"
 #include "render/filter_mosaic.h"
 
 namespace cnnscope::app {
@@ -23,5 +24,14 @@ struct FiltersResult {
 };
 
 FiltersResult draw_filters(const FiltersOptions& options);
+
+// The same drawing in memory (also `cnnscope serve`): `layer` as FiltersOptions::layer.
+struct FilterFigure {
+  std::string key;  // the weight drawn
+  std::vector<int64_t> shape;
+  std::string bytes;  // the figure file's contents
+};
+FilterFigure render_filters(const StateDict& sd, const std::string& layer,
+                            const FilterMosaicOptions& mosaic, FigureFormat format);
 
 }  // namespace cnnscope::app

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/features.h"
+#include "app/job_json.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/progress.h"
@@ -16,31 +17,6 @@ struct FeaturesFlags {
   app::FeaturesOptions job;
   bool json = false;
 };
-
-nlohmann::ordered_json stats_json(const ValueStats& s) {
-  return {{"mean", s.mean},
-          {"std", s.std},
-          {"min", s.min},
-          {"max", s.max},
-          {"zero_fraction", s.zero_fraction}};
-}
-
-nlohmann::ordered_json layer_json(const app::LayerFeatures& l) {
-  nlohmann::ordered_json entry{{"name", l.name}, {"shape", l.stats.shape}};
-  entry.update(stats_json(l.stats.layer));
-  entry["dead_channels"] = l.dead_channels;
-  entry["shown"] = l.shown;
-  entry["figure"] = l.figure;
-  entry["npy"] = l.npy.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l.npy);
-  nlohmann::ordered_json channels = nlohmann::ordered_json::array();
-  for (size_t c = 0; c < l.stats.channels.size(); ++c) {
-    nlohmann::ordered_json ch{{"index", c}};
-    ch.update(stats_json(l.stats.channels[c]));
-    channels.push_back(std::move(ch));
-  }
-  entry["channels"] = std::move(channels);
-  return entry;
-}
 
 void run_features(const FeaturesFlags& f) {
   const app::FeaturesOptions& o = f.job;
@@ -54,7 +30,7 @@ void run_features(const FeaturesFlags& f) {
     nlohmann::ordered_json images = nlohmann::ordered_json::array();
     for (const app::ImageFeatures& image : r.images) {
       nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-      for (const app::LayerFeatures& l : image.layers) layers.push_back(layer_json(l));
+      for (const app::LayerFeatures& l : image.layers) layers.push_back(app::feature_layer_json(l));
       images.push_back({{"image", image.image}, {"out", image.out}, {"layers", std::move(layers)}});
     }
     nlohmann::ordered_json doc{{"checkpoint", o.checkpoint},

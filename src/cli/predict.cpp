@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/job_json.h"
 #include "app/labels.h"
 #include "app/predictions.h"
 #include "checkpoint/state_dict.h"
@@ -60,15 +61,7 @@ void run_predict(const PredictFlags& f) {
   const app::Predictions p = app::predict_top(r.logits[0], f.topk, labels);
 
   if (f.json) {
-    nlohmann::json top = nlohmann::json::array();
-    for (const app::Prediction& t : p.top)
-      top.push_back({{"index", t.index}, {"label", t.label}, {"probability", t.probability}});
-    nlohmann::json doc{{"logits", p.logits},
-                       {"probabilities", p.probabilities},
-                       {"top", top},
-                       {"arch", info.arch},
-                       {"preset", preset_name}};
-    std::printf("%s\n", doc.dump().c_str());
+    std::printf("%s\n", app::predict_json(info, preset_name, p).dump().c_str());
     return;
   }
   std::printf("%s: %s, preset %s\n", f.image.c_str(), info.description.c_str(),

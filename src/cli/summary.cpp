@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/job_json.h"
 #include "app/summary.h"
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
@@ -27,24 +28,7 @@ void run_summary(const SummaryFlags& f) {
   const app::Summary s = app::summarize(net, f.input_size);
   const models::ArchInfo& info = net.info();
   if (f.json) {
-    nlohmann::json layers = nlohmann::json::array();
-    for (const app::SummaryRow& row : s.rows)
-      layers.push_back(
-          {{"name", row.tap->name},
-           {"type", row.tap->type},
-           {"output_shape", row.ran ? nlohmann::json(row.output_shape) : nlohmann::json(nullptr)},
-           {"params", row.tap->params},
-           {"mult_adds", row.mult_adds}});
-    nlohmann::json doc{{"arch", info.arch},
-                       {"family", info.family},
-                       {"description", info.description},
-                       {"num_classes", info.num_classes},
-                       {"params", s.params},
-                       {"mult_adds", s.mult_adds},
-                       {"input_shape", s.input_shape},
-                       {"default_preset", info.default_preset},
-                       {"layers", layers}};
-    std::printf("%s\n", doc.dump(1).c_str());
+    std::printf("%s\n", app::summary_json(info, s).dump(1).c_str());
     return;
   }
 

@@ -272,8 +272,10 @@ ImageKind sniff_image(const uint8_t* data, size_t size) {
 
 at::Tensor decode_rgb(const std::string& path) {
   std::shared_ptr<const MappedFile> file = MappedFile::open(path);
-  const uint8_t* data = file->data();
-  const size_t size = file->size();
+  return decode_rgb_bytes(path, file->data(), file->size());
+}
+
+at::Tensor decode_rgb_bytes(const std::string& path, const uint8_t* data, size_t size) {
   if (size == 0) fail(path, "empty file", "expected an image");
   switch (sniff_image(data, size)) {
     case ImageKind::kJpeg:

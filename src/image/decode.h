@@ -22,4 +22,7 @@ ImageKind sniff_image(const uint8_t* data, size_t size);
 // oversized images (more than kMaxImagePixels, checked before any pixel buffer is allocated).
 at::Tensor decode_rgb(const std::string& path);
 
+// The same from bytes in memory (an HTTP upload); `path` names them in messages.
+at::Tensor decode_rgb_bytes(const std::string& path, const uint8_t* data, size_t size);
+
 }  // namespace cnnscope

@@ -84,13 +84,18 @@ CHROMIUM = shutil.which("chromium")
 def chromium(html, *extra):
     """Runs headless Debian Chromium on a local page; returns (stdout, stderr). Network features
     are off; a throwaway profile."""
+    return chromium_url("file://" + os.path.abspath(html), *extra)
+
+
+def chromium_url(url, *extra):
+    """chromium() on any URL (a local server's page)."""
     profile = tempfile.mkdtemp(prefix="cnnscope-chromium-")
     try:
         r = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
-             "--virtual-time-budget=5000", *extra, "file://" + os.path.abspath(html)],
+             "--virtual-time-budget=5000", *extra, url],
             capture_output=True, text=True, timeout=180)
         return r.stdout, r.stderr
     finally:

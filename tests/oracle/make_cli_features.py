@@ -16,24 +16,16 @@ import numpy as np
 import torch
 import torch.nn as nn
 from PIL import Image
-from torchvision import transforms
 from torchvision.models.vgg import VGG, cfgs, make_layers
 
 sys.path.insert(0, os.path.dirname(__file__))
 import seed_models  # noqa: E402
-from oracle_common import save_safetensors  # noqa: E402
+from oracle_common import preset_transforms, save_safetensors  # noqa: E402
 import sample_photos  # noqa: E402
 
 # real photos from the oracle venv: matplotlib's sample data, scikit-image's data
 PHOTOS = sample_photos.photos("grace_hopper.jpg", "chelsea.png", "coffee.png")
-PRESETS = {
-    "alexnet": transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
-                                   transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]),
-    "imagenet": transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),
-                                    transforms.ToTensor(),
-                                    transforms.Normalize([0.485, 0.456, 0.406],
-                                                         [0.229, 0.224, 0.225])]),
-}
+PRESETS = preset_transforms()
 
 out = os.path.join(sys.argv[1], "features")
 os.makedirs(os.path.join(out, "images"), exist_ok=True)

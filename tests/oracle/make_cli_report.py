@@ -15,21 +15,14 @@ import sys
 import torch
 import torchvision
 from PIL import Image
-from torchvision import transforms
 
 sys.path.insert(0, os.path.dirname(__file__))
 import seed_models  # noqa: E402
+from oracle_common import preset_transforms  # noqa: E402
 
 PHOTO = os.path.join(os.path.dirname(__file__), "..", "..", "assets", "chelsea.png")
 CLASSES = {"0": "daisy", "1": "dandelion", "2": "roses", "3": "sunflowers", "4": "tulips"}
-PRESETS = {
-    "alexnet": transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
-                                   transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]),
-    "imagenet": transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),
-                                    transforms.ToTensor(),
-                                    transforms.Normalize([0.485, 0.456, 0.406],
-                                                         [0.229, 0.224, 0.225])]),
-}
+PRESETS = preset_transforms()
 
 
 def write_atomic(path, data):

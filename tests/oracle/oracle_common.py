@@ -83,3 +83,17 @@ def tiny_vgg11_bn(num_classes=3):
     m.classifier[3] = nn.Linear(64, 64)
     m.classifier[6] = nn.Linear(64, num_classes)
     return m
+
+
+def preset_transforms():
+    """torchvision's pipelines of cnnscope's two main presets: "alexnet" (the seed's) and
+    "imagenet" (IMAGENET1K_V1's)."""
+    from torchvision import transforms
+    return {
+        "alexnet": transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(),
+                                       transforms.Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))]),
+        "imagenet": transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224),
+                                        transforms.ToTensor(),
+                                        transforms.Normalize([0.485, 0.456, 0.406],
+                                                             [0.229, 0.224, 0.225])]),
+    }

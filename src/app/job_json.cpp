@@ -1,0 +1,71 @@
+// The shared JSON documents (see job_json.h). Spec: the summary, predict and features sections of
+// docs/DESIGN.md.
+#include "app/job_json.h"
+
+namespace cnnscope::app {
+namespace {
+
+nlohmann::ordered_json stats_json(const ValueStats& s) {
+  return {{"mean", s.mean},
+          {"std", s.std},
+          {"min", s.min},
+          {"max", s.max},
+          {"zero_fraction", s.zero_fraction}};
+}
+
+nlohmann::ordered_json path_or_null(const std::string& path) {
+  return path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(path);
+}
+
+}  // namespace
+
+nlohmann::json summary_json(const models::ArchInfo& info, const Summary& s) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const SummaryRow& row : s.rows)
+    layers.push_back(
+        {{"name", row.tap->name},
+         {"type", row.tap->type},
+         {"output_shape", row.ran ? nlohmann::json(row.output_shape) : nlohmann::json(nullptr)},
+         {"params", row.tap->params},
+         {"mult_adds", row.mult_adds}});
+  return {{"arch", info.arch},
+          {"family", info.family},
+          {"description", info.description},
+          {"num_classes", info.num_classes},
+          {"params", s.params},
+          {"mult_adds", s.mult_adds},
+          {"input_shape", s.input_shape},
+          {"default_preset", info.default_preset},
+          {"layers", layers}};
+}
+
+nlohmann::json predict_json(const models::ArchInfo& info, const std::string& preset,
+                            const Predictions& p) {
+  nlohmann::json top = nlohmann::json::array();
+  for (const Prediction& t : p.top)
+    top.push_back({{"index", t.index}, {"label", t.label}, {"probability", t.probability}});
+  return {{"logits", p.logits},
+          {"probabilities", p.probabilities},
+          {"top", top},
+          {"arch", info.arch},
+          {"preset", preset}};
+}
+
+nlohmann::ordered_json feature_layer_json(const LayerFeatures& l) {
+  nlohmann::ordered_json entry{{"name", l.name}, {"shape", l.stats.shape}};
+  entry.update(stats_json(l.stats.layer));
+  entry["dead_channels"] = l.dead_channels;
+  entry["shown"] = l.shown;
+  entry["figure"] = path_or_null(l.figure);
+  entry["npy"] = path_or_null(l.npy);
+  nlohmann::ordered_json channels = nlohmann::ordered_json::array();
+  for (size_t c = 0; c < l.stats.channels.size(); ++c) {
+    nlohmann::ordered_json ch{{"index", c}};
+    ch.update(stats_json(l.stats.channels[c]));
+    channels.push_back(std::move(ch));
+  }
+  entry["channels"] = std::move(channels);
+  return entry;
+}
+
+}  // namespace cnnscope::app

@@ -1,0 +1,30 @@
+// The JSON documents of the jobs that both the CLI (`--json`) and the server (`cnnscope serve`'s
+// API) give, built in one place so that both say the same: summary, predict and one layer of
+// features. Leaves out: `weights` (export/stats_table.h) and printing. Spec: docs/DESIGN.md.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "app/features.h"
+#include "app/predictions.h"
+#include "app/summary.h"
+
+namespace cnnscope::app {
+
+// `summary --json`: {"arch","family","description","num_classes","params","mult_adds",
+// "input_shape","default_preset","layers":[{"name","type","output_shape","params","mult_adds"}]}.
+nlohmann::json summary_json(const models::ArchInfo& info, const Summary& summary);
+
+// `predict --json`: {"logits","probabilities","top":[{"index","label","probability"}],"arch",
+// "preset"}.
+nlohmann::json predict_json(const models::ArchInfo& info, const std::string& preset,
+                            const Predictions& predictions);
+
+// One entry of `features --json`'s "layers": {"name","shape","mean","std","min","max",
+// "zero_fraction","dead_channels","shown","figure","npy","channels":[{"index",...}]}; "figure"
+// and "npy" are null when empty.
+nlohmann::ordered_json feature_layer_json(const LayerFeatures& layer);
+
+}  // namespace cnnscope::app

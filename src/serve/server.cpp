@@ -1,0 +1,428 @@
+// serve (see server.h): the models loaded at start, the routes of the HTTP API, the page's files,
+// and the error, timeout and shutdown rules. Spec: the `serve` section of docs/DESIGN.md.
+#include "serve/server.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "app/features.h"
+#include "app/filters.h"
+#include "app/image_list.h"
+#include "app/job_json.h"
+#include "app/predictions.h"
+#include "app/summary.h"
+#include "app/weights.h"
+#include "checkpoint/state_dict.h"
+#include "common/error.h"
+#include "common/npy.h"
+#include "export/stats_table.h"
+#include "image/input.h"
+#include "image/memory_input.h"
+#include "models/network.h"
+#include "render/canvas.h"
+#include "serve/activation_cache.h"
+#include "serve/assets.h"
+
+namespace cnnscope::serve {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int64_t kMegabyte = 1024 * 1024;
+constexpr int kMaxThreads = 256;
+constexpr int64_t kMaxUploadMb = 1024;
+constexpr int kMaxPort = 65535;
+constexpr int kMaxTimeoutS = 3600;
+constexpr int64_t kMaxTopK = 1000;
+constexpr auto kStopPoll = std::chrono::milliseconds(50);
+constexpr const char* kJson = "application/json";
+// The page loads only its own files; figures arrive as blob: URLs made from API answers.
+constexpr const char* kCsp =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// A request the client got wrong: answered with `status` and {"error": what}.
+struct HttpError {
+  int status;
+  std::string what;
+};
+
+struct Model {
+  std::string id, file;
+  StateDict sd;
+  models::Network net;
+  PreprocessOptions pre;
+  std::mutex mutex;  // guards the two documents below, computed on first ask
+  std::optional<std::string> summary, weights;
+
+  Model(std::string id_, std::string file_, StateDict sd_, models::Network net_,
+        PreprocessOptions pre_)
+      : id(std::move(id_)),
+        file(std::move(file_)),
+        sd(std::move(sd_)),
+        net(std::move(net_)),
+        pre(std::move(pre_)) {}
+};
+
+// An image to run: a name from --images or an upload's bytes.
+struct ImageRef {
+  std::string name;  // for figures and JSON: the listed name, or "upload"
+  std::string key;   // cache key part: "name:NAME" or "upload:<size>:<hash>"
+  std::string path;  // listed file, or "" for an upload
+  const std::string* body = nullptr;
+};
+
+void check_options(const ServeOptions& o) {
+  if (o.checkpoints.empty()) fail("", "serve needs at least one checkpoint");
+  if (o.threads < 1 || o.threads > kMaxThreads)
+    fail("", "--threads must be 1.." + std::to_string(kMaxThreads) + ", got " +
+                 std::to_string(o.threads));
+  if (o.max_upload_mb < 1 || o.max_upload_mb > kMaxUploadMb)
+    fail("", "--max-upload-mb must be 1.." + std::to_string(kMaxUploadMb) + ", got " +
+                 std::to_string(o.max_upload_mb));
+  if (o.cache_mb < 0) fail("", "--cache-mb must be 0 or more");
+  if (o.port < 0 || o.port > kMaxPort)
+    fail("", "--port must be 0.." + std::to_string(kMaxPort) + ", got " + std::to_string(o.port));
+  if (o.timeout_s < 1 || o.timeout_s > kMaxTimeoutS)
+    fail("", "--timeout must be 1.." + std::to_string(kMaxTimeoutS) + " s");
+}
+
+int64_t int_param(const httplib::Request& req, const std::string& name, int64_t fallback,
+                  int64_t lo, int64_t hi) {
+  if (!req.has_param(name.c_str())) return fallback;
+  const std::string text = req.get_param_value(name.c_str());
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used == text.size() && v >= lo && v <= hi) return v;
+  } catch (const std::exception&) {  // not a number: answered below
+  }
+  throw HttpError{400, name + " must be an integer " + std::to_string(lo) + ".." +
+                           std::to_string(hi) + ", got '" + text + "'"};
+}
+
+std::string param(const httplib::Request& req, const std::string& name,
+                  const std::string& fallback = "") {
+  return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : fallback;
+}
+
+std::string error_json(const std::string& what) {
+  return nlohmann::json{{"error", what}}.dump();
+}
+
+// FNV-1a 64: the upload's cache key (with its size).
+uint64_t fnv1a(const std::string& bytes) {
+  constexpr uint64_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
+  uint64_t h = kOffset;
+  for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * kPrime;
+  return h;
+}
+
+class Server {
+ public:
+  explicit Server(const ServeOptions& o) : options_(o), cache_(o.cache_mb * kMegabyte) {
+    for (const std::string& file : app::expand_images(o.images)) {
+      std::error_code ec;
+      if (!fs::is_regular_file(file, ec))
+        fail(file, "no such image file", "--images takes image files or folders of them");
+      const std::string name = fs::path(file).filename().string();
+      if (!images_.emplace(name, file).second)
+        fail(file, "two --images files are named '" + name + "'",
+             "the API names images by file name; rename one");
+      image_names_.push_back(name);
+    }
+    for (size_t i = 0; i < o.checkpoints.size(); ++i) {
+      StateDict sd = load_state_dict(o.checkpoints[i]);
+      models::Network net = models::build_network(sd, {o.arch, o.transform_input});
+      PreprocessOptions pre = resolve_preprocess(o.preprocess, net.info().default_preset);
+      models_.push_back(std::make_unique<Model>(std::to_string(i), o.checkpoints[i], std::move(sd),
+                                                std::move(net), std::move(pre)));
+    }
+  }
+
+  void run(const std::function<void(const ServeStarted&)>& on_ready) {
+    httplib::Server http;
+    const int threads = options_.threads;
+    http.new_task_queue = [threads] {
+      return new httplib::ThreadPool(static_cast<size_t>(threads));
+    };
+    http.set_payload_max_length(static_cast<size_t>(options_.max_upload_mb * kMegabyte));
+    http.set_read_timeout(options_.timeout_s, 0);
+    http.set_write_timeout(options_.timeout_s, 0);
+    http.set_keep_alive_timeout(1);
+    http.set_default_headers({{"Content-Security-Policy", kCsp},
+                              {"X-Content-Type-Options", "nosniff"},
+                              {"Cache-Control", "no-store"}});
+    routes(http);
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      const char* what = res.status == 404   ? "not found"
+                         : res.status == 413 ? "request body too large (see --max-upload-mb)"
+                         : res.status == 405 ? "method not allowed"
+                                             : "bad request";
+      res.set_content(error_json(what), kJson);
+    });
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          res.status = 500;
+          std::string what = "internal error";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {  // anything else: the generic message
+          }
+          res.set_content(error_json(what), kJson);
+        });
+
+    const int port = options_.port == 0
+                         ? http.bind_to_any_port(options_.host)
+                         : (http.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+    if (port < 0)
+      fail("", "cannot listen on " + options_.host + ":" + std::to_string(options_.port),
+           "the port is in use or the host is not an address of this machine; pick another "
+           "--port (0: any free one)");
+
+    std::atomic<bool> finished{false};
+    std::thread watcher([&] {
+      while (!finished.load()) {
+        if (options_.stop != nullptr && options_.stop->load()) {
+          http.stop();
+          return;
+        }
+        std::this_thread::sleep_for(kStopPoll);
+      }
+    });
+    ServeStarted started;
+    const bool v6 = options_.host.find(':') != std::string::npos;
+    started.url = "http://" + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
+                  std::to_string(port) + "/";
+    for (const auto& m : models_)
+      started.models.push_back(m->id + ": " + m->file + " (" + m->net.info().description + ")");
+    started.images = image_names_.size();
+    if (on_ready) on_ready(started);
+    http.listen_after_bind();
+    finished = true;
+    watcher.join();
+  }
+
+ private:
+  // Wraps a route: HttpError and cnnscope::Error become {"error"} answers.
+  template <typename F>
+  httplib::Server::Handler guarded(F f) {
+    return [f](const httplib::Request& req, httplib::Response& res) {
+      try {
+        f(req, res);
+      } catch (const HttpError& e) {
+        res.status = e.status;
+        res.set_content(error_json(e.what), kJson);
+      } catch (const Error& e) {
+        res.status = 400;
+        res.set_content(error_json(e.what()), kJson);
+      }
+    };
+  }
+
+  Model& model(const httplib::Request& req) {
+    const std::string id = req.matches[1];
+    for (const auto& m : models_)
+      if (m->id == id) return *m;
+    throw HttpError{404, "no model " + id + " (GET /api/models lists them)"};
+  }
+
+  ImageRef image(const httplib::Request& req) {
+    if (req.has_param("image")) {
+      const std::string name = req.get_param_value("image");
+      auto it = images_.find(name);  // only names listed at start: no path ever reaches the disk
+      if (it == images_.end())
+        throw HttpError{404, "no image named '" + name + "' (GET /api/images lists them)"};
+      return {name, "name:" + name, it->second, nullptr};
+    }
+    if (req.body.empty())
+      throw HttpError{400, "send an image as the request body, or name one with ?image=NAME"};
+    return {"upload",
+            "upload:" + std::to_string(req.body.size()) + ":" + std::to_string(fnv1a(req.body)), "",
+            &req.body};
+  }
+
+  at::Tensor load(const Model& m, const ImageRef& ref) {
+    if (ref.body == nullptr) return load_input(ref.path, m.pre);  // [3, H, W]
+    return load_input_bytes("upload", *ref.body, m.pre);          // [3, H, W]
+  }
+
+  // The forward of `ref` through `m` with `layer` captured (when not empty): from the cache, or
+  // run now with the family's `all` layers and `layer`, then kept. Says which in the answer's
+  // X-Cnnscope-Cache header (hit | miss).
+  std::shared_ptr<const CachedForward> forward(const Model& m, const ImageRef& ref,
+                                               const std::string& layer, httplib::Response& res) {
+    const std::string key = m.id + "|" + ref.key;
+    std::shared_ptr<const CachedForward> hit = cache_.get(key);
+    const bool found = hit && (layer.empty() || hit->taps.count(layer));
+    res.set_header("X-Cnnscope-Cache", found ? "hit" : "miss");
+    if (found) return hit;
+    std::vector<std::string> taps = m.net.all_layers();
+    if (!layer.empty() && std::find(taps.begin(), taps.end(), layer) == taps.end())
+      taps.push_back(layer);
+    if (hit)
+      for (const auto& [name, t] : hit->taps)
+        if (std::find(taps.begin(), taps.end(), name) == taps.end()) taps.push_back(name);
+    const at::Tensor input = load(m, ref).unsqueeze(0);  // [1, 3, H, W]
+    models::ForwardResult r = m.net.run(input, taps);
+    auto entry = std::make_shared<CachedForward>();
+    entry->logits = r.logits[0];  // [classes]
+    for (NamedTensor& t : r.taps)
+      if (t.tensor.defined()) entry->taps.emplace(t.name, t.tensor[0]);
+    cache_.put(key, entry);
+    return entry;
+  }
+
+  void routes(httplib::Server& http) {
+    for (const EmbeddedFile& file : embedded_files()) {
+      const std::string name(file.name);
+      const std::string type = name.size() > 3 && name.substr(name.size() - 3) == ".js"
+                                   ? "text/javascript; charset=utf-8"
+                               : name.size() > 4 && name.substr(name.size() - 4) == ".css"
+                                   ? "text/css; charset=utf-8"
+                                   : "text/html; charset=utf-8";
+      const std::string body(file.bytes);
+      const auto handler = [body, type](const httplib::Request&, httplib::Response& res) {
+        res.set_content(body, type.c_str());
+      };
+      http.Get("/" + name, handler);
+      if (name == "index.html") http.Get("/", handler);
+    }
+
+    http.Get("/api/models", guarded([this](const httplib::Request&, httplib::Response& res) {
+               nlohmann::json list = nlohmann::json::array();
+               for (const auto& m : models_)
+                 list.push_back({{"id", m->id},
+                                 {"file", m->file},
+                                 {"arch", m->net.info().arch},
+                                 {"description", m->net.info().description},
+                                 {"preset", m->pre.name},
+                                 {"default_layers", m->net.default_layers()},
+                                 {"all_layers", m->net.all_layers()}});
+               res.set_content(list.dump(), kJson);
+             }));
+
+    http.Get(R"(/api/models/([^/]+)/summary)",
+             guarded([this](const httplib::Request& req, httplib::Response& res) {
+               Model& m = model(req);
+               std::lock_guard<std::mutex> lock(m.mutex);
+               if (!m.summary)
+                 m.summary = app::summary_json(m.net.info(), app::summarize(m.net)).dump();
+               res.set_content(*m.summary, kJson);
+             }));
+
+    http.Get(R"(/api/models/([^/]+)/weights)",
+             guarded([this](const httplib::Request& req, httplib::Response& res) {
+               Model& m = model(req);
+               std::lock_guard<std::mutex> lock(m.mutex);
+               if (!m.weights) m.weights = weights_json(app::compute_weights(m.sd, {})).dump();
+               res.set_content(*m.weights, kJson);
+             }));
+
+    http.Get(R"(/api/models/([^/]+)/filters)",
+             guarded([this](const httplib::Request& req, httplib::Response& res) {
+               const Model& m = model(req);
+               FilterMosaicOptions mosaic;
+               mosaic.max_kernels = static_cast<int>(int_param(req, "max_kernels", 0, 0, 4096));
+               const app::FilterFigure figure =
+                   app::render_filters(m.sd, param(req, "layer"), mosaic, FigureFormat::kPng);
+               res.set_header("X-Cnnscope-Key", figure.key);
+               res.set_content(figure.bytes, "image/png");
+             }));
+
+    http.Get("/api/images", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(nlohmann::json(image_names_).dump(), kJson);
+    });
+
+    const auto predict = guarded([this](const httplib::Request& req, httplib::Response& res) {
+      const Model& m = model(req);
+      const int64_t k = int_param(req, "topk", app::kDefaultTopK, 1, kMaxTopK);
+      const ImageRef ref = image(req);
+      const auto f = forward(m, ref, "", res);
+      const bool npy = ref.body == nullptr && ref.path.size() > 4 &&
+                       ref.path.substr(ref.path.size() - 4) == ".npy";
+      res.set_content(app::predict_json(m.net.info(), npy ? "none (.npy used as is)" : m.pre.name,
+                                        app::predict_top(f->logits, k, {}))
+                          .dump(),
+                      kJson);
+    });
+    http.Post(R"(/api/models/([^/]+)/predict)", predict);
+    http.Get(R"(/api/models/([^/]+)/predict)", predict);
+
+    const auto features = guarded([this](const httplib::Request& req, httplib::Response& res) {
+      const Model& m = model(req);
+      app::FeaturesOptions o;
+      o.channels = int_param(req, "channels", o.channels, 1, 4096);
+      o.pick = param(req, "pick", o.pick);
+      o.cmap = param(req, "cmap", o.cmap);
+      o.scale = param(req, "scale", o.scale);
+      app::check_view_options(o);
+      const std::string format = param(req, "format", "json");
+      if (format != "json" && format != "png" && format != "npy")
+        throw HttpError{400, "unknown format '" + format + "' (json, png or npy)"};
+      const std::string layer = param(req, "layer", m.net.default_layers().front());
+      m.net.check_tap(layer);
+      const ImageRef ref = image(req);
+      const auto f = forward(m, ref, layer, res);
+      auto it = f->taps.find(layer);
+      if (it == f->taps.end())
+        throw HttpError{400, "layer " + layer + " never runs in " + m.net.info().arch +
+                                 "'s forward; pick another layer"};
+      const at::Tensor& activation = it->second;  // [C, H, W]
+      if (activation.dim() != 3)
+        throw HttpError{400, "layer " + layer + " outputs " + std::to_string(activation.dim() + 1) +
+                                 "-d tensors, not feature maps [N, C, H, W]; pick a "
+                                 "convolutional layer"};
+      if (format == "npy") {
+        res.set_content(npy_bytes(activation.to(at::kFloat).contiguous()),
+                        "application/octet-stream");
+        return;
+      }
+      const app::LayerView view = app::view_layer(o, ref.name, layer, activation);
+      if (format == "png") {
+        res.set_content(render_feature_grid(activation, view.grid, FigureFormat::kPng),
+                        "image/png");
+        return;
+      }
+      nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+      layers.push_back(app::feature_layer_json(view.features));
+      nlohmann::ordered_json images = nlohmann::ordered_json::array();
+      images.push_back({{"image", ref.name}, {"out", nullptr}, {"layers", std::move(layers)}});
+      nlohmann::ordered_json doc{{"checkpoint", m.file}, {"arch", m.net.info().arch},
+                                 {"preset", m.pre.name}, {"layers", {layer}},
+                                 {"cmap", o.cmap},       {"scale", o.scale},
+                                 {"pick", o.pick},       {"images", std::move(images)}};
+      res.set_content(doc.dump(), kJson);
+    });
+    http.Post(R"(/api/models/([^/]+)/features)", features);
+    http.Get(R"(/api/models/([^/]+)/features)", features);
+  }
+
+  ServeOptions options_;
+  ActivationCache cache_;
+  std::vector<std::unique_ptr<Model>> models_;
+  std::map<std::string, std::string> images_;  // name -> file, made at start
+  std::vector<std::string> image_names_;       // in --images order
+};
+
+}  // namespace
+
+void serve(const ServeOptions& options, const std::function<void(const ServeStarted&)>& on_ready) {
+  check_options(options);
+  Server server(options);
+  server.run(on_ready);
+}
+
+}  // namespace cnnscope::serve

@@ -1,0 +1,53 @@
+// `cnnscope serve`: an HTTP server for a local web page and a JSON/HTTP API over the library's
+// jobs (summary, weights, filters, predict, features, diff), with each checkpoint loaded once and
+// the activations of recent images kept (serve/activation_cache.h). Uses cpp-httplib (a thread
+// pool of `threads` workers). Security: binds where told (the CLI warns off loopback); images are
+// named only from the list made at start from `images`; uploads are decoded in memory, never
+// written; bodies over the limit get 413, bad input 400 {"error"}, unknown routes 404; slow
+// clients time out. Leaves out: TLS, authentication. Spec: the `serve` section of docs/DESIGN.md.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image/preprocess_spec.h"
+
+namespace cnnscope::serve {
+
+constexpr int kDefaultPort = 8080;
+constexpr int kDefaultThreads = 8;
+constexpr int64_t kDefaultMaxUploadMb = 20;
+constexpr int64_t kDefaultCacheMb = 1024;
+constexpr int kDefaultTimeoutS = 10;
+
+struct ServeOptions {
+  std::vector<std::string> checkpoints;  // model ids are their positions: "0", "1", ...
+  std::vector<std::string> images;       // files or folders (app::expand_images); may be empty
+  std::string arch;                      // "" = detected, for every checkpoint
+  std::optional<bool> transform_input;   // GoogLeNet / Inception v3 (BuildOptions)
+  PreprocessSpec preprocess;             // "" fields = each model's default preset
+  std::string host = "127.0.0.1";
+  int port = kDefaultPort;  // 0: any free port (the URL says which)
+  int threads = kDefaultThreads;
+  int64_t max_upload_mb = kDefaultMaxUploadMb;
+  int64_t cache_mb = kDefaultCacheMb;
+  int timeout_s = kDefaultTimeoutS;         // read/write timeout per request
+  const std::atomic<bool>* stop = nullptr;  // when it turns true (a signal), the server stops
+};
+
+struct ServeStarted {
+  std::string url;                  // "http://127.0.0.1:8080/"
+  std::vector<std::string> models;  // one line per checkpoint: "0: FILE (description)"
+  size_t images = 0;                // names listed by /api/images
+};
+
+// Loads every checkpoint and lists the images (throws Error naming the file on a bad one, or
+// when the address cannot be bound), calls `on_ready` once listening, and serves until
+// options.stop turns true. Throws Error on bad options (threads, limits, port).
+void serve(const ServeOptions& options, const std::function<void(const ServeStarted&)>& on_ready);
+
+}  // namespace cnnscope::serve
