@@ -25,6 +25,7 @@
 #include "common/parallel.h"
 #include "image/input.h"
 #include "models/network.h"
+#include "render/top_patches.h"
 
 namespace cnnscope::app {
 namespace {
@@ -141,6 +142,59 @@ void collect_hit_images(ScanResult& r, const std::vector<ScanImage>& list) {
         r.hit_images[hit.image] = list[static_cast<size_t>(hit.image)].path;
 }
 
+// Cuts each top hit's patch out of its image (decoded again, by worker threads, one image at a
+// time) and draws the layer's mosaic, channels ordered by their max.
+void draw_mosaic(ScanLayer& layer, const std::vector<ScanImage>& list, const PreprocessOptions& pre,
+                 const std::string& out) {
+  const size_t channels = layer.channels.size();
+  std::map<int64_t, std::vector<std::pair<size_t, size_t>>> uses;  // image -> (channel, hit)
+  std::vector<std::vector<at::Tensor>> cut(channels);              // each [h, w, 3] uint8
+  std::vector<std::vector<std::array<int64_t, 4>>> where(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    const std::vector<TopHit>& hits = layer.top[c].hits();
+    cut[c].resize(hits.size());
+    where[c].resize(hits.size());
+    for (size_t j = 0; j < hits.size(); ++j) uses[hits[j].image].push_back({c, j});
+  }
+  const std::vector<std::pair<int64_t, std::vector<std::pair<size_t, size_t>>>> jobs(uses.begin(),
+                                                                                     uses.end());
+  for_each_parallel(jobs.size(), [&](size_t i) {
+    at::Tensor picture;  // [H, W, 3] uint8
+    try {
+      picture = load_input_with_picture(list[static_cast<size_t>(jobs[i].first)].path, pre).picture;
+    } catch (const Error&) {
+      return;  // changed since the scan: no patch
+    }
+    for (const auto& [c, j] : jobs[i].second) {
+      const TopHit& hit = layer.top[c].hits()[j];
+      const std::array<int64_t, 4> box =
+          layer.field->patch(hit.y, hit.x, picture.size(0), picture.size(1));
+      where[c][j] = box;
+      cut[c][j] = picture.slice(0, box[0], box[2]).slice(1, box[1], box[3]);
+    }
+  });
+  std::vector<size_t> order(channels);
+  for (size_t c = 0; c < channels; ++c) order[c] = c;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return layer.channels[a].max > layer.channels[b].max;
+  });
+  std::vector<PatchRow> rows;
+  for (size_t c : order) {
+    PatchRow row{static_cast<int64_t>(c), {}};
+    const std::vector<TopHit>& hits = layer.top[c].hits();
+    for (size_t j = 0; j < hits.size(); ++j) {
+      if (!cut[c][j].defined()) continue;
+      row.patches.push_back(cut[c][j]);
+      layer.patches[{hits[j].image, hits[j].y, hits[j].x}] = where[c][j];
+    }
+    rows.push_back(std::move(row));
+  }
+  const int64_t columns = layer.top.empty() ? 0 : layer.top.front().k();
+  layer.mosaic = (fs::path(out) / (layer.name + "_top.png")).string();
+  write_file_atomic(layer.mosaic,
+                    render_top_patches(rows, columns, layer.name + ": top patches per channel"));
+}
+
 void write_scan(ScanResult& r, const std::string& out) {
   make_output_dir(out);
   r.json = scan_json(r);
@@ -235,7 +289,12 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
     r.list_hash = fnv1a_hex(keys);
   }
   const std::vector<std::string> layer_names = net.select_layers(o.layers);
-  for (const std::string& name : layer_names) r.layers.push_back(ScanLayer{name, {}, {}, {}});
+  for (const std::string& name : layer_names) {
+    ScanLayer layer;
+    layer.name = name;
+    layer.field = models::receptive_field(net, name);
+    r.layers.push_back(std::move(layer));
+  }
   make_output_dir(o.out);
 
   std::vector<int64_t> picks;  // this shard's images, as list indices
@@ -278,6 +337,8 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
     flush();
   }
   collect_hit_images(r, list);
+  for (ScanLayer& layer : r.layers)
+    if (layer.field && !layer.channels.empty()) draw_mosaic(layer, list, pre, o.out);
   write_scan(r, o.out);
   return r;
 }
@@ -292,12 +353,16 @@ std::string scan_json(const ScanResult& r) {
     for (size_t c = 0; c < layer.channels.size(); ++c) {
       const ChannelMoments& m = layer.channels[c];
       Json top = Json::array();
-      for (const TopHit& hit : layer.top[c].hits())
-        top.push_back({{"image", r.hit_images.at(hit.image)},
-                       {"image_index", hit.image},
-                       {"value", hit.value},
-                       {"y", hit.y},
-                       {"x", hit.x}});
+      for (const TopHit& hit : layer.top[c].hits()) {
+        Json entry{{"image", r.hit_images.at(hit.image)},
+                   {"image_index", hit.image},
+                   {"value", hit.value},
+                   {"y", hit.y},
+                   {"x", hit.x}};
+        const auto patch = layer.patches.find({hit.image, hit.y, hit.x});
+        entry["patch"] = patch == layer.patches.end() ? Json(nullptr) : Json(patch->second);
+        top.push_back(std::move(entry));
+      }
       channels.push_back({{"index", c},
                           {"count", m.count},
                           {"mean", m.mean},
@@ -311,9 +376,16 @@ std::string scan_json(const ScanResult& r) {
                           {"positive", m.positive},
                           {"top", std::move(top)}});
     }
+    Json field = nullptr;
+    if (layer.field)
+      field = {{"size", layer.field->size},
+               {"jump", layer.field->jump},
+               {"padding", layer.field->padding}};
     layers.push_back(
         {{"name", layer.name},
          {"shape", layer.shape},
+         {"receptive_field", std::move(field)},
+         {"mosaic", layer.mosaic.empty() ? Json(nullptr) : Json(layer.mosaic)},
          {"dead", std::count_if(layer.channels.begin(), layer.channels.end(),
                                 [](const ChannelMoments& m) { return m.dead(); })},
          {"always_on", std::count_if(layer.channels.begin(), layer.channels.end(),
@@ -379,6 +451,11 @@ ScanResult read_scan_json(const std::string& path) {
       ScanLayer layer;
       layer.name = l.at("name").get<std::string>();
       layer.shape = l.at("shape").get<std::vector<int64_t>>();
+      if (const Json& f = l.at("receptive_field"); !f.is_null())
+        layer.field = models::ReceptiveField{f.at("size").get<std::array<int64_t, 2>>(),
+                                             f.at("jump").get<std::array<int64_t, 2>>(),
+                                             f.at("padding").get<std::array<int64_t, 2>>()};
+      if (const Json& m = l.at("mosaic"); !m.is_null()) layer.mosaic = m.get<std::string>();
       for (const Json& c : l.at("channels")) {
         ChannelMoments m;
         m.count = c.at("count").get<int64_t>();
@@ -395,6 +472,8 @@ ScanResult read_scan_json(const std::string& path) {
           const TopHit hit{h.at("value").get<double>(), h.at("image_index").get<int64_t>(),
                            h.at("y").get<int64_t>(), h.at("x").get<int64_t>()};
           top.offer(hit);
+          if (const Json& p = h.at("patch"); !p.is_null())
+            layer.patches[{hit.image, hit.y, hit.x}] = p.get<std::array<int64_t, 4>>();
           r.hit_images[hit.image] = h.at("image").get<std::string>();
         }
         layer.top.push_back(std::move(top));
@@ -473,6 +552,7 @@ ScanResult run_merge(const MergeOptions& o) {
           merge_moments(into.channels[c], from.channels[c]);
           into.top[c].merge(from.top[c]);
         }
+        into.patches.insert(from.patches.begin(), from.patches.end());
       }
       r.shards.insert(r.shards.end(), part.shards.begin(), part.shards.end());
       r.selected += part.selected;
@@ -509,6 +589,7 @@ ScanResult run_merge(const MergeOptions& o) {
     for (const TopK& top : layer.top)
       for (const TopHit& hit : top.hits()) used[hit.image] = r.hit_images.at(hit.image);
   r.hit_images = std::move(used);
+  for (ScanLayer& layer : r.layers) layer.mosaic.clear();  // the shards' figures, not this one
   write_scan(r, o.out);
   return r;
 }

@@ -4,11 +4,14 @@
 // fraction, dead, always on), the top-k images by spatial maximum with its position, and per class
 // folder each channel's mean; written as DIR/scan.json. `--shard I/N` scans every N-th image from
 // the I-th (1-based) of the sorted list; `merge` combines shard outputs exactly (counts, min/max
-// and top-k equal to one run; means and std by Chan et al.'s update). Leaves out: printing
-// (cli/scan.cpp, cli/merge.cpp), receptive fields, mosaics and BatchNorm checks (issue 18, later
-// steps). Spec: the `scan` and `merge` sections of docs/DESIGN.md.
+// and top-k equal to one run; means and std by Chan et al.'s update). Where a layer's receptive
+// field is known (models/receptive_field.h), each top hit's input patch, drawn per layer as
+// OUT/<layer>_top.png. Leaves out: printing (cli/scan.cpp, cli/merge.cpp), mosaics of merged
+// results (their patches are kept), BatchNorm checks (issue 18, later steps). Spec: the `scan` and
+// `merge` sections of docs/DESIGN.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -17,6 +20,7 @@
 
 #include "app/steps.h"
 #include "image/preprocess_spec.h"
+#include "models/receptive_field.h"
 #include "stats/channel_stats.h"
 
 namespace cnnscope::app {
@@ -55,9 +59,13 @@ ScanShard parse_shard(const std::string& text);
 
 struct ScanLayer {
   std::string name;
-  std::vector<int64_t> shape;            // [C, H, W] of the first image scanned
-  std::vector<ChannelMoments> channels;  // one per channel
-  std::vector<TopK> top;                 // one per channel
+  std::vector<int64_t> shape;                   // [C, H, W] of the first image scanned
+  std::vector<ChannelMoments> channels;         // one per channel
+  std::vector<TopK> top;                        // one per channel
+  std::optional<models::ReceptiveField> field;  // none where the layer is reached by branches
+  // {image, y, x} of a top hit -> its input patch [y0, x0, y1, x1) (end exclusive, clipped)
+  std::map<std::array<int64_t, 3>, std::array<int64_t, 4>> patches;
+  std::string mosaic;  // OUT/<layer>_top.png as written, or "" (no field; merged results)
 };
 
 // One class folder: its images and, per layer, each channel's sum over its images and positions.

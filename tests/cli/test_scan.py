@@ -1,7 +1,8 @@
 """End-to-end `cnnscope scan` and `cnnscope merge` against PyTorch (tests/oracle/make_cli_scan.py):
 every per-channel figure of four layers of a VGG11-BN over 36 images in class folders equal to
 forward hooks computed in float64 (1e-6 relative: float32 activations), top-k images and argmax
-positions equal, per-class means, the unreadable image skipped and counted; a text list gives the
+positions equal, input patches equal to the gradient-support receptive field, one mosaic per
+layer, per-class means, the unreadable image skipped and counted; a text list gives the
 same figures; three shards merged equal the unsharded run (counts, min/max, top-k exactly; mean and
 std within 1e-9); mismatched or repeated shards and bad flags exit 1 with one line on stderr."""
 import json
@@ -63,8 +64,9 @@ class ScanTest(unittest.TestCase):
                                        delta=1e-12)
                 self.assertEqual(got["dead"], want["dead"], what)
                 self.assertEqual(got["always_on"], want["always_on"], what)
-                self.assertEqual([(h["image_index"], h["y"], h["x"]) for h in got["top"]],
-                                 [(h["image_index"], h["y"], h["x"]) for h in want["top"]], what)
+                self.assertEqual([(h["image_index"], h["y"], h["x"], h["patch"]) for h in got["top"]],
+                                 [(h["image_index"], h["y"], h["x"], h["patch"])
+                                  for h in want["top"]], what)
                 if with_images:
                     self.assertEqual([os.path.relpath(h["image"], fixture("images"))
                                       for h in got["top"]], [h["image"] for h in want["top"]])
@@ -77,6 +79,18 @@ class ScanTest(unittest.TestCase):
         self.assertEqual(self.doc["images"]["scanned"], EXPECTED["scanned"])
         self.assertTrue(any(l["dead"] > 0 for l in self.doc["layers"]))
         self.assertTrue(any(l["always_on"] > 0 for l in self.doc["layers"]))
+
+    def test_mosaics(self):
+        for layer in self.doc["layers"]:
+            self.assertIsNotNone(layer["receptive_field"])
+            path = layer["mosaic"]
+            self.assertEqual(os.path.basename(path), layer["name"] + "_top.png")
+            rgb = cli_common.pixels(path)
+            channels, k = layer["shape"][0], EXPECTED["topk"]
+            self.assertGreater(rgb.shape[0], channels * 24)  # a row per channel
+            self.assertGreater(rgb.shape[1], k * 24)  # k cells per row
+            # the strongest channel's first patch is drawn: not all white in the first row
+            self.assertLess(rgb[28:28 + 24, 50:50 + 24].min(), 255)
 
     def test_skipped_image_warned_and_counted(self):
         self.assertEqual(self.doc["images"]["skipped"], 1)

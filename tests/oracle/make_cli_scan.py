@@ -4,16 +4,19 @@ generated images in three class folders plus one unreadable file, and what PyTor
 them: forward hooks over every image (torchvision's ImageNet transforms), and per chosen layer and
 channel the count, mean, std (ddof=1), min, max, positive fraction, dead/always_on in float64, the
 top-k images by spatial maximum with the first (row-major) position of that maximum (numpy argmax),
-and per class each channel's mean. Written as scan/expected.json.
+the input patch under each top unit by the gradient-support method, and per class each
+channel's mean. Written as scan/expected.json.
 
 Usage: make_cli_scan.py OUT_DIR  (writes OUT_DIR/scan/..., each file atomically)
 """
+import copy
 import json
 import os
 import sys
 
 import numpy as np
 import torch
+import torch.nn as nn
 from PIL import Image
 from torchvision import transforms
 
@@ -84,6 +87,36 @@ for h in handles:
 listed = sorted(paths + [broken])
 index_of = {p: listed.index(p) for p in paths}
 
+# receptive fields by the gradient-support method: all-ones convolutions, identity BatchNorm and
+# average instead of max pooling, so every input pixel under a unit gets a positive gradient
+probe = copy.deepcopy(model).double()
+with torch.no_grad():
+    for i, m in enumerate(probe.features):
+        if isinstance(m, nn.Conv2d):
+            m.weight.fill_(1.0)
+            m.bias.zero_()
+        elif isinstance(m, nn.BatchNorm2d):
+            m.running_mean.zero_()
+            m.running_var.fill_(1.0)
+            m.weight.fill_(1.0)
+            m.bias.zero_()
+        elif isinstance(m, nn.MaxPool2d):
+            probe.features[i] = nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode)
+support_cache = {}
+
+
+def gradient_support(layer, y, x):
+    """[y0, x0, y1, x1) of the input pixels whose gradient on unit (y, x) of `layer` is nonzero."""
+    key = (layer, y, x)
+    if key not in support_cache:
+        upto = probe.features[:int(layer.split(".")[1]) + 1]
+        inp = torch.ones(1, 3, 224, 224, dtype=torch.float64, requires_grad=True)
+        upto(inp)[0, 0, y, x].backward()
+        ys, xs = np.nonzero(inp.grad[0].abs().sum(0).numpy())
+        support_cache[key] = [int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1]
+    return support_cache[key]
+
+
 layers = []
 for n in LAYERS:
     a = got[n].double().numpy()  # [N, C, H, W]
@@ -95,6 +128,8 @@ for n in LAYERS:
         best = sorted(range(len(paths)), key=lambda i: (-float(flat[i, pos[i]]), index_of[paths[i]]))
         top = [{"image": rel[i], "image_index": index_of[paths[i]], "value": float(flat[i, pos[i]]),
                 "y": int(pos[i] // a.shape[3]), "x": int(pos[i] % a.shape[3])} for i in best[:TOPK]]
+        for hit in top:
+            hit["patch"] = gradient_support(n, hit["y"], hit["x"])
         channels.append({"count": int(v.size), "mean": float(v.mean()), "std": float(v.std(ddof=1)),
                          "min": float(v.min()), "max": float(v.max()),
                          "positive_fraction": float((v > 0).mean()),
