@@ -1,5 +1,5 @@
-// The shared JSON documents (see job_json.h). Spec: the summary, predict and features sections of
-// docs/DESIGN.md.
+// The shared JSON documents (see job_json.h). Spec: the summary, predict, features and diff
+// sections of docs/DESIGN.md.
 #include "app/job_json.h"
 
 namespace cnnscope::app {
@@ -15,6 +15,10 @@ nlohmann::ordered_json stats_json(const ValueStats& s) {
 
 nlohmann::ordered_json path_or_null(const std::string& path) {
   return path.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(path);
+}
+
+nlohmann::ordered_json number_or_null(const std::optional<double>& v) {
+  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
 }
 
 }  // namespace
@@ -66,6 +70,29 @@ nlohmann::ordered_json feature_layer_json(const LayerFeatures& l) {
   }
   entry["channels"] = std::move(channels);
   return entry;
+}
+
+nlohmann::ordered_json diff_json(const DiffResult& r) {
+  nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+  for (const DiffEntry& e : r.tensors)
+    tensors.push_back({{"name", e.name},
+                       {"shape", e.shape},
+                       {"l2_a", e.diff.l2_a},
+                       {"l2_b", e.diff.l2_b},
+                       {"l2_diff", e.diff.l2_diff},
+                       {"rel_change", number_or_null(e.diff.rel_change)},
+                       {"cosine", number_or_null(e.diff.cosine)},
+                       {"max_abs_diff", e.diff.max_abs_diff},
+                       {"changed_fraction", e.diff.changed_fraction}});
+  nlohmann::ordered_json mismatches = nlohmann::ordered_json::array();
+  for (const ShapeMismatch& m : r.shape_mismatch)
+    mismatches.push_back({{"name", m.name}, {"a", m.a}, {"b", m.b}});
+  return {{"a", r.a},
+          {"b", r.b},
+          {"tensors", std::move(tensors)},
+          {"only_in_a", r.only_in_a},
+          {"only_in_b", r.only_in_b},
+          {"shape_mismatch", std::move(mismatches)}};
 }
 
 }  // namespace cnnscope::app

@@ -1,12 +1,13 @@
 // The JSON documents of the jobs that both the CLI (`--json`) and the server (`cnnscope serve`'s
 // API) give, built in one place so that both say the same: summary, predict and one layer of
-// features. Leaves out: `weights` (export/stats_table.h) and printing. Spec: docs/DESIGN.md.
+// features, diff. Leaves out: `weights` (export/stats_table.h) and printing. Spec: docs/DESIGN.md.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
 
+#include "app/diff.h"
 #include "app/features.h"
 #include "app/predictions.h"
 #include "app/summary.h"
@@ -26,5 +27,10 @@ nlohmann::json predict_json(const models::ArchInfo& info, const std::string& pre
 // "zero_fraction","dead_channels","shown","figure","npy","channels":[{"index",...}]}; "figure"
 // and "npy" are null when empty.
 nlohmann::ordered_json feature_layer_json(const LayerFeatures& layer);
+
+// `diff --json`: {"a","b","tensors":[{"name","shape","l2_a","l2_b","l2_diff","rel_change",
+// "cosine","max_abs_diff","changed_fraction"}],"only_in_a","only_in_b","shape_mismatch":
+// [{"name","a","b"}]}; undefined figures null.
+nlohmann::ordered_json diff_json(const DiffResult& result);
 
 }  // namespace cnnscope::app

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "app/diff.h"
+#include "app/job_json.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "common/error.h"
@@ -21,10 +21,6 @@ struct DiffFlags {
   std::string sort = "name";
   bool json = false;
 };
-
-nlohmann::json number_or_null(const std::optional<double>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
 
 std::string brief(const std::optional<double>& v) {
   return v ? fmt::format("{:.4g}", *v) : "-";
@@ -67,27 +63,7 @@ void run_diff(const DiffFlags& f) {
   o.sort_by_change = f.sort == "change";
   const app::DiffResult r = app::diff_checkpoints(o);
   if (f.json) {
-    nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
-    for (const app::DiffEntry& e : r.tensors)
-      tensors.push_back({{"name", e.name},
-                         {"shape", e.shape},
-                         {"l2_a", e.diff.l2_a},
-                         {"l2_b", e.diff.l2_b},
-                         {"l2_diff", e.diff.l2_diff},
-                         {"rel_change", number_or_null(e.diff.rel_change)},
-                         {"cosine", number_or_null(e.diff.cosine)},
-                         {"max_abs_diff", e.diff.max_abs_diff},
-                         {"changed_fraction", e.diff.changed_fraction}});
-    nlohmann::ordered_json mismatches = nlohmann::ordered_json::array();
-    for (const app::ShapeMismatch& m : r.shape_mismatch)
-      mismatches.push_back({{"name", m.name}, {"a", m.a}, {"b", m.b}});
-    const nlohmann::ordered_json doc{{"a", r.a},
-                                     {"b", r.b},
-                                     {"tensors", std::move(tensors)},
-                                     {"only_in_a", r.only_in_a},
-                                     {"only_in_b", r.only_in_b},
-                                     {"shape_mismatch", std::move(mismatches)}};
-    std::printf("%s\n", doc.dump().c_str());
+    std::printf("%s\n", app::diff_json(r).dump().c_str());
   } else {
     print_table(r, !o.sort_by_change);
   }

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "app/diff.h"
 #include "app/features.h"
 #include "app/filters.h"
 #include "app/image_list.h"
@@ -232,8 +233,9 @@ class Server {
     };
   }
 
-  Model& model(const httplib::Request& req) {
-    const std::string id = req.matches[1];
+  Model& model(const httplib::Request& req) { return model_by_id(req.matches[1]); }
+
+  Model& model_by_id(const std::string& id) {
     for (const auto& m : models_)
       if (m->id == id) return *m;
     throw HttpError{404, "no model " + id + " (GET /api/models lists them)"};
@@ -406,6 +408,17 @@ class Server {
                                  {"pick", o.pick},       {"images", std::move(images)}};
       res.set_content(doc.dump(), kJson);
     });
+    http.Get("/api/diff", guarded([this](const httplib::Request& req, httplib::Response& res) {
+               app::DiffOptions o;
+               o.a = model_by_id(param(req, "a")).file;
+               o.b = model_by_id(param(req, "b")).file;
+               const std::string sort = param(req, "sort", "name");
+               if (sort != "name" && sort != "change")
+                 throw HttpError{400, "unknown sort '" + sort + "' (name or change)"};
+               o.sort_by_change = sort == "change";
+               res.set_content(app::diff_json(app::diff_checkpoints(o)).dump(), kJson);
+             }));
+
     http.Post(R"(/api/models/([^/]+)/features)", features);
     http.Get(R"(/api/models/([^/]+)/features)", features);
   }

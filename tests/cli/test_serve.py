@@ -136,6 +136,16 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(self.get_json(f"/api/models/{i}/weights"),
                              self.cli_json("weights", path))
 
+    def test_diff_as_cli(self):
+        self.assertEqual(self.get_json("/api/diff?a=0&b=1&sort=change"),
+                         self.cli_json("diff", MODELS[0], MODELS[1], "--sort", "change"))
+        same = self.get_json("/api/diff?a=1&b=1")
+        self.assertEqual(same, self.cli_json("diff", MODELS[1], MODELS[1]))
+        self.assertTrue(all(t["l2_diff"] == 0 for t in same["tensors"]))
+        self.assert_error(404, "/api/diff?a=0&b=9")
+        self.assert_error(404, "/api/diff?a=0")
+        self.assert_error(400, "/api/diff?a=0&b=1&sort=size")
+
     def test_filters_as_cli(self):
         for i, path in enumerate(MODELS):
             status, headers, png = self.get(f"/api/models/{i}/filters")
