@@ -110,10 +110,11 @@ struct Accumulator {
         layer.channels.resize(static_cast<size_t>(maps->size(1)));
         layer.top.assign(static_cast<size_t>(maps->size(1)), TopK(result.topk));
       }
-      const std::vector<ChannelMoments> batch = channel_moments(*maps);
+      const at::Tensor values = maps->to(at::kDouble);  // [B, C, H, W], converted once
+      const std::vector<ChannelMoments> batch = channel_moments(values);
       for (size_t c = 0; c < batch.size(); ++c) merge_moments(layer.channels[c], batch[c]);
       offer_spatial_maxima(*maps, indices, layer.top);
-      const at::Tensor sums = maps->to(at::kDouble).sum({2, 3});  // [B, C]
+      const at::Tensor sums = values.sum({2, 3});  // [B, C]
       const int64_t positions = maps->size(2) * maps->size(3);
       for (size_t b = 0; b < indices.size(); ++b) {
         const std::string& label = list[static_cast<size_t>(indices[b])].label;
