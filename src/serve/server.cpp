@@ -194,12 +194,11 @@ class Server {
            "--port (0: any free one)");
 
     std::atomic<bool> finished{false};
+    // Asks again until listening has ended: a stop that comes before the listen loop starts
+    // (a signal right after the URL is printed) is a no-op in cpp-httplib.
     std::thread watcher([&] {
       while (!finished.load()) {
-        if (options_.stop != nullptr && options_.stop->load()) {
-          http.stop();
-          return;
-        }
+        if (options_.stop != nullptr && options_.stop->load()) http.stop();
         std::this_thread::sleep_for(kStopPoll);
       }
     });
