@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -88,11 +89,12 @@ struct Accumulator {
   const std::vector<std::string>& layer_names;
   const std::vector<ScanImage>& list;
   ScanResult& result;
+  const std::vector<std::string>& taps;  // layer_names and the BatchNorm layers' inputs
 
   // Runs `inputs` (same size) and adds what the taps show.
   void add(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& indices,
            const std::string& checkpoint) {
-    const models::ForwardResult forward = net.run(at::stack(inputs), layer_names);  // [B,3,H,W]
+    const models::ForwardResult forward = net.run(at::stack(inputs), taps);  // [B,3,H,W]
     for (size_t l = 0; l < layer_names.size(); ++l) {
       const at::Tensor* maps = forward.find(layer_names[l]);  // [B, C, H, W]
       if (!maps->defined())
@@ -113,6 +115,14 @@ struct Accumulator {
       const at::Tensor values = maps->to(at::kDouble);  // [B, C, H, W], converted once
       const std::vector<ChannelMoments> batch = channel_moments(values);
       for (size_t c = 0; c < batch.size(); ++c) merge_moments(layer.channels[c], batch[c]);
+      if (layer.batchnorm) {
+        const at::Tensor* input = forward.find(layer.batchnorm->input);  // [B, C, H, W]
+        const std::vector<ChannelMoments> seen = channel_moments(*input);
+        std::vector<ChannelMoments>& observed = layer.batchnorm->observed;
+        if (observed.empty()) observed.resize(seen.size());
+        for (size_t c = 0; c < seen.size() && c < observed.size(); ++c)
+          merge_moments(observed[c], seen[c]);
+      }
       offer_spatial_maxima(*maps, indices, layer.top);
       const at::Tensor sums = values.sum({2, 3});  // [B, C]
       const int64_t positions = maps->size(2) * maps->size(3);
@@ -135,6 +145,88 @@ struct Accumulator {
     result.scanned += static_cast<int64_t>(indices.size());
   }
 };
+
+Json number(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
+
+double read_double(const Json& v) {
+  return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+}
+
+// The BatchNorm check of `layer` when it is a BatchNorm2d whose input is the output of the leaf
+// tap right before it in the same parent module; nullopt otherwise.
+std::optional<ScanBatchNorm> batchnorm_check(const models::Network& net, const StateDict& sd,
+                                             const std::string& layer) {
+  const std::vector<models::TapInfo>& taps = net.taps();
+  for (size_t t = 1; t < taps.size(); ++t) {
+    if (taps[t].name != layer) continue;
+    const models::TapInfo& prev = taps[t - 1];
+    const auto parent = [](const std::string& name) {
+      const size_t dot = name.rfind('.');
+      return dot == std::string::npos ? std::string() : name.substr(0, dot);
+    };
+    const at::Tensor* mean = sd.find(layer + ".running_mean");  // [C]
+    const at::Tensor* var = sd.find(layer + ".running_var");    // [C]
+    if (taps[t].type != "BatchNorm2d" || !prev.leaf || parent(prev.name) != parent(layer) ||
+        !mean || !var)
+      return std::nullopt;
+    ScanBatchNorm bn;
+    bn.input = prev.name;
+    const size_t at = taps[t].repr.find("eps=");
+    if (at != std::string::npos) bn.eps = std::strtod(taps[t].repr.c_str() + at + 4, nullptr);
+    const at::Tensor m = mean->to(at::kDouble).contiguous(), v = var->to(at::kDouble).contiguous();
+    bn.running_mean.assign(m.data_ptr<double>(), m.data_ptr<double>() + m.numel());
+    bn.running_var.assign(v.data_ptr<double>(), v.data_ptr<double>() + v.numel());
+    return bn;
+  }
+  return std::nullopt;
+}
+
+Json batchnorm_json(const ScanBatchNorm& bn) {
+  Json channels = Json::array();
+  double max_shift = 0, min_ratio = std::numeric_limits<double>::infinity(), max_ratio = 0;
+  for (size_t c = 0; c < bn.observed.size() && c < bn.running_mean.size(); ++c) {
+    const ChannelMoments& m = bn.observed[c];
+    const double var = m.count > 1 ? m.m2 / static_cast<double>(m.count - 1) : 0.0;
+    const double shift = (m.mean - bn.running_mean[c]) / std::sqrt(bn.running_var[c] + bn.eps);
+    const double ratio = var / (bn.running_var[c] + bn.eps);
+    max_shift = std::max(max_shift, std::abs(shift));
+    min_ratio = std::min(min_ratio, ratio);
+    max_ratio = std::max(max_ratio, ratio);
+    channels.push_back({{"index", c},
+                        {"running_mean", bn.running_mean[c]},
+                        {"running_var", bn.running_var[c]},
+                        {"observed_mean", m.mean},
+                        {"observed_var", var},
+                        {"mean_shift", shift},
+                        {"var_ratio", ratio},
+                        {"count", m.count},
+                        {"m2", m.m2}});
+  }
+  return {{"input", bn.input},
+          {"eps", bn.eps},
+          {"max_abs_mean_shift", max_shift},
+          {"min_var_ratio", number(min_ratio)},
+          {"max_var_ratio", max_ratio},
+          {"channels", std::move(channels)}};
+}
+
+ScanBatchNorm read_batchnorm(const Json& j) {
+  ScanBatchNorm bn;
+  bn.input = j.at("input").get<std::string>();
+  bn.eps = j.at("eps").get<double>();
+  for (const Json& c : j.at("channels")) {
+    bn.running_mean.push_back(c.at("running_mean").get<double>());
+    bn.running_var.push_back(c.at("running_var").get<double>());
+    ChannelMoments m;
+    m.count = c.at("count").get<int64_t>();
+    m.mean = c.at("observed_mean").get<double>();
+    m.m2 = c.at("m2").get<double>();
+    bn.observed.push_back(m);
+  }
+  return bn;
+}
 
 void collect_hit_images(ScanResult& r, const std::vector<ScanImage>& list) {
   for (const ScanLayer& layer : r.layers)
@@ -202,14 +294,6 @@ void write_scan(ScanResult& r, const std::string& out) {
   write_file_atomic((fs::path(out) / "scan.json").string(), r.json + "\n");
 }
 
-Json number(double v) {
-  return std::isfinite(v) ? Json(v) : Json(nullptr);
-}
-
-double read_double(const Json& v) {
-  return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
-}
-
 }  // namespace
 
 std::vector<ScanImage> list_scan_images(const std::string& source) {
@@ -266,8 +350,8 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
   register_input(o.checkpoint);
   if (!fs::is_directory(o.images)) register_input(o.images);
   const std::vector<ScanImage> list = list_scan_images(o.images);
-  const models::Network net =
-      models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
+  const StateDict sd = load_state_dict(o.checkpoint);
+  const models::Network net = models::build_network(sd, {o.arch, o.transform_input});
   if (o.threads > 0) at::set_num_threads(static_cast<int>(o.threads));
 
   ScanResult r;
@@ -294,15 +378,19 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
     ScanLayer layer;
     layer.name = name;
     layer.field = models::receptive_field(net, name);
+    layer.batchnorm = batchnorm_check(net, sd, name);
     r.layers.push_back(std::move(layer));
   }
+  std::vector<std::string> taps = layer_names;
+  for (const ScanLayer& layer : r.layers)
+    if (layer.batchnorm) taps.push_back(layer.batchnorm->input);
   make_output_dir(o.out);
 
   std::vector<int64_t> picks;  // this shard's images, as list indices
   for (int64_t i = shard.index - 1; i < r.listed; i += shard.count) picks.push_back(i);
   r.selected = static_cast<int64_t>(picks.size());
 
-  Accumulator acc{net, layer_names, list, r};
+  Accumulator acc{net, layer_names, list, r, taps};
   const auto batch_of = [&](size_t b) {
     const size_t begin = b * static_cast<size_t>(o.batch);
     const size_t end = std::min(picks.size(), begin + static_cast<size_t>(o.batch));
@@ -387,6 +475,7 @@ std::string scan_json(const ScanResult& r) {
          {"shape", layer.shape},
          {"receptive_field", std::move(field)},
          {"mosaic", layer.mosaic.empty() ? Json(nullptr) : Json(layer.mosaic)},
+         {"batchnorm", layer.batchnorm ? batchnorm_json(*layer.batchnorm) : Json(nullptr)},
          {"dead", std::count_if(layer.channels.begin(), layer.channels.end(),
                                 [](const ChannelMoments& m) { return m.dead(); })},
          {"always_on", std::count_if(layer.channels.begin(), layer.channels.end(),
@@ -457,6 +546,7 @@ ScanResult read_scan_json(const std::string& path) {
                                              f.at("jump").get<std::array<int64_t, 2>>(),
                                              f.at("padding").get<std::array<int64_t, 2>>()};
       if (const Json& m = l.at("mosaic"); !m.is_null()) layer.mosaic = m.get<std::string>();
+      if (const Json& b = l.at("batchnorm"); !b.is_null()) layer.batchnorm = read_batchnorm(b);
       for (const Json& c : l.at("channels")) {
         ChannelMoments m;
         m.count = c.at("count").get<int64_t>();
@@ -544,6 +634,7 @@ ScanResult run_merge(const MergeOptions& o) {
           into.shape = from.shape;
           into.channels = from.channels;
           into.top = from.top;
+          into.batchnorm = from.batchnorm;
           continue;
         }
         if (from.channels.empty()) continue;
@@ -554,6 +645,10 @@ ScanResult run_merge(const MergeOptions& o) {
           into.top[c].merge(from.top[c]);
         }
         into.patches.insert(from.patches.begin(), from.patches.end());
+        if (into.batchnorm && from.batchnorm &&
+            into.batchnorm->observed.size() == from.batchnorm->observed.size())
+          for (size_t c = 0; c < into.batchnorm->observed.size(); ++c)
+            merge_moments(into.batchnorm->observed[c], from.batchnorm->observed[c]);
       }
       r.shards.insert(r.shards.end(), part.shards.begin(), part.shards.end());
       r.selected += part.selected;

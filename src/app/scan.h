@@ -7,7 +7,8 @@
 // and top-k equal to one run; means and std by Chan et al.'s update). Where a layer's receptive
 // field is known (models/receptive_field.h), each top hit's input patch, drawn per layer as
 // OUT/<layer>_top.png. Leaves out: printing (cli/scan.cpp, cli/merge.cpp), mosaics of merged
-// results (their patches are kept), BatchNorm checks (issue 18, later steps). Spec: the `scan` and
+// results (their patches are kept). A BatchNorm2d layer also gets its running mean/var against the
+// mean/var observed at its input. Spec: the `scan` and
 // `merge` sections of docs/DESIGN.md.
 #pragma once
 
@@ -57,6 +58,15 @@ struct ScanShard {
 // "I/N" with 1 <= I <= N; throws Error otherwise.
 ScanShard parse_shard(const std::string& text);
 
+// A BatchNorm2d layer's running statistics (from the checkpoint) against the statistics observed
+// at its input (the output of the leaf module right before it in the same parent, a Conv2d).
+struct ScanBatchNorm {
+  std::string input;  // the module whose output the BatchNorm normalizes
+  double eps = 1e-5;
+  std::vector<double> running_mean, running_var;  // [C]
+  std::vector<ChannelMoments> observed;           // [C], over images and positions
+};
+
 struct ScanLayer {
   std::string name;
   std::vector<int64_t> shape;                   // [C, H, W] of the first image scanned
@@ -66,6 +76,7 @@ struct ScanLayer {
   // {image, y, x} of a top hit -> its input patch [y0, x0, y1, x1) (end exclusive, clipped)
   std::map<std::array<int64_t, 3>, std::array<int64_t, 4>> patches;
   std::string mosaic;  // OUT/<layer>_top.png as written, or "" (no field; merged results)
+  std::optional<ScanBatchNorm> batchnorm;  // for a BatchNorm2d layer with a known input
 };
 
 // One class folder: its images and, per layer, each channel's sum over its images and positions.

@@ -2,7 +2,7 @@
 every per-channel figure of four layers of a VGG11-BN over 36 images in class folders equal to
 forward hooks computed in float64 (1e-6 relative: float32 activations), top-k images and argmax
 positions equal, input patches equal to the gradient-support receptive field, one mosaic per
-layer, per-class means, the unreadable image skipped and counted; a text list gives the
+layer, per-class means, BatchNorm running statistics against those observed at its input, the unreadable image skipped and counted; a text list gives the
 same figures; three shards merged equal the unsharded run (counts, min/max, top-k exactly; mean and
 std within 1e-9); mismatched or repeated shards and bad flags exit 1 with one line on stderr."""
 import json
@@ -92,6 +92,26 @@ class ScanTest(unittest.TestCase):
             # the strongest channel's first patch is drawn: not all white in the first row
             self.assertLess(rgb[28:28 + 24, 50:50 + 24].min(), 255)
 
+    def test_batchnorm_running_vs_observed(self):
+        checked = 0
+        for got_layer, want_layer in zip(self.doc["layers"], EXPECTED["layers"]):
+            want = want_layer["batchnorm"]
+            if want is None:
+                self.assertIsNone(got_layer["batchnorm"], got_layer["name"])
+                continue
+            got = got_layer["batchnorm"]
+            self.assertEqual(got["input"], "features.4")
+            self.assertAlmostEqual(got["eps"], want["eps"])
+            for c, ch in enumerate(got["channels"]):
+                for key in ("running_mean", "running_var", "observed_mean", "observed_var",
+                            "mean_shift", "var_ratio"):
+                    w = want[key][c]
+                    self.assertLessEqual(abs(ch[key] - w), RTOL * max(abs(w), 1e-3), key)
+                checked += 1
+            self.assertAlmostEqual(got["max_abs_mean_shift"],
+                                   max(abs(v) for v in want["mean_shift"]), delta=1e-6)
+        self.assertGreater(checked, 0)
+
     def test_skipped_image_warned_and_counted(self):
         self.assertEqual(self.doc["images"]["skipped"], 1)
         skipped = self.doc["images"]["skipped_files"][0]["image"]
@@ -147,6 +167,11 @@ class ScanTest(unittest.TestCase):
                 for key in ("mean", "std", "m2"):
                     self.assertLessEqual(abs(m[key] - w[key]), 1e-9 * max(abs(w[key]), 1e-300),
                                          key)
+            if wl["batchnorm"] is not None:
+                for m, w in zip(ml["batchnorm"]["channels"], wl["batchnorm"]["channels"]):
+                    self.assertEqual(m["count"], w["count"])
+                    for key in ("observed_mean", "observed_var"):
+                        self.assertLessEqual(abs(m[key] - w[key]), 1e-9 * abs(w[key]), key)
         for name, cls in whole["classes"].items():
             self.assertEqual(merged["classes"][name]["images"], cls["images"])
             for layer, v in cls["layers"].items():

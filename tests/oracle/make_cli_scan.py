@@ -4,8 +4,9 @@ generated images in three class folders plus one unreadable file, and what PyTor
 them: forward hooks over every image (torchvision's ImageNet transforms), and per chosen layer and
 channel the count, mean, std (ddof=1), min, max, positive fraction, dead/always_on in float64, the
 top-k images by spatial maximum with the first (row-major) position of that maximum (numpy argmax),
-the input patch under each top unit by the gradient-support method, and per class each
-channel's mean. Written as scan/expected.json.
+the input patch under each top unit by the gradient-support method, per class each
+channel's mean, and for a BatchNorm layer its running mean/var against the mean/var (ddof=1)
+observed at its input (a hook's input). Written as scan/expected.json.
 
 Usage: make_cli_scan.py OUT_DIR  (writes OUT_DIR/scan/..., each file atomically)
 """
@@ -24,7 +25,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import seed_models  # noqa: E402
 from oracle_common import tiny_vgg11_bn  # noqa: E402
 
-LAYERS = ["features.0", "features.2", "features.6", "features.13"]
+LAYERS = ["features.0", "features.2", "features.5", "features.6", "features.13"]
 TOPK = 5
 CLASSES = ["birds", "cats", "dogs"]
 PER_CLASS = 12
@@ -75,9 +76,13 @@ x = torch.stack([tf(Image.open(p).convert("RGB")) for p in paths])  # [N, 3, 224
 
 modules = dict(model.named_modules())
 got, handles = {}, []
+bn_inputs = {}
 for n in LAYERS:
     handles.append(modules[n].register_forward_hook(
         lambda m, i, o, n=n: got.__setitem__(n, o.detach().clone())))
+    if isinstance(modules[n], nn.BatchNorm2d):
+        handles.append(modules[n].register_forward_hook(
+            lambda m, i, o, n=n: bn_inputs.__setitem__(n, i[0].detach().double().clone())))
 with torch.no_grad():
     model(x)
 for h in handles:
@@ -135,7 +140,17 @@ for n in LAYERS:
                          "positive_fraction": float((v > 0).mean()),
                          "dead": bool(v.max() <= 0 or v.var() == 0), "always_on": bool(v.min() > 0),
                          "top": top})
-    layers.append({"name": n, "shape": list(a.shape[1:]), "channels": channels})
+    entry = {"name": n, "shape": list(a.shape[1:]), "channels": channels, "batchnorm": None}
+    if n in bn_inputs:
+        bn = modules[n]
+        x_in = bn_inputs[n].transpose(0, 1).reshape(a.shape[1], -1)  # [C, N*H*W]
+        mean, var = x_in.mean(1), x_in.var(1, unbiased=True)
+        rm, rv = bn.running_mean.double(), bn.running_var.double()
+        entry["batchnorm"] = {"eps": bn.eps, "running_mean": rm.tolist(), "running_var": rv.tolist(),
+                              "observed_mean": mean.tolist(), "observed_var": var.tolist(),
+                              "mean_shift": ((mean - rm) / (rv + bn.eps).sqrt()).tolist(),
+                              "var_ratio": (var / (rv + bn.eps)).tolist()}
+    layers.append(entry)
 
 classes = {}
 for c in CLASSES:
