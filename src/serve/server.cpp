@@ -3,6 +3,7 @@
 #include "serve/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -45,6 +46,7 @@ constexpr int kMaxPort = 65535;
 constexpr int kMaxTimeoutS = 3600;
 constexpr int64_t kMaxTopK = 1000;
 constexpr auto kStopPoll = std::chrono::milliseconds(50);
+constexpr int kListenBacklog = 128;
 constexpr const char* kJson = "application/json";
 // The page loads only its own files; figures arrive as blob: URLs made from API answers.
 constexpr const char* kCsp =
@@ -128,6 +130,13 @@ uint64_t fnv1a(const std::string& bytes) {
   return h;
 }
 
+// cpp-httplib's server with a longer accept queue: it listens with a backlog of 5, so a burst of
+// clients on a busy machine got their connection dropped and retried a second later.
+class HttpServer : public httplib::Server {
+ public:
+  void widen_backlog() { ::listen(svr_sock_, kListenBacklog); }  // Linux: listen() again resizes
+};
+
 class Server {
  public:
   explicit Server(const ServeOptions& o) : options_(o), cache_(o.cache_mb * kMegabyte) {
@@ -151,7 +160,7 @@ class Server {
   }
 
   void run(const std::function<void(const ServeStarted&)>& on_ready) {
-    httplib::Server http;
+    HttpServer http;
     const int threads = options_.threads;
     http.new_task_queue = [threads] {
       return new httplib::ThreadPool(static_cast<size_t>(threads));
@@ -192,6 +201,8 @@ class Server {
       fail("", "cannot listen on " + options_.host + ":" + std::to_string(options_.port),
            "the port is in use or the host is not an address of this machine; pick another "
            "--port (0: any free one)");
+
+    http.widen_backlog();
 
     std::atomic<bool> finished{false};
     // Asks again until listening has ended: a stop that comes before the listen loop starts
