@@ -4,7 +4,9 @@ FORWARD_TOLERANCE, fixtures of tests/oracle/make_cli_serve.py), the error code o
 request (404, 400 with {"error"}, 413), path traversal refused, the activation cache (a layer
 switch is a hit), a short concurrent load, a stalled client timed out, SIGTERM, the off-loopback
 warning, and the page in headless Chromium (no console errors or CSP refusals; opening a layer
-shows its grid; a screenshot saved to fixtures/serve-screenshot.png).
+shows its grid; a screenshot saved to fixtures/serve-screenshot.png; driven over the DevTools
+protocol (tests/cli/cdp.py): a mouse click on a module shows its grid, a photo put into the file
+input is uploaded and its predictions shown).
 """
 import concurrent.futures
 import io
@@ -319,6 +321,43 @@ class ServeTest(unittest.TestCase):
         pixels = cli_common.pixels(shot)
         self.assertEqual(pixels.shape, (800, 1280, 3))
         self.assertGreater(len(np.unique(pixels.reshape(-1, 3), axis=0)), 50)  # the grid drawn
+
+
+    @unittest.skipUnless(cli_common.CHROMIUM, "chromium not installed")
+    def test_page_click_and_upload(self):
+        """Driven like a user over the DevTools protocol: a mouse click on a module shows its grid,
+        a photo put into the file input is uploaded and its predictions shown."""
+        import cdp
+        browser = cdp.Browser(cli_common.CHROMIUM)
+        try:
+            for domain in ("Runtime", "Log", "Page", "DOM"):
+                browser.call(domain + ".enable")
+            browser.call("Page.navigate", url=self.url)
+            browser.wait_for("document.querySelector('#status').textContent === 'ready' && "
+                             "document.querySelectorAll('#tree li').length > 0")
+            # upload: the file input gets a photo, as a user choosing it
+            root = browser.call("DOM.getDocument")["root"]["nodeId"]
+            node = browser.call("DOM.querySelector", nodeId=root, selector="#file")["nodeId"]
+            photo = os.path.join(IMAGES, EXPECTED["photos"][1])
+            browser.call("DOM.setFileInputFiles", files=[photo], nodeId=node)
+            rows = browser.wait_for("document.querySelectorAll('#predictions tbody tr').length")
+            self.assertEqual(rows, 5)
+            want = self.get_json("/api/models/0/predict", read(photo))
+            shown = browser.evaluate("[...document.querySelectorAll('#predictions tbody tr')]"
+                                     ".map(r => r.children[1].textContent)")
+            self.assertEqual(shown, [t["label"] for t in want["top"]])
+            # click: another module's grid replaces the first
+            browser.click('#tree li[data-layer="features.7"]')
+            layer = browser.wait_for("document.querySelector('#grid').dataset.layer === "
+                                     "'features.7' && document.querySelector('#grid').complete "
+                                     "&& document.querySelector('#grid').naturalWidth")
+            self.assertGreater(layer, 100)
+            self.assertIn("features.7 [192, 13, 13]",
+                          browser.evaluate("document.querySelector('#layer-title').textContent"))
+            self.assertEqual(browser.evaluate("document.querySelector('#status').className"), "")
+            self.assertEqual(browser.problems(), [])
+        finally:
+            browser.close()
 
 
 class ServeLifecycleTest(unittest.TestCase):
