@@ -61,8 +61,15 @@ class Server:
         raise RuntimeError("serve did not start")
 
     def stop(self):
+        """SIGTERM; (exit status, stdout, stderr). A server still running 30 s later is killed
+        (never left behind) and reported as exit status None."""
         self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=30)
+        try:
+            out, err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            return None, out, err
         return self.proc.returncode, out, err
 
 
