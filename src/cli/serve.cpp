@@ -1,8 +1,8 @@
 // `cnnscope serve CKPT [CKPT...] [--images DIR] [--host H] [--port P] [--threads T]
 // [--max-upload-mb N] [--cache-mb N] [--timeout S] [--open]`: the local web page and JSON/HTTP API
 // of serve/server.h. Prints the URL on start, warns when bound off loopback, stops cleanly on
-// SIGINT/SIGTERM; --open starts the default browser (xdg-open). Spec: the `serve` section of
-// docs/DESIGN.md.
+// SIGINT/SIGTERM (a second signal: at once, exit 1); --open starts the default browser (xdg-open).
+// Spec: the `serve` section of docs/DESIGN.md.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -22,8 +22,9 @@ struct ServeFlags {
 
 std::atomic<bool> g_stop{false};
 
+// The first SIGINT/SIGTERM asks the server to stop; a second one ends the process at once.
 extern "C" void on_signal(int) {
-  g_stop.store(true);
+  if (g_stop.exchange(true)) std::_Exit(1);
 }
 
 bool is_loopback(const std::string& host) {
