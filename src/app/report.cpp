@@ -11,6 +11,7 @@
 
 #include "app/labels.h"
 #include "app/predictions.h"
+#include "app/scan.h"
 #include "app/summary.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
@@ -162,6 +163,8 @@ ReportResult write_report(const ReportOptions& o,
     if (on_step) on_step(total, what);
   };
   for (const std::string& image : o.images) register_input(image);
+  std::optional<ScanResult> scan;  // read first: a bad --scan fails before any work
+  if (!o.scan.empty()) scan = read_scan_json((fs::path(o.scan) / "scan.json").string());
   const StateDict sd = load_state_dict(o.checkpoint);
 
   ReportContent c;
@@ -217,6 +220,7 @@ ReportResult write_report(const ReportOptions& o,
     step(fs::path(path).filename().string());
   }
 
+  if (scan) c.dataset_html = scan_report_html(*scan, o.scan);
   write_html_report(o.out, c);
   return {o.out, tb ? tb->close() : ""};
 }

@@ -32,6 +32,7 @@ struct ReportOptions {
   int64_t channels = kDefaultFeatureChannels;
   std::string cmap = "viridis";
   int bins = kDefaultHistogramBins;
+  std::string scan;  // a `scan`/`merge` output folder: adds the "Data set" section; "" = none
 };
 
 struct ReportResult {

@@ -119,6 +119,11 @@ std::string scan_json(const ScanResult& result);
 // Reads a scan.json back (exact: doubles are written with 17 digits). Throws Error naming it.
 ScanResult read_scan_json(const std::string& path);
 
+// The report's "Data set" section (inner HTML, every text escaped): image counts, per layer a
+// channel table (statistics, dead/always on, strongest image), the BatchNorm check, the mosaic
+// (read from `dir`, where the scan wrote it) and the classes.
+std::string scan_report_html(const ScanResult& result, const std::string& dir);
+
 struct MergeOptions {
   std::vector<std::string> dirs;  // each holding a scan.json
   std::string out = "scan";

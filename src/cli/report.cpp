@@ -30,26 +30,27 @@ void run_report(const ReportFlags& f) {
   if (!r.tensorboard.empty()) std::printf("tensorboard: %s\n", r.tensorboard.c_str());
 }
 
-const Register reg{{"report",
-                    "one self-contained HTML page (and TensorBoard files) for a checkpoint",
-                    [](CLI::App& sub) {
-                      auto f = std::make_shared<ReportFlags>();
-                      app::ReportOptions& o = f->job;
-                      add_checkpoint(sub, o.checkpoint);
-                      add_images(sub, o.images);
-                      add_out(sub, o.out, "HTML file to write");
-                      add_tensorboard(sub, o.tensorboard);
-                      add_arch(sub, o.arch, o.transform_input);
-                      add_preprocess_flags(sub, o.preprocess);
-                      add_layers(sub, o.layers);
-                      add_classes(sub, o.classes);
-                      add_topk(sub, o.topk);
-                      add_channels(sub, o.channels);
-                      add_cmap(sub, o.cmap);
-                      add_bins(sub, o.bins);
-                      return [f] { run_report(*f); };
-                    },
-                    90}};
+const Register reg{
+    {"report", "one self-contained HTML page (and TensorBoard files) for a checkpoint",
+     [](CLI::App& sub) {
+       auto f = std::make_shared<ReportFlags>();
+       app::ReportOptions& o = f->job;
+       add_checkpoint(sub, o.checkpoint);
+       add_images(sub, o.images);
+       add_out(sub, o.out, "HTML file to write");
+       add_tensorboard(sub, o.tensorboard);
+       add_arch(sub, o.arch, o.transform_input);
+       add_preprocess_flags(sub, o.preprocess);
+       add_layers(sub, o.layers);
+       add_classes(sub, o.classes);
+       add_topk(sub, o.topk);
+       add_channels(sub, o.channels);
+       add_cmap(sub, o.cmap);
+       add_bins(sub, o.bins);
+       sub.add_option("--scan", o.scan, "a `scan`/`merge` output folder: adds a data set section");
+       return [f] { run_report(*f); };
+     },
+     90}};
 
 }  // namespace
 }  // namespace cnnscope::cli

@@ -349,6 +349,8 @@ std::string render_html_report(const ReportContent& c) {
   weights(out, c);
   filters(out, c);
   images(out, c);
+  if (!c.dataset_html.empty())
+    out += R"(<section id="dataset"><h2>Data set</h2>)" + c.dataset_html + "</section>\n";
   if (!c.notes.empty()) {
     out += R"(<section id="notes"><h2>Notes</h2><ul>)";
     for (const std::string& n : c.notes) out += "<li>" + html_escape(n) + "</li>";

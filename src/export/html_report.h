@@ -60,7 +60,10 @@ struct ReportContent {
   std::vector<ReportFigure> filters;  // first-layer filters
   std::vector<ReportImage> images;
   std::vector<std::string> notes;  // anything else worth a line (skipped tensors, ...)
-  std::string generator;           // e.g. "cnnscope 0.1.0"
+  // The "Data set" section's inner HTML (`report --scan`, made and escaped by app/scan's
+  // scan_report_html); "" = no such section.
+  std::string dataset_html;
+  std::string generator;  // e.g. "cnnscope 0.1.0"
 };
 
 // The whole page as UTF-8 HTML. Every section is present (with a line saying why when empty).

@@ -2,7 +2,8 @@
 every per-channel figure of four layers of a VGG11-BN over 36 images in class folders equal to
 forward hooks computed in float64 (1e-6 relative: float32 activations), top-k images and argmax
 positions equal, input patches equal to the gradient-support receptive field, one mosaic per
-layer, per-class means, BatchNorm running statistics against those observed at its input, the unreadable image skipped and counted; a text list gives the
+layer, per-class means, BatchNorm running statistics against those observed at its input, `report --scan`'s data set
+section, the unreadable image skipped and counted; a text list gives the
 same figures; three shards merged equal the unsharded run (counts, min/max, top-k exactly; mean and
 std within 1e-9); mismatched or repeated shards and bad flags exit 1 with one line on stderr."""
 import json
@@ -111,6 +112,29 @@ class ScanTest(unittest.TestCase):
             self.assertAlmostEqual(got["max_abs_mean_shift"],
                                    max(abs(v) for v in want["mean_shift"]), delta=1e-6)
         self.assertGreater(checked, 0)
+
+    def test_report_data_set_section(self):
+        html_path = os.path.join(self.tmp, "report.html")
+        r = run("report", fixture(EXPECTED["checkpoint"]), "--scan", os.path.join(self.tmp, "all"),
+                "-o", html_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(html_path) as f:
+            page = f.read()
+        section = page[page.index('<section id="dataset">'):]
+        section = section[:section.index("</section>")]
+        self.assertIn("36 of 37 images scanned (1 skipped", section)
+        for layer in self.doc["layers"]:
+            self.assertIn("<h3>%s</h3><p>%d channels, %d dead, %d always on.</p>" % (
+                layer["name"], len(layer["channels"]), layer["dead"], layer["always_on"]), section)
+        self.assertEqual(section.count("data:image/png;base64,"), len(self.doc["layers"]))
+        self.assertIn("BatchNorm against its input (features.4)", section)
+        self.assertEqual(section.count("<td>dead</td>"),
+                         sum(layer["dead"] for layer in self.doc["layers"]))
+        bad = run("report", fixture(EXPECTED["checkpoint"]), "--scan", os.path.join(self.tmp, "x"),
+                  "-o", os.path.join(self.tmp, "bad.html"))
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("scan.json", bad.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad.html")))
 
     def test_skipped_image_warned_and_counted(self):
         self.assertEqual(self.doc["images"]["skipped"], 1)
