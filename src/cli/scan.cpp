@@ -1,7 +1,9 @@
 // `cnnscope scan CKPT --images DIR|LIST [--layers ...] [--topk K] [--shard I/N] [-o DIR]`: runs
-// the library's scan job (app/scan.h) and prints a line per layer (channels, dead, always on, the
-// strongest channel) or scan.json itself with --json; each skipped image is a warning on stderr.
+// the library's scan job (app/scan.h) with a progress bar (images/s, time left) on a terminal,
+// and prints a line per layer (channels, dead, always on, the strongest channel) or scan.json
+// itself with --json; each skipped image is a warning on stderr.
 // Spec: the `scan` section of docs/DESIGN.md.
+#include <chrono>
 #include <cstdio>
 
 #include "app/scan.h"
@@ -51,7 +53,19 @@ void run_scan(const ScanFlags& f) {
   app::ScanResult r;
   {
     Progress progress("scan");
-    r = app::run_scan(f.job, progress.callback());
+    const auto start = std::chrono::steady_clock::now();
+    int64_t done = 0;
+    // The bar's text: images/s and the time left.
+    r = app::run_scan(f.job, [&](int64_t total, const std::string&) {
+      ++done;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+      char text[64];
+      std::snprintf(text, sizeof text, "%.1f images/s, %.0f s left", rate,
+                    rate > 0 ? static_cast<double>(total - done) / rate : 0.0);
+      progress.step(total, text);
+    });
   }
   for (const app::SkippedImage& s : r.skipped)
     std::fprintf(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());
