@@ -367,11 +367,15 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
   r.shards = {shard.index};
   r.listed = static_cast<int64_t>(list.size());
   {
-    const fs::path root = fs::is_directory(o.images) ? fs::path(o.images) : fs::path();
+    // paths relative to the folder or the list's folder: the same plan hashes alike anywhere
+    const fs::path root =
+        fs::is_directory(o.images) ? fs::path(o.images) : fs::path(o.images).parent_path();
     std::vector<std::string> keys;
-    for (const ScanImage& image : list)
-      keys.push_back(root.empty() ? image.path
-                                  : fs::path(image.path).lexically_relative(root).string());
+    for (const ScanImage& image : list) {
+      const std::string rel =
+          root.empty() ? "" : fs::path(image.path).lexically_relative(root).string();
+      keys.push_back(rel.empty() ? image.path : rel);
+    }
     r.list_hash = fnv1a_hex(keys);
   }
   const std::vector<std::string> layer_names = net.select_layers(o.layers);
