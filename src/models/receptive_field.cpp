@@ -1,7 +1,11 @@
 // Receptive fields of single-path networks: walks the leaf modules in named_modules() order up to
 // the layer and folds each one's kernel/stride/padding/dilation (read from its repr, as
-// print(model) writes them) into r, j and the start offset. Leaves out: branched networks
-// (nullopt), padding='same' and ceil_mode's extra output (it does not change the field of a unit).
+// print(model) writes them) into r, j and the start offset. ResNets (ResNeXt, Wide ResNet) walk
+// the main path and skip each block's `downsample`: the shortcut (a 1x1 convolution with the
+// block's stride, or none) sees input pixel (y*s, x*s), which the main path's 3x3 convolution of
+// the same stride and padding 1 covers, so the main path's field is the block's whole field.
+// Leaves out: other branched networks (nullopt), a tap inside a downsample, avgpool/fc,
+// padding='same' and ceil_mode's extra output (it does not change the field of a unit).
 // Spec: receptive_field.h.
 #include "models/receptive_field.h"
 
@@ -44,15 +48,17 @@ std::array<int64_t, 4> ReceptiveField::patch(int64_t y, int64_t x, int64_t heigh
 std::optional<ReceptiveField> receptive_field(const Network& net, const std::string& layer) {
   net.check_tap(layer);
   const std::string& family = net.info().family;
-  if ((family != "alexnet" && family != "vgg") || layer.rfind("features", 0) != 0)
-    return std::nullopt;
+  const bool chain = (family == "alexnet" || family == "vgg") && layer.rfind("features", 0) == 0;
+  const bool resnet = family == "resnet" && layer.find("downsample") == std::string::npos &&
+                      layer != "avgpool" && layer != "fc";
+  if (!chain && !resnet) return std::nullopt;
   ReceptiveField rf;
   bool reached = false;
   for (const TapInfo& tap : net.taps()) {
     const bool inside = is_prefix(layer, tap.name);
     if (reached && !inside) break;
     reached = reached || inside;
-    if (!tap.leaf) continue;
+    if (!tap.leaf || tap.name.find(".downsample.") != std::string::npos) continue;
     if (tap.type != "Conv2d" && tap.type != "MaxPool2d" && tap.type != "AvgPool2d") continue;
     const auto k = repr_pair(tap.repr, "kernel_size", 1);
     const auto s = repr_pair(tap.repr, "stride", tap.type == "Conv2d" ? 1 : k[0]);

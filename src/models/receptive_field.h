@@ -1,7 +1,8 @@
 // The receptive field of a layer's units in the input image, from the kernel sizes, strides,
 // paddings and dilations of the Conv2d / MaxPool2d / AvgPool2d modules before it (their reprs).
-// Known for chains of layers (the `features` Sequential of AlexNet and VGG); a layer reached
-// through branches (residual, inception, dense blocks) has none here. Spec: Araujo et al.,
+// Known for chains of layers (the `features` Sequential of AlexNet and VGG) and for ResNets'
+// convolutional layers (the main path of each block covers its shortcut); a layer reached through
+// other branches (inception, dense blocks, ...) has none here. Spec: Araujo et al.,
 // "Computing Receptive Fields of Convolutional Neural Networks" (Distill, 2019), the single-path
 // formulas.
 #pragma once

@@ -1,6 +1,6 @@
 // Receptive fields from kernel/stride/padding/dilation: torchvision AlexNet and VGG11 worked out by
-// hand (Araujo et al.'s single-path formulas), patches clipped at the borders, branched networks
-// (ResNet) without one, unknown names refused.
+// hand (Araujo et al.'s single-path formulas), ResNet18's main path by hand, patches clipped at
+// the borders, other branched networks (DenseNet) without one, unknown names refused.
 #include <gtest/gtest.h>
 
 #include "common/error.h"
@@ -37,8 +37,30 @@ TEST(ReceptiveField, Vgg11WholeFeaturesAndNoneForBranches) {
   ASSERT_TRUE(all.has_value());
   EXPECT_EQ(all->size[0], 150);
   EXPECT_EQ(all->jump[0], 32);
-  EXPECT_FALSE(receptive_field(init_network({"resnet18", 10, 0}), "layer1").has_value());
+  EXPECT_FALSE(
+      receptive_field(init_network({"densenet121", 10, 0}), "features.denseblock1").has_value());
   EXPECT_THROW(receptive_field(vgg, "features.99"), Error);
+}
+
+TEST(ReceptiveField, ResNet18MainPathByHand) {
+  const Network net = init_network({"resnet18", 10, 0});
+  // conv1 7x7/2 pad 3: r 7, j 2, p 3; maxpool 3/2 pad 1: r 11, j 4, p 5; layer1: four 3x3
+  // convs, each r += 2*4, p += 4: r 43, p 21; layer2.0.conv1 3x3/2: r 51, j 8, p 25; then three
+  // more 3x3 (the downsample's 1x1/2 skipped): r 51 + 3*16 = 99, p 25 + 3*8 = 49.
+  const auto layer1 = receptive_field(net, "layer1");
+  ASSERT_TRUE(layer1.has_value());
+  EXPECT_EQ(layer1->size[0], 43);
+  EXPECT_EQ(layer1->jump[0], 4);
+  EXPECT_EQ(layer1->padding[0], 21);
+  const auto layer2 = receptive_field(net, "layer2");
+  ASSERT_TRUE(layer2.has_value());
+  EXPECT_EQ(layer2->size[1], 99);
+  EXPECT_EQ(layer2->jump[1], 8);
+  EXPECT_EQ(layer2->padding[1], 49);
+  // Inside a block: layer2.0.conv1 sees layer1's field through one 3x3/2 convolution.
+  EXPECT_EQ(receptive_field(net, "layer2.0.conv1")->size[0], 51);
+  EXPECT_FALSE(receptive_field(net, "layer2.0.downsample").has_value());
+  EXPECT_FALSE(receptive_field(net, "fc").has_value());
 }
 
 }  // namespace
