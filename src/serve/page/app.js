@@ -165,20 +165,28 @@ async function selectLayer(name) {
   }
 }
 
+// Fetches the layer's grid and statistics, then shows both at once; an answer that arrives after a
+// later click or image (requests overlap) is dropped, so the page never mixes two layers.
+let showSerial = 0;
 async function showLayer() {
+  const serial = ++showSerial;
+  const layer = state.layer;
   const path = "/api/models/" + state.model.id + "/features";
-  const [pngUrl, pngOptions] = imageRequest(path, { layer: state.layer, format: "png" });
-  const blob = await (await api(pngUrl, pngOptions)).blob();
-  const grid = $("grid");
-  if (grid.src) URL.revokeObjectURL(grid.src);
-  grid.src = URL.createObjectURL(blob);
-  grid.dataset.layer = state.layer;
-  const [jsonUrl, jsonOptions] = imageRequest(path, { layer: state.layer, format: "json" });
-  const doc = await (await api(jsonUrl, jsonOptions)).json();
+  const [pngUrl, pngOptions] = imageRequest(path, { layer: layer, format: "png" });
+  const [jsonUrl, jsonOptions] = imageRequest(path, { layer: layer, format: "json" });
+  const [blob, doc] = await Promise.all([
+    api(pngUrl, pngOptions).then((r) => r.blob()),
+    api(jsonUrl, jsonOptions).then((r) => r.json()),
+  ]);
+  if (serial !== showSerial) return;
   const l = doc.images[0].layers[0];
   $("layer-title").textContent = "Feature maps: " + l.name + " [" + l.shape.join(", ") + "]";
   $("layer-stats").textContent = "mean " + l.mean.toPrecision(4) + ", max " + l.max.toPrecision(4) +
     ", zeros " + (100 * l.zero_fraction).toFixed(1) + "%, dead channels " + l.dead_channels;
+  const grid = $("grid");
+  if (grid.src) URL.revokeObjectURL(grid.src);
+  grid.src = URL.createObjectURL(blob);
+  grid.dataset.layer = layer;
 }
 
 function setUpload(file) {
