@@ -1,4 +1,4 @@
-// `cnnscope serve CKPT [CKPT...] [--images DIR] [--host H] [--port P] [--threads T]
+// `cnnscope serve CKPT [CKPT...] [--images DIR] [--classes FILE] [--host H] [--port P] [--threads T]
 // [--max-upload-mb N] [--cache-mb N] [--timeout S] [--open]`: the local web page and JSON/HTTP API
 // of serve/server.h. Prints the URL on start, warns when bound off loopback, stops cleanly on
 // SIGINT/SIGTERM (a second signal: at once, exit 1); --open starts the default browser (xdg-open).
@@ -71,6 +71,7 @@ const Register reg{
                       "repeatable");
        add_arch(sub, o.arch, o.transform_input);
        add_preprocess_flags(sub, o.preprocess);
+       add_classes(sub, o.classes);
        sub.add_option("--host", o.host, "address to bind (not loopback: a warning)")
            ->capture_default_str();
        sub.add_option("--port", o.port, "port (0: any free one)")->capture_default_str();

@@ -20,6 +20,7 @@
 #include "app/filters.h"
 #include "app/image_list.h"
 #include "app/job_json.h"
+#include "app/labels.h"
 #include "app/predictions.h"
 #include "app/summary.h"
 #include "app/weights.h"
@@ -64,7 +65,8 @@ struct Model {
   StateDict sd;
   models::Network net;
   PreprocessOptions pre;
-  std::mutex mutex;  // guards the two documents below, computed on first ask
+  std::vector<std::string> labels;  // --classes, one per class; empty = class indices
+  std::mutex mutex;                 // guards the two documents below, computed on first ask
   std::optional<std::string> summary, weights;
 
   Model(std::string id_, std::string file_, StateDict sd_, models::Network net_,
@@ -154,8 +156,11 @@ class Server {
       StateDict sd = load_state_dict(o.checkpoints[i]);
       models::Network net = models::build_network(sd, {o.arch, o.transform_input});
       PreprocessOptions pre = resolve_preprocess(o.preprocess, net.info().default_preset);
+      std::vector<std::string> labels;
+      if (!o.classes.empty()) labels = app::read_labels(o.classes, net.info().num_classes);
       models_.push_back(std::make_unique<Model>(std::to_string(i), o.checkpoints[i], std::move(sd),
                                                 std::move(net), std::move(pre)));
+      models_.back()->labels = std::move(labels);
     }
   }
 
@@ -366,7 +371,7 @@ class Server {
       const bool npy = ref.body == nullptr && ref.path.size() > 4 &&
                        ref.path.substr(ref.path.size() - 4) == ".npy";
       res.set_content(app::predict_json(m.net.info(), npy ? "none (.npy used as is)" : m.pre.name,
-                                        app::predict_top(f->logits, k, {}))
+                                        app::predict_top(f->logits, k, m.labels))
                           .dump(),
                       kJson);
     });

@@ -30,6 +30,7 @@ struct ServeOptions {
   std::string arch;                      // "" = detected, for every checkpoint
   std::optional<bool> transform_input;   // GoogLeNet / Inception v3 (BuildOptions)
   PreprocessSpec preprocess;             // "" fields = each model's default preset
+  std::string classes;  // labels file (app/labels.h) for every checkpoint; "" = class indices
   std::string host = "127.0.0.1";
   int port = kDefaultPort;  // 0: any free port (the URL says which)
   int threads = kDefaultThreads;

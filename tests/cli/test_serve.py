@@ -42,8 +42,8 @@ TIMEOUT_S = 2
 class Server:
     """`cnnscope serve` on a free loopback port; stopped with SIGTERM."""
 
-    def __init__(self, *extra):
-        self.proc = subprocess.Popen([BIN, "serve", *MODELS, "--images", IMAGES, "--port", "0",
+    def __init__(self, *extra, models=MODELS):
+        self.proc = subprocess.Popen([BIN, "serve", *models, "--images", IMAGES, "--port", "0",
                                       "--max-upload-mb", str(UPLOAD_MB), "--timeout",
                                       str(TIMEOUT_S), "--threads", "4", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -375,6 +375,25 @@ class ServeLifecycleTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertIn("warning: serving on 0.0.0.0", err)
         self.assertIn("stopped", out)
+
+    def test_classes_label_the_predictions(self):
+        labels = [f"class {c}" for c in "abcde"]  # the seed AlexNet fixture has 5 classes
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "labels.txt")
+            write(path, ("\n".join(labels) + "\n").encode())
+            server = Server("--classes", path, models=MODELS[:1])
+            try:
+                status, _, body = request(server.url + "api/models/0/predict?image=" + PHOTO)
+            finally:
+                code, _, err = server.stop()
+            self.assertEqual(status, 200, body)
+            top = json.loads(body)["top"]
+            self.assertEqual([t["label"] for t in top], [labels[t["index"]] for t in top])
+            self.assertEqual(code, 0, err)
+            # one labels file for models of 5 and 4 classes: refused at start, naming the file
+            r = run("serve", *MODELS, "--classes", path, "--port", "0", timeout=60)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("labels.txt: has 5 labels, the model has 4 classes", r.stderr)
 
     def test_bad_start(self):
         for args, what in ((["--port", "70000"], "--port"), (["--threads", "0"], "--threads"),
