@@ -1,8 +1,8 @@
 // `cnnscope serve CKPT [CKPT...] [--images DIR] [--classes FILE] [--host H] [--port P]
-// [--threads T] [--max-upload-mb N] [--cache-mb N] [--timeout S] [--open]`: the local web page and JSON/HTTP API
-// of serve/server.h. Prints the URL on start, warns when bound off loopback, stops cleanly on
-// SIGINT/SIGTERM (a second signal: at once, exit 1); --open starts the default browser (xdg-open).
-// Spec: the `serve` section of docs/DESIGN.md.
+// [--threads T] [--max-upload-mb N] [--cache-mb N] [--timeout S] [--open]`: the local web page and
+// JSON/HTTP API of serve/server.h. Prints the URL on start, warns when bound off loopback, stops
+// cleanly on SIGINT/SIGTERM (a second signal: at once, exit 1); --open starts the default browser
+// (xdg-open). Spec: the `serve` section of docs/DESIGN.md.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
