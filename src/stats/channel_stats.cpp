@@ -40,13 +40,17 @@ std::vector<ChannelMoments> channel_moments(const at::Tensor& maps) {
   if (maps.dim() < 2 || maps.numel() == 0)
     fail("", "channel statistics need a non-empty [N, C, ...] tensor");
   const int64_t channels = maps.size(1);
-  const at::Tensor rows =
-      maps.to(at::kDouble).transpose(0, 1).reshape({channels, -1});  // [C, N*H*W]
-  const int64_t count = rows.size(1);
-  const at::Tensor mean = rows.sum(1) / static_cast<double>(count);  // [C]
-  const at::Tensor m2 = (rows - mean.unsqueeze(1)).square().sum(1);  // [C]
-  const auto [lo, hi] = at::aminmax(rows, 1);                        // [C] each
-  const at::Tensor positive = rows.gt(0).sum(1);                     // [C] int64
+  // Reduced over every dimension but the channel's, in place: no transposed copy of the batch.
+  std::vector<int64_t> dims{0};
+  std::vector<int64_t> per_channel(static_cast<size_t>(maps.dim()), 1);  // [1, C, 1, ...]
+  per_channel[1] = channels;
+  for (int64_t d = 2; d < maps.dim(); ++d) dims.push_back(d);
+  const at::Tensor values = maps.to(at::kDouble);  // [N, C, ...]; no copy when already double
+  const int64_t count = values.numel() / channels;
+  const at::Tensor mean = values.sum(dims) / static_cast<double>(count);       // [C]
+  const at::Tensor m2 = (values - mean.view(per_channel)).square().sum(dims);  // [C]
+  const at::Tensor lo = values.amin(dims), hi = values.amax(dims);             // [C] each
+  const at::Tensor positive = values.gt(0).sum(dims);                          // [C] int64
   const auto m = mean.accessor<double, 1>(), s = m2.accessor<double, 1>();
   const auto mn = lo.accessor<double, 1>(), mx = hi.accessor<double, 1>();
   const auto p = positive.accessor<int64_t, 1>();
