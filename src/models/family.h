@@ -19,25 +19,43 @@
 
 namespace cnnscope::models::detail {
 
-// The capture set of one forward pass: modules call probe(name, output) after they run; only
-// names asked for are cloned (so a later in-place op cannot change them), the rest cost a lookup.
+// The capture set of one forward pass: modules call probe(name, output) after they run and
+// continue with what it returns. Only names asked for are captured; the rest cost a lookup.
+// Without gradients a capture is a clone (a later in-place op cannot change it). With gradients
+// (RunOptions::gradients) the capture is the module's output itself, in the autograd graph, and
+// the forward continues with a clone of it, so autograd::grad(logit, capture) is the gradient
+// with respect to that output and later in-place ops touch only the copy. A hook
+// (RunOptions::hook) sees every module's output first and returns the tensor the forward uses.
 class Probe {
  public:
-  Probe() = default;
-  Probe(const std::unordered_map<std::string, size_t>* wanted, std::vector<at::Tensor>* out)
-      : wanted_(wanted), out_(out) {}
+  using Hook = std::function<at::Tensor(const std::string& name, const at::Tensor& output)>;
 
-  const at::Tensor& operator()(const std::string& name, const at::Tensor& output) {
+  Probe() = default;
+  Probe(const std::unordered_map<std::string, size_t>* wanted, std::vector<at::Tensor>* out,
+        bool gradients = false, const Hook* hook = nullptr)
+      : wanted_(wanted), out_(out), gradients_(gradients), hook_(hook) {}
+
+  at::Tensor operator()(const std::string& name, const at::Tensor& output) {
+    at::Tensor flow = hook_ != nullptr ? (*hook_)(name, output) : output;
     if (wanted_ != nullptr) {
       auto it = wanted_->find(name);
-      if (it != wanted_->end()) (*out_)[it->second] = output.clone();
+      if (it != wanted_->end()) {
+        if (!gradients_) {
+          (*out_)[it->second] = flow.clone();
+        } else {
+          (*out_)[it->second] = flow;
+          flow = flow.clone();
+        }
+      }
     }
-    return output;
+    return flow;
   }
 
  private:
   const std::unordered_map<std::string, size_t>* wanted_ = nullptr;
   std::vector<at::Tensor>* out_ = nullptr;
+  bool gradients_ = false;
+  const Hook* hook_ = nullptr;
 };
 
 // A module whose forward reports its own output and its children's to the probe. `path` is its

@@ -167,6 +167,13 @@ std::vector<std::string> Network::select_layers(const std::string& spec) const {
 }
 
 ForwardResult Network::run(const at::Tensor& input, const std::vector<std::string>& taps) const {
+  RunOptions options;
+  options.taps = taps;
+  return run(input, options);
+}
+
+ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) const {
+  const std::vector<std::string>& taps = options.taps;
   for (const std::string& name : taps) check_tap(name);
   if (input.dim() != kInputDims || input.size(1) != kInputChannels)
     fail("", "the network input must be [N, 3, H, W], got " + shape_text(input.sizes()),
@@ -174,9 +181,10 @@ ForwardResult Network::run(const at::Tensor& input, const std::vector<std::strin
   std::unordered_map<std::string, size_t> wanted;
   for (size_t i = 0; i < taps.size(); ++i) wanted.emplace(taps[i], i);
   std::vector<at::Tensor> captured(taps.size());
-  detail::Probe probe(&wanted, &captured);
+  const detail::Probe::Hook* hook = options.hook ? &options.hook : nullptr;
+  detail::Probe probe(&wanted, &captured, options.gradients, hook);
   ForwardResult result;
-  torch::NoGradGuard no_grad;
+  torch::AutoGradMode grad_mode(options.gradients);
   try {
     result.logits = impl_->root->forward(input.to(at::kFloat).contiguous(), probe);  // [N, classes]
   } catch (const c10::Error& e) {

@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,19 @@ struct ForwardResult {
   const at::Tensor* find(const std::string& name) const;
 };
 
+// How Network::run runs. The defaults: eval-mode inference without autograd, taps cloned.
+struct RunOptions {
+  std::vector<std::string> taps;  // module names to capture (checked first)
+  // Record the autograd graph: the logits and the captured taps are differentiable, each tap the
+  // module's output itself (the forward continues with a copy), so torch::autograd::grad(logit,
+  // tap) is the gradient w.r.t. that output; an input with requires_grad gets its gradient too.
+  bool gradients = false;
+  // Called with every module's output (qualified name, output) as the forward runs; what it
+  // returns is what the forward continues with (e.g. guided backprop's gradient clamp after each
+  // ReLU). Null: nothing.
+  std::function<at::Tensor(const std::string& name, const at::Tensor& output)> hook{};
+};
+
 struct BuildOptions {
   std::string arch;  // empty: detect from the keys; else one of known_archs() ("--arch")
   // GoogLeNet / Inception v3's transform_input (not in the keys): unset = True, as torchvision's
@@ -92,6 +106,9 @@ class Network {
   // `relu`) keeps its last output. Unasked-for modules cost nothing. Throws Error when the input
   // shape does not fit the network (e.g. too small, or not 224x224 for the seed's AlexNet).
   ForwardResult run(const at::Tensor& input, const std::vector<std::string>& taps = {}) const;
+  // The same with RunOptions (gradients, a hook). The module's training mode is left as it is
+  // (eval after build; `module().train()` for training).
+  ForwardResult run(const at::Tensor& input, const RunOptions& options) const;
 
   // The state_dict as Python's `model.state_dict()` gives it (parameters and buffers, in module
   // order), sharing storage with the network; `file`/`format` empty.
