@@ -203,6 +203,13 @@ const Family& shufflenet_family();
 const Family& efficientnet_family();
 const Family& regnet_family();
 const Family& convnext_family();
+// nn.Sequential rebuilt from a whole-model pickle's module tree (src/models/sequential.cpp); last
+// in detection order, after every family that knows its network from the keys.
+const Family& sequential_family();
+
+// Why `sd`, a whole-model pickle that no family fits, cannot run ("a whole model of class
+// __main__.Net: its forward is Python code ..."); "" when it is not a whole-model pickle.
+std::string unknown_forward(const StateDict& sd);
 
 // The shape of `key` in `sd`, or an empty vector when it is absent.
 std::vector<int64_t> shape_of(const StateDict& sd, const std::string& key);

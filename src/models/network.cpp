@@ -18,6 +18,7 @@ namespace {
 constexpr size_t kSuggestions = 3;
 constexpr int64_t kInputChannels = 3;
 constexpr int64_t kInputDims = 4;
+constexpr int64_t kUsualSize = 224;  // ImageNet's crop: most networks' input
 
 std::string pair(at::IntArrayRef v) {
   return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
@@ -37,24 +38,29 @@ std::pair<std::string, std::string> describe(const torch::nn::Module& m) {
                     ", stride=" + pair(*o.stride());
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
     const auto* padding = std::get_if<torch::ExpandingArray<2>>(&o.padding());  // std::variant
+    const bool same = std::holds_alternative<torch::enumtype::kSame>(o.padding());
 #else
     const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());  // LibTorch 1.x
+    const bool same = c10::holds_alternative<torch::enumtype::kSame>(o.padding());
 #endif
     if (padding && ((**padding)[0] != 0 || (**padding)[1] != 0))
       r += ", padding=" + pair(**padding);
+    if (!padding) r += same ? ", padding=same" : ", padding=valid";  // Python: unquoted
+    const auto& dilation = *o.dilation();
+    if (dilation[0] != 1 || dilation[1] != 1) r += ", dilation=" + pair(dilation);
     if (o.groups() != 1) r += ", groups=" + std::to_string(o.groups());
     if (!o.bias()) r += ", bias=False";
     return {"Conv2d", r + ")"};
   }
   if (const auto* b = m.as<torch::nn::BatchNorm2d>()) {
     const auto& o = b->options;
-    return {"BatchNorm2d", "BatchNorm2d(" + std::to_string(o.num_features()) +
-                               ", eps=" + py_float(o.eps()) +
-                               ", momentum=" + py_float(o.momentum().value_or(0.0)) +
-                               ", affine=" + py_bool(o.affine()) +
-                               // torch 2.x's repr: a bias exists when affine (cnnscope's BNs)
-                               ", bias=" + py_bool(o.affine()) +
-                               ", track_running_stats=" + py_bool(o.track_running_stats()) + ")"};
+    return {"BatchNorm2d",
+            "BatchNorm2d(" + std::to_string(o.num_features()) + ", eps=" + py_float(o.eps()) +
+                ", momentum=" + (o.momentum() ? py_float(*o.momentum()) : std::string("None")) +
+                ", affine=" + py_bool(o.affine()) +
+                // torch 2.x's repr: a bias exists when affine (cnnscope's BNs)
+                ", bias=" + py_bool(o.affine()) +
+                ", track_running_stats=" + py_bool(o.track_running_stats()) + ")"};
   }
   if (const auto* r = m.as<torch::nn::ReLU>())
     return {"ReLU", r->options.inplace() ? "ReLU(inplace=True)" : "ReLU()"};
@@ -193,7 +199,9 @@ ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) c
          "input " + shape_text(input.sizes()) + " does not fit " + impl_->info.arch + ": " +
              what.substr(0, what.find('\n')),
          impl_->info.arch == "alexnet_seed" ? "the seed's AlexNet needs 224x224"
-                                            : "try a 224x224 input");
+         : input.size(2) == kUsualSize && input.size(3) == kUsualSize
+             ? "made for another input size? pass --resize N --crop N"
+             : "try a 224x224 input");
   }
   for (size_t i = 0; i < taps.size(); ++i)  // a name asked twice: the capture of its first ask
     result.taps.push_back({taps[i], captured[wanted.at(taps[i])]});

@@ -37,6 +37,7 @@ const std::vector<const Family*>& families() {
       &detail::efficientnet_family(),
       &detail::regnet_family(),
       &detail::convnext_family(),
+      &detail::sequential_family(),  // keep last: the module tree, not the keys
   };
   // clang-format on
   return all;
@@ -168,6 +169,9 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
     std::string tried;
     family = detect(sd, built, &tried);
     if (!family) {
+      if (const std::string why = detail::unknown_forward(sd); !why.empty())
+        fail(sd.file, why,
+             "torch.jit.script(model).save(\"model.pt\") in Python gives a file cnnscope runs");
       std::string prefix = prefix_hint(sd);
       fail(sd.file, "matches no known network (tried " + tried + ")",
            prefix.empty() ? "pass --arch " + join(known_archs(), "|") + " to see what differs"
