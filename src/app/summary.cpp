@@ -32,8 +32,8 @@ Summary summarize(const models::Network& net, int64_t input_size) {
   std::vector<std::string> names;
   for (const models::TapInfo& t : taps) names.push_back(t.name);
   Summary s;
-  s.input_shape = {1, 3, input_size, input_size};
-  const models::ForwardResult r = net.run(at::zeros(s.input_shape), names);  // [1, 3, N, N]
+  s.input_shape = {1, net.info().input_channels, input_size, input_size};
+  const models::ForwardResult r = net.run(at::zeros(s.input_shape), names);  // [1, C, N, N]
   s.output_shape = r.logits.sizes().vec();
   s.params = net.num_parameters();
 

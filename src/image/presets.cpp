@@ -30,8 +30,8 @@ struct Entry {
 };
 
 // One line per preset; torchvision builders not listed use "imagenet".
-const std::array<Entry, 23>& table() {
-  static const std::array<Entry, 23> entries{{
+const std::array<Entry, 25>& table() {
+  static const std::array<Entry, 25> entries{{
       {"alexnet", 0, 0, kBilinear, kHalf, kHalf, 224},  // the seed's AlexNet
       {"imagenet", 256, 224, kBilinear, kImageNetMean, kImageNetStd},
       {"inception_v3", 342, 299, kBilinear, kImageNetMean, kImageNetStd},
@@ -55,6 +55,10 @@ const std::array<Entry, 23>& table() {
       {"convnext_small", 230, 224, kBilinear, kImageNetMean, kImageNetStd},
       {"convnext_base", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
       {"convnext_large", 232, 224, kBilinear, kImageNetMean, kImageNetStd},
+      // CIFAR-10's 32x32 (a photo resized, center-cropped): the blitz and the seed's LeNet train
+      // with Normalize(0.5, 0.5); akamaster's trainer.py with ImageNet's mean/std.
+      {"cifar10", 32, 32, kBilinear, kHalf, kHalf},
+      {"cifar10_imagenet", 32, 32, kBilinear, kImageNetMean, kImageNetStd},
   }};
   return entries;
 }

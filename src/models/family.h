@@ -203,6 +203,13 @@ const Family& shufflenet_family();
 const Family& efficientnet_family();
 const Family& regnet_family();
 const Family& convnext_family();
+// The tutorial nets (issue 14 part 3): src/models/cifar_resnet.cpp, lenet.cpp, mnist_net.cpp.
+const Family& cifar_resnet_family();  // akamaster's CIFAR ResNet-20 ... 1202
+const Family& lenet_family();         // the 60-minute blitz CNN and the seed's LeNet
+const Family& mnist_net_family();     // pytorch/examples' MNIST Net
+// PyTorch's default initialization of every Conv2d and Linear (reset_parameters), for families
+// whose authors keep it (lenet.cpp).
+void init_pytorch_default(torch::nn::Module& root);
 // nn.Sequential rebuilt from a whole-model pickle's module tree (src/models/sequential.cpp); last
 // in detection order, after every family that knows its network from the keys.
 const Family& sequential_family();

@@ -16,7 +16,6 @@ namespace cnnscope::models {
 namespace {
 
 constexpr size_t kSuggestions = 3;
-constexpr int64_t kInputChannels = 3;
 constexpr int64_t kInputDims = 4;
 constexpr int64_t kUsualSize = 224;  // ImageNet's crop: most networks' input
 
@@ -181,9 +180,12 @@ ForwardResult Network::run(const at::Tensor& input, const std::vector<std::strin
 ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) const {
   const std::vector<std::string>& taps = options.taps;
   for (const std::string& name : taps) check_tap(name);
-  if (input.dim() != kInputDims || input.size(1) != kInputChannels)
-    fail("", "the network input must be [N, 3, H, W], got " + shape_text(input.sizes()),
-         "an image tensor [3, H, W] needs unsqueeze(0)");
+  const int64_t channels = impl_->info.input_channels;
+  if (input.dim() != kInputDims || input.size(1) != channels)
+    fail("",
+         "the network input must be [N, " + std::to_string(channels) + ", H, W], got " +
+             shape_text(input.sizes()),
+         "an image tensor [" + std::to_string(channels) + ", H, W] needs unsqueeze(0)");
   std::unordered_map<std::string, size_t> wanted;
   for (size_t i = 0; i < taps.size(); ++i) wanted.emplace(taps[i], i);
   std::vector<at::Tensor> captured(taps.size());

@@ -29,6 +29,7 @@ struct ArchInfo {
   int64_t num_classes = 0;  // width of the last Linear
   std::string default_preset;  // a preset() name: "alexnet" for the AlexNet family, else
                                // torchvision's IMAGENET1K_V1 one ("imagenet", "inception_v3")
+  int64_t input_channels = 3;  // C of the [N, C, H, W] input: 1 for MNIST's Net, else 3
 };
 
 // One module of the network, as Python's `model.named_modules()` yields it (the root excluded),

@@ -37,6 +37,9 @@ const std::vector<const Family*>& families() {
       &detail::efficientnet_family(),
       &detail::regnet_family(),
       &detail::convnext_family(),
+      &detail::cifar_resnet_family(),
+      &detail::lenet_family(),
+      &detail::mnist_net_family(),
       &detail::sequential_family(),  // keep last: the module tree, not the keys
   };
   // clang-format on
