@@ -21,7 +21,7 @@ std::string shape_of(const at::Tensor& t) {
   return s + "]";
 }
 
-at::Tensor npy_input(const std::string& path) {
+at::Tensor npy_input(const std::string& path, int64_t channels) {
   at::Tensor t = read_npy(path);
   if (t.scalar_type() != at::kFloat)
     fail(path,
@@ -29,8 +29,10 @@ at::Tensor npy_input(const std::string& path) {
              ", expected float32",
          "save it with arr.astype(numpy.float32)");
   if (t.dim() == 4 && t.size(0) == 1) t = t.squeeze(0);
-  if (t.dim() != 3 || t.size(0) != 3 || t.size(1) == 0 || t.size(2) == 0)
-    fail(path, "input array has shape " + shape_of(t) + ", expected [3,H,W] or [1,3,H,W]");
+  const std::string c = std::to_string(channels);
+  if (t.dim() != 3 || t.size(0) != channels || t.size(1) == 0 || t.size(2) == 0)
+    fail(path, "input array has shape " + shape_of(t) + ", expected [" + c + ",H,W] or [1," + c +
+                   ",H,W]");
   return t.contiguous();
 }
 
@@ -49,14 +51,14 @@ Input load_input_with_picture(const std::string& path, const PreprocessOptions& 
   std::shared_ptr<const MappedFile> file = MappedFile::open(path);
   Input input;
   if (sniff_image(file->data(), file->size()) == ImageKind::kNpy) {
-    input.tensor = npy_input(path);
+    input.tensor = npy_input(path, options.channels);
     input.picture = picture_of(input.tensor, options);
     return input;
   }
   at::Tensor rgb = decode_rgb(path);  // [H, W, 3]
   try {
-    input.picture = resize_and_crop(rgb, options);  // [h, w, 3]
-    input.tensor = to_normalized_tensor(input.picture, options.mean, options.std);
+    input.picture = resize_and_crop(rgb, options);          // [h, w, 3]
+    input.tensor = network_tensor(input.picture, options);  // [C, h, w]
   } catch (const Error& e) {
     fail(path, e.what());
   }

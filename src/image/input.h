@@ -29,30 +29,37 @@ struct PreprocessOptions {
   int64_t crop_width = 0;
   std::array<double, 3> mean{0.0, 0.0, 0.0};  // as Python floats; torch rounds them to float32
   std::array<double, 3> std{1.0, 1.0, 1.0};
+  // 1: Pillow's convert("L") (ITU-R 601-2 luma, integer rounding) before Resize, and a [1, H, W]
+  // tensor normalized with mean[0] / std[0] (the MNIST preset); 3: RGB.
+  int64_t channels = 3;
 };
 
 // A named preset (image/presets.cpp): "alexnet" (the seed's: Resize((224,224)), Normalize(0.5,
 // 0.5)); "imagenet" (Resize(256), CenterCrop(224), bilinear, ImageNet mean/std: torchvision's
 // IMAGENET1K_V1 transforms of most builders); and, named after the torchvision builder, the
 // IMAGENET1K_V1 transforms that differ ("inception_v3": 342/299, "efficientnet_b3": 320/300
-// bicubic, ...). Throws Error on any other name, listing the known ones.
+// bicubic, ...); the tutorial nets' "cifar10" (32/32, Normalize(0.5, 0.5)), "cifar10_imagenet"
+// (32/32, ImageNet mean/std) and "mnist" (28/28, 1 channel, Normalize(0.1307, 0.3081)). Throws
+// Error on any other name, listing the known ones.
 PreprocessOptions preset(const std::string& name);
 
 // Every preset name preset() knows, in table order.
 std::vector<std::string> preset_names();
 
 struct Input {
-  at::Tensor tensor;   // [3, H, W] float32, normalized: what the network gets
-  at::Tensor picture;  // [H, W, 3] uint8 RGB after resize and crop, before ToTensor (for reports)
+  at::Tensor tensor;   // [C, H, W] float32 (C = options.channels), normalized: the network's input
+  at::Tensor picture;  // [H, W, 3] uint8 RGB after resize and crop, before ToTensor (for reports;
+                       // gray for a 1-channel preset)
                        // for a .npy input: the tensor un-normalized with the options, rounded
 };
 
-// Reads `path` (JPEG, PNG, or .npy float32 [3,H,W] / [1,3,H,W]) and preprocesses it.
+// Reads `path` (JPEG, PNG, or .npy float32 [C,H,W] / [1,C,H,W], C = options.channels) and
+// preprocesses it.
 // Throws Error naming the file on anything unreadable (missing, empty, truncated, not an image,
 // dimensions too large).
 Input load_input_with_picture(const std::string& path, const PreprocessOptions& options);
 
-// Just the tensor: [3, H, W] float32.
+// Just the tensor: [C, H, W] float32.
 at::Tensor load_input(const std::string& path, const PreprocessOptions& options);
 
 }  // namespace cnnscope

@@ -12,8 +12,7 @@ at::Tensor load_input_bytes(const std::string& name, const std::string& bytes,
   const at::Tensor rgb =
       decode_rgb_bytes(name, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   try {
-    return to_normalized_tensor(resize_and_crop(rgb, options), options.mean,
-                                options.std);  // [3, H, W]
+    return network_tensor(resize_and_crop(rgb, options), options);  // [C, H, W]
   } catch (const Error& e) {
     fail(name, e.what());
   }

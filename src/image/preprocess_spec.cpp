@@ -57,6 +57,8 @@ PreprocessOptions resolve_preprocess(const PreprocessSpec& spec,
     o = preset(spec.preset);
   else if (!custom)
     o = preset(default_preset);
+  else
+    o.channels = preset(default_preset).channels;  // the network's input channels
   if (!spec.resize.empty()) {
     o.resize_short = o.resize_height = o.resize_width = 0;
     const size_t x = spec.resize.find('x');

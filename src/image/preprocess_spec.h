@@ -18,9 +18,9 @@ struct PreprocessSpec {
   std::string std;     // "" | "a,b,c"
 };
 
-// Custom steps alone start from no resize, no crop, mean 0, std 1; with a preset they replace that
-// preset's steps (name "<preset>+custom"). Nothing given: `default_preset`. Throws Error naming the
-// flag on malformed text.
+// Custom steps alone start from no resize, no crop, mean 0, std 1 (the default preset's input
+// channels); with a preset they replace that preset's steps (name "<preset>+custom"). Nothing
+// given: `default_preset`. Throws Error naming the flag on malformed text.
 PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const std::string& default_preset);
 
 }  // namespace cnnscope

@@ -16,6 +16,8 @@ namespace {
 constexpr std::array<double, 3> kImageNetMean{0.485, 0.456, 0.406};
 constexpr std::array<double, 3> kImageNetStd{0.229, 0.224, 0.225};
 constexpr std::array<double, 3> kHalf{0.5, 0.5, 0.5};
+constexpr std::array<double, 3> kMnistMean{0.1307, 0.1307, 0.1307};  // one channel, repeated
+constexpr std::array<double, 3> kMnistStd{0.3081, 0.3081, 0.3081};
 constexpr Interpolation kBilinear = Interpolation::kBilinear;
 constexpr Interpolation kBicubic = Interpolation::kBicubic;
 
@@ -27,11 +29,12 @@ struct Entry {
   std::array<double, 3> mean;
   std::array<double, 3> std;
   int64_t fixed = 0;
+  int64_t channels = 3;  // 1: convert("L") first, a [1, H, W] tensor
 };
 
 // One line per preset; torchvision builders not listed use "imagenet".
-const std::array<Entry, 25>& table() {
-  static const std::array<Entry, 25> entries{{
+const std::array<Entry, 26>& table() {
+  static const std::array<Entry, 26> entries{{
       {"alexnet", 0, 0, kBilinear, kHalf, kHalf, 224},  // the seed's AlexNet
       {"imagenet", 256, 224, kBilinear, kImageNetMean, kImageNetStd},
       {"inception_v3", 342, 299, kBilinear, kImageNetMean, kImageNetStd},
@@ -59,6 +62,8 @@ const std::array<Entry, 25>& table() {
       // with Normalize(0.5, 0.5); akamaster's trainer.py with ImageNet's mean/std.
       {"cifar10", 32, 32, kBilinear, kHalf, kHalf},
       {"cifar10_imagenet", 32, 32, kBilinear, kImageNetMean, kImageNetStd},
+      // MNIST's 28x28 gray (pytorch/examples mnist/main.py: Normalize((0.1307,), (0.3081,))).
+      {"mnist", 28, 28, kBilinear, kMnistMean, kMnistStd, 0, 1},
   }};
   return entries;
 }
@@ -85,6 +90,7 @@ PreprocessOptions preset(const std::string& name) {
     o.interpolation = e.interpolation;
     o.mean = e.mean;
     o.std = e.std;
+    o.channels = e.channels;
     return o;
   }
   fail("", "unknown preset '" + name + "'", "known presets: " + join(preset_names(), ", "));

@@ -56,7 +56,22 @@ at::Tensor to_normalized_tensor(const at::Tensor& rgb, const std::array<double, 
   return t.sub_(m).div_(s);
 }
 
-at::Tensor resize_and_crop(const at::Tensor& rgb, const PreprocessOptions& options) {
+at::Tensor luma_rgb(const at::Tensor& rgb) {
+  constexpr int64_t kRed = 19595, kGreen = 38470, kBlue = 7471, kHalf = 0x8000, kShift = 16;
+  const at::Tensor c = rgb.to(at::kLong);  // [H, W, 3]
+  const at::Tensor sum = c.select(2, 0) * kRed + c.select(2, 1) * kGreen + c.select(2, 2) * kBlue;
+  const at::Tensor l = (sum + kHalf).bitwise_right_shift(kShift).to(at::kByte);  // [H, W]
+  return l.unsqueeze(2).expand({-1, -1, 3}).contiguous();                        // [H, W, 3]
+}
+
+at::Tensor network_tensor(const at::Tensor& picture, const PreprocessOptions& options) {
+  at::Tensor t = to_normalized_tensor(picture, options.mean, options.std);  // [3, h, w]
+  if (options.channels == 1) t = t.narrow(0, 0, 1).contiguous();            // [1, h, w]
+  return t;
+}
+
+at::Tensor resize_and_crop(const at::Tensor& input, const PreprocessOptions& options) {
+  const at::Tensor rgb = options.channels == 1 ? luma_rgb(input) : input;  // [H, W, 3]
   const ImageSize in{rgb.size(0), rgb.size(1)};
   const ImageSize target = resize_target(in, options);
   if (target.height <= 0 || target.width <= 0)

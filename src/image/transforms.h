@@ -27,7 +27,17 @@ at::Tensor center_crop(const at::Tensor& rgb, int64_t crop_height, int64_t crop_
 at::Tensor to_normalized_tensor(const at::Tensor& rgb, const std::array<double, 3>& mean,
                                 const std::array<double, 3>& std);
 
-// Resize and crop as `options` say: [H, W, 3] uint8 -> [h, w, 3] uint8.
+// Pillow's convert("L") of [H, W, 3] uint8 RGB: (19595 R + 38470 G + 7471 B + 0x8000) >> 16,
+// repeated in the 3 channels ([H, W, 3] uint8 gray).
+at::Tensor luma_rgb(const at::Tensor& rgb);
+
+// Resize and crop as `options` say: [H, W, 3] uint8 -> [h, w, 3] uint8 (made gray first with
+// luma_rgb when options.channels is 1: resampling the three equal channels gives Pillow's "L"
+// resize in each).
 at::Tensor resize_and_crop(const at::Tensor& rgb, const PreprocessOptions& options);
+
+// ToTensor then Normalize as `options` say: [h, w, 3] uint8 -> [C, h, w] float32, C =
+// options.channels (1: the first channel of the gray picture).
+at::Tensor network_tensor(const at::Tensor& picture, const PreprocessOptions& options);
 
 }  // namespace cnnscope
