@@ -116,6 +116,25 @@ class Photo(unittest.TestCase):
         self.assertIn("[N, 1, H, W]", r.stderr)
 
 
+class AkamasterCheckpoint(unittest.TestCase):
+    def test_dataparallel_training_checkpoint_runs_as_saved(self):
+        # akamaster's trainer saves {'state_dict': DataParallel(model).state_dict(),
+        # 'best_prec1': ..., 'epoch': ...}: keys with a `module.` prefix.
+        model = python_model("resnet20_cifar")
+        x = read_safetensors(fixture("models_tutorial_resnet20_cifar.expected.safetensors"))
+        with tempfile.TemporaryDirectory() as tmp:
+            ckpt = os.path.join(tmp, "resnet20-12fca82f.th")
+            torch.save({"state_dict": {"module." + k: v for k, v in model.state_dict().items()},
+                        "best_prec1": 91.7, "epoch": 200}, ckpt)
+            npy = os.path.join(tmp, "x.npy")
+            np.save(npy, x["input"][0].numpy())
+            r = run("predict", ckpt, "--image", npy, "--json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            doc = json.loads(r.stdout)
+            self.assertEqual(doc["arch"], "resnet20_cifar")
+            assert_forward_close(self, doc["logits"], x["logits"][0].numpy(), "logits")
+
+
 class Init(unittest.TestCase):
     def test_loads_strictly_into_the_python_class_and_is_deterministic(self):
         for arch in ("lenet_blitz", "lenet_seed", "mnist_net", "resnet20_cifar",
