@@ -21,10 +21,12 @@ constexpr char kMark = '(', kStop = '.', kTuple = 't', kEmptyTuple = ')', kReduc
                kSetItems = 'u', kBinPersId = 'Q', kNewFalse = static_cast<char>(0x89),
                kBinUnicode = 'X', kBinInt = 'J', kLong1 = static_cast<char>(0x8a), kGlobal = 'c',
                kBinPut = 'q', kBinGet = 'h', kLongBinPut = 'r', kLongBinGet = 'j', kEmptyDict = '}',
-               kSetItem = 's', kBuild = 'b';
+               kSetItem = 's', kBuild = 'b', kNone = 'N', kNewTrue = static_cast<char>(0x88),
+               kBinFloat = 'G', kEmptyList = ']', kAppends = 'e';
 constexpr size_t kSafetensorsAlign = 8;
 
-// A pickle writer for exactly what a state_dict needs; globals are memoized like CPython does.
+// A pickle writer for exactly what a training checkpoint needs; globals are memoized like CPython
+// does.
 class PickleWriter {
  public:
   std::string out;
@@ -53,6 +55,12 @@ class PickleWriter {
     out += key;
     put(memo_.size());
     memo_.push_back(key);
+  }
+  void real(double v) {  // BINFLOAT: big-endian IEEE 754 double
+    op(kBinFloat);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
   }
   void int_tuple(at::IntArrayRef values) {
     op(kMark);
@@ -85,71 +93,186 @@ class PickleWriter {
   std::vector<std::string> memo_;
 };
 
-const DType& dtype_of(const StateDict& sd, const NamedTensor& t, const std::string& path) {
-  const DType* d = dtype_from_scalar_type(t.tensor.scalar_type());
+const DType& dtype_of(const std::string& name, const at::Tensor& t, const std::string& path) {
+  const DType* d = dtype_from_scalar_type(t.scalar_type());
   if (!d || d->untyped_only)  // uint16/32/64, float8: torch needs _rebuild_tensor_v3 for them
-    fail(path, "tensor '" + t.name + "' has a dtype cnnscope cannot write",
+    fail(path, "tensor '" + name + "' has a dtype cnnscope cannot write",
          "supported: float32/16/64, bfloat16, int8/16/32/64, uint8, bool");
   return *d;
 }
 
+// Pickles values into `p`; tensors go to `data` (contiguous CPU copies, one storage each).
+class ValueWriter {
+ public:
+  ValueWriter(PickleWriter& p, std::vector<at::Tensor>& data, const std::string& path)
+      : p_(p), data_(data), path_(path) {}
+
+  void value(const PyValue& v) {
+    switch (v.kind) {
+      case PyValue::Kind::None:
+        return p_.op(kNone);
+      case PyValue::Kind::Bool:
+        return p_.op(v.b ? kNewTrue : kNewFalse);
+      case PyValue::Kind::Int:
+        return p_.integer(v.i);
+      case PyValue::Kind::Float:
+        return p_.real(v.f);
+      case PyValue::Kind::Str:
+        return p_.str(v.s);
+      case PyValue::Kind::Tensor:
+        return tensor("", v.tensor);
+      case PyValue::Kind::List:
+        p_.op(kEmptyList);
+        if (v.items.empty()) return;
+        p_.op(kMark);
+        for (const PyValue& item : v.items) value(item);
+        return p_.op(kAppends);
+      case PyValue::Kind::Tuple:
+        p_.op(kMark);
+        for (const PyValue& item : v.items) value(item);
+        return p_.op(kTuple);
+      case PyValue::Kind::Dict:
+        p_.op(kEmptyDict);
+        if (v.entries.empty()) return;
+        p_.op(kMark);
+        for (const auto& [key, item] : v.entries) {
+          value(key);
+          value(item);
+        }
+        return p_.op(kSetItems);
+      case PyValue::Kind::StateDict:
+        return state_dict(*v.state_dict);
+    }
+  }
+
+  void state_dict(const StateDict& sd) {
+    p_.global("collections", "OrderedDict");
+    p_.op(kEmptyTuple);
+    p_.op(kReduce);
+    p_.op(kMark);
+    for (const NamedTensor& t : sd.tensors) {
+      p_.str(t.name);
+      tensor(t.name, t.tensor);
+    }
+    p_.op(kSetItems);
+    if (sd.versions.empty()) return;
+    // the OrderedDict's __dict__: {"_metadata": {prefix: {"version": v}}}
+    p_.op(kEmptyDict);
+    p_.str("_metadata");
+    p_.global("collections", "OrderedDict");
+    p_.op(kEmptyTuple);
+    p_.op(kReduce);
+    p_.op(kMark);
+    for (const auto& [prefix, version] : sd.versions) {
+      p_.str(prefix);
+      p_.op(kEmptyDict);
+      p_.str("version");
+      p_.integer(version);
+      p_.op(kSetItem);
+    }
+    p_.op(kSetItems);
+    p_.op(kSetItem);
+    p_.op(kBuild);
+  }
+
+ private:
+  void tensor(const std::string& name, const at::Tensor& t) {
+    const DType& dtype = dtype_of(name, t, path_);
+    at::Tensor c = t.detach().to(at::kCPU).contiguous();  // [same shape]
+    p_.global("torch._utils", "_rebuild_tensor_v2");
+    p_.op(kMark);
+    p_.op(kMark);
+    p_.str("storage");
+    p_.global("torch", dtype.storage);
+    p_.str(std::to_string(data_.size()));
+    p_.str("cpu");
+    p_.integer(c.numel());
+    p_.op(kTuple);
+    p_.op(kBinPersId);
+    p_.integer(0);  // storage offset
+    p_.int_tuple(c.sizes());
+    p_.int_tuple(c.strides());
+    p_.op(kNewFalse);                         // requires_grad
+    p_.global("collections", "OrderedDict");  // backward hooks
+    p_.op(kEmptyTuple);
+    p_.op(kReduce);
+    p_.op(kTuple);
+    p_.op(kReduce);
+    data_.push_back(c);
+  }
+
+  PickleWriter& p_;
+  std::vector<at::Tensor>& data_;
+  const std::string& path_;
+};
+
 }  // namespace
 
-void save_pth(const StateDict& sd, const std::string& path) {
+PyValue PyValue::boolean(bool v) {
+  PyValue r;
+  r.kind = Kind::Bool;
+  r.b = v;
+  return r;
+}
+PyValue PyValue::integer(int64_t v) {
+  PyValue r;
+  r.kind = Kind::Int;
+  r.i = v;
+  return r;
+}
+PyValue PyValue::real(double v) {
+  PyValue r;
+  r.kind = Kind::Float;
+  r.f = v;
+  return r;
+}
+PyValue PyValue::str(std::string v) {
+  PyValue r;
+  r.kind = Kind::Str;
+  r.s = std::move(v);
+  return r;
+}
+PyValue PyValue::of(at::Tensor t) {
+  PyValue r;
+  r.kind = Kind::Tensor;
+  r.tensor = std::move(t);
+  return r;
+}
+PyValue PyValue::list(std::vector<PyValue> v) {
+  PyValue r;
+  r.kind = Kind::List;
+  r.items = std::move(v);
+  return r;
+}
+PyValue PyValue::tuple(std::vector<PyValue> v) {
+  PyValue r;
+  r.kind = Kind::Tuple;
+  r.items = std::move(v);
+  return r;
+}
+PyValue PyValue::dict() {
+  PyValue r;
+  r.kind = Kind::Dict;
+  return r;
+}
+PyValue PyValue::of(std::shared_ptr<const StateDict> sd) {
+  PyValue r;
+  r.kind = Kind::StateDict;
+  r.state_dict = std::move(sd);
+  return r;
+}
+PyValue& PyValue::set(PyValue key, PyValue value) {
+  entries.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+void save_pth(const PyValue& value, const std::string& path) {
   AtomicFile file(path);
   std::vector<at::Tensor> data;  // contiguous CPU copies, one storage each
   PickleWriter p;
   p.out.push_back(static_cast<char>(kProto));
   p.out.push_back(static_cast<char>(kPickleProtocol));
-  p.global("collections", "OrderedDict");
-  p.op(kEmptyTuple);
-  p.op(kReduce);
-  p.op(kMark);
-  for (const NamedTensor& t : sd.tensors) {
-    const DType& dtype = dtype_of(sd, t, path);
-    at::Tensor c = t.tensor.detach().to(at::kCPU).contiguous();  // [same shape]
-    p.str(t.name);
-    p.global("torch._utils", "_rebuild_tensor_v2");
-    p.op(kMark);
-    p.op(kMark);
-    p.str("storage");
-    p.global("torch", dtype.storage);
-    p.str(std::to_string(data.size()));
-    p.str("cpu");
-    p.integer(c.numel());
-    p.op(kTuple);
-    p.op(kBinPersId);
-    p.integer(0);  // storage offset
-    p.int_tuple(c.sizes());
-    p.int_tuple(c.strides());
-    p.op(kNewFalse);                         // requires_grad
-    p.global("collections", "OrderedDict");  // backward hooks
-    p.op(kEmptyTuple);
-    p.op(kReduce);
-    p.op(kTuple);
-    p.op(kReduce);
-    data.push_back(c);
-  }
-  p.op(kSetItems);
-  if (!sd.versions
-           .empty()) {  // the OrderedDict's __dict__: {"_metadata": {prefix: {"version": v}}}
-    p.op(kEmptyDict);
-    p.str("_metadata");
-    p.global("collections", "OrderedDict");
-    p.op(kEmptyTuple);
-    p.op(kReduce);
-    p.op(kMark);
-    for (const auto& [prefix, version] : sd.versions) {
-      p.str(prefix);
-      p.op(kEmptyDict);
-      p.str("version");
-      p.integer(version);
-      p.op(kSetItem);
-    }
-    p.op(kSetItems);
-    p.op(kSetItem);
-    p.op(kBuild);
-  }
+  ValueWriter(p, data, path).value(value);
   p.op(kStop);
 
   try {
@@ -168,6 +291,10 @@ void save_pth(const StateDict& sd, const std::string& path) {
   file.commit();
 }
 
+void save_pth(const StateDict& sd, const std::string& path) {
+  save_pth(PyValue::of(std::shared_ptr<const StateDict>(&sd, [](const StateDict*) {})), path);
+}
+
 void save_safetensors(const StateDict& sd, const std::string& path) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   std::vector<at::Tensor> data;
@@ -175,7 +302,7 @@ void save_safetensors(const StateDict& sd, const std::string& path) {
   for (const NamedTensor& t : sd.tensors) {
     if (t.name == "__metadata__")
       fail(path, "a tensor named '__metadata__' cannot be stored in safetensors");
-    const DType& dtype = dtype_of(sd, t, path);
+    const DType& dtype = dtype_of(t.name, t.tensor, path);
     at::Tensor c = t.tensor.detach().to(at::kCPU).contiguous();  // [same shape]
     const uint64_t n = c.nbytes();
     header[t.name] = {{"dtype", dtype.safetensors},

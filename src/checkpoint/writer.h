@@ -1,9 +1,13 @@
 // Checkpoint writers: a state_dict as a torch.save zip file (what Python's torch.load reads back
-// as an OrderedDict of tensors) and as safetensors. Both atomic: the file appears whole or not at
-// all.
+// as an OrderedDict of tensors), a nested Python value (a training checkpoint: dicts, lists,
+// tuples, numbers, strings, None, tensors, state_dicts) the same way, and a state_dict as
+// safetensors. All atomic: the file appears whole or not at all. Leaves out: sets, bytes, objects.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "checkpoint/state_dict.h"
 
@@ -12,6 +16,37 @@ namespace cnnscope {
 // torch.save's zip format (pickle protocol 2, one contiguous storage per tensor, 64-byte aligned
 // records). Tensors of any dtype in the dtype table; views are saved as their values.
 void save_pth(const StateDict& sd, const std::string& path);
+
+// A plain Python value as torch.save pickles it; torch.load(weights_only=True) reads it back.
+struct PyValue {
+  enum class Kind { None, Bool, Int, Float, Str, Tensor, List, Tuple, Dict, StateDict };
+  Kind kind = Kind::None;
+  bool b = false;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;
+  at::Tensor tensor;
+  std::vector<PyValue> items;                        // List, Tuple
+  std::vector<std::pair<PyValue, PyValue>> entries;  // Dict (a plain dict), in insertion order
+  std::shared_ptr<const StateDict> state_dict;       // StateDict: an OrderedDict as save_pth's
+
+  static PyValue none() { return {}; }
+  static PyValue boolean(bool v);
+  static PyValue integer(int64_t v);
+  static PyValue real(double v);
+  static PyValue str(std::string v);
+  static PyValue of(at::Tensor t);
+  static PyValue list(std::vector<PyValue> v);
+  static PyValue tuple(std::vector<PyValue> v);
+  static PyValue dict();
+  static PyValue of(std::shared_ptr<const StateDict> sd);
+  // Dict: appends key -> value; returns *this.
+  PyValue& set(PyValue key, PyValue value);
+  PyValue& set(const std::string& key, PyValue value) { return set(str(key), std::move(value)); }
+};
+
+// torch.save(value) in the zip format; tensors of the dtypes save_pth writes.
+void save_pth(const PyValue& value, const std::string& path);
 
 // safetensors (header padded with spaces to 8 bytes, tensors in state_dict order).
 void save_safetensors(const StateDict& sd, const std::string& path);
