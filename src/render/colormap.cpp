@@ -467,6 +467,18 @@ const double (*gray_table())[3] {
   return table;
 }
 
+// OpenCV's COLORMAP_JET (the classic jet: each channel a clipped tent, 1.5 - |4x - c|), which
+// pytorch-grad-cam's show_cam_on_image uses; within 1 of cv2.applyColorMap's bytes.
+const double (*jet_table())[3] {
+  static double table[kLutSize][3];
+  for (int i = 0; i < kLutSize; ++i) {
+    const double x = static_cast<double>(i) / (kLutSize - 1);
+    for (int c = 0; c < 3; ++c)
+      table[i][c] = std::clamp(1.5 - std::abs(4 * x - (3 - c)), 0.0, 1.0);
+  }
+  return table;
+}
+
 const std::vector<Colormap>& all_colormaps() {
   static const std::vector<Colormap> maps = [] {
     std::vector<Colormap> m;
@@ -476,6 +488,7 @@ const std::vector<Colormap>& all_colormaps() {
     m.emplace_back("inferno", kInferno);
     m.emplace_back("plasma", kPlasma);
     m.emplace_back("turbo", kTurbo);
+    m.emplace_back("jet", jet_table());
     return m;
   }();
   return maps;
