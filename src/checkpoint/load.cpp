@@ -208,6 +208,11 @@ Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
     }
     if (!chosen && (holds_tensors(pth, root) || root.kind == Kind::Tensor || is_tensor_list(root)))
       chosen = &root;
+    if (!chosen && pth.format == "torchscript")  // nothing of it is loaded, let alone run
+      fail(path,
+           "refused: no tensors in the TorchScript module's attributes (a parameter-free module, "
+           "or a custom __getstate__/__setstate__, which loading would run)",
+           "save the model without __getstate__/__setstate__");
     if (!chosen)
       fail(path, "no state_dict found (no dict of tensors, model, tensor or list of tensors)",
            top_keys(root) + "; try --key");

@@ -111,6 +111,14 @@ Network::Impl::Impl(detail::Built built, const detail::Family& family)
   }
 }
 
+Network::Impl::Impl(ArchInfo info_, std::vector<TapInfo> taps_,
+                    std::shared_ptr<const detail::Backend> backend_, const std::string& root_type)
+    : backend(std::move(backend_)),
+      placeholder(std::make_shared<torch::nn::Module>(root_type)),
+      info(std::move(info_)),
+      family(nullptr),
+      taps(std::move(taps_)) {}
+
 Network::Network(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 const ArchInfo& Network::info() const {
@@ -120,10 +128,12 @@ const std::vector<TapInfo>& Network::taps() const {
   return impl_->taps;
 }
 torch::nn::Module& Network::module() const {
+  if (impl_->backend) return *impl_->placeholder;
   return *impl_->root;
 }
 
 int64_t Network::num_parameters() const {
+  if (impl_->backend) return impl_->backend->num_parameters();
   int64_t total = 0;
   for (const at::Tensor& p : impl_->root->parameters()) total += p.numel();
   return total;
@@ -136,10 +146,12 @@ const at::Tensor* ForwardResult::find(const std::string& name) const {
 }
 
 std::vector<std::string> Network::default_layers() const {
+  if (impl_->backend) return impl_->backend->default_layers();
   return impl_->family->default_layers(impl_->taps);
 }
 
 std::vector<std::string> Network::all_layers() const {
+  if (impl_->backend) return impl_->backend->all_layers();
   return impl_->family->all_layers(impl_->taps);
 }
 
@@ -193,6 +205,12 @@ ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) c
   detail::Probe probe(&wanted, &captured, options.gradients, hook);
   ForwardResult result;
   torch::AutoGradMode grad_mode(options.gradients);
+  if (impl_->backend) {
+    result.logits = impl_->backend->forward(input.to(at::kFloat).contiguous(), options, captured);
+    for (size_t i = 0; i < taps.size(); ++i)
+      result.taps.push_back({taps[i], captured[wanted.at(taps[i])]});
+    return result;
+  }
   try {
     result.logits = impl_->root->forward(input.to(at::kFloat).contiguous(), probe);  // [N, classes]
   } catch (const c10::Error& e) {
@@ -211,6 +229,7 @@ ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) c
 }
 
 StateDict Network::state_dict() const {
+  if (impl_->backend) return impl_->backend->state_dict();
   StateDict sd;
   constexpr int64_t kModuleVersion = 1, kBatchNormVersion = 2;  // nn.Module's, _BatchNorm's
   for (const auto& item : impl_->root->named_modules("", /*include_self=*/true)) {
