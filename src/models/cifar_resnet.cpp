@@ -4,7 +4,8 @@
 // A block's shortcut is option A: a LambdaLayer computing F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0,
 // planes//4, planes//4)) when the shape changes, else an empty nn.Sequential. The ReLUs are
 // functional (F.relu): no taps. Widths and block counts are read from the keys (any base width).
-// Leaves out option B shortcuts (a 1x1 conv + BN, `shortcut.0`/`shortcut.1`): refused by name.
+// Option B shortcuts (akamaster's other option: nn.Sequential(1x1 conv with the stride, BN) as
+// `shortcut.0`/`shortcut.1`) are recognized from those keys; `--arch` and `init` give option A.
 #include <array>
 
 #include "common/error.h"
@@ -21,6 +22,7 @@ struct CifarResNetConfig {
   int64_t width = kBaseWidth;  // conv1's output channels; stage s has width << s planes
   std::array<int64_t, kStages> blocks{};
   int64_t num_classes = kCifarClasses;
+  bool option_b = false;  // 1x1 conv + BN shortcuts where the shape changes
 };
 
 // The --arch names: resnet<6n+2> with n blocks per stage.
@@ -49,13 +51,18 @@ class OptionAShortcut : public Layer {
 
 class CifarBlock : public Layer {
  public:
-  CifarBlock(const std::string& path, int64_t in, int64_t planes, int64_t stride)
+  CifarBlock(const std::string& path, int64_t in, int64_t planes, int64_t stride, bool option_b)
       : Layer("BasicBlock", path) {
     conv1_ = register_module("conv1", conv2d(in, planes, 3, stride, 1, false));
     bn1_ = register_module("bn1", batch_norm(planes));
     conv2_ = register_module("conv2", conv2d(planes, planes, 3, 1, 1, false));
     bn2_ = register_module("bn2", batch_norm(planes));
-    if (stride != 1 || in != planes)
+    if ((stride != 1 || in != planes) && option_b) {
+      auto projection = std::make_shared<Sequential>(child_path("shortcut"));
+      projection->push_back(conv2d(in, planes, 1, stride, 0, false));
+      projection->push_back(batch_norm(planes));
+      shortcut_ = register_module("shortcut", projection);
+    } else if (stride != 1 || in != planes)
       shortcut_ = register_module(
           "shortcut", std::make_shared<OptionAShortcut>(child_path("shortcut"), planes / 4));
     else
@@ -89,8 +96,8 @@ class CifarResNet : public Layer {
       auto stage = std::make_shared<Sequential>(name);
       for (int64_t b = 0; b < c.blocks[s]; ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-        stage->push_back(
-            std::make_shared<CifarBlock>(name + "." + std::to_string(b), in, planes, stride));
+        stage->push_back(std::make_shared<CifarBlock>(name + "." + std::to_string(b), in, planes,
+                                                      stride, c.option_b));
         in = planes;
       }
       stages_[s] = register_module(name, stage);
@@ -129,7 +136,8 @@ Built build(const CifarResNetConfig& c) {
   b.info.description = b.info.arch + ", CIFAR ResNet-" + std::to_string(layers) + " (blocks " +
                        join_widths({c.blocks.begin(), c.blocks.end()}) + ", widths " +
                        join_widths({c.width, c.width * 2, c.width * 4}) +
-                       ", option A shortcuts), " + std::to_string(c.num_classes) + " classes";
+                       (c.option_b ? ", option B shortcuts), " : ", option A shortcuts), ") +
+                       std::to_string(c.num_classes) + " classes";
   b.info.num_classes = c.num_classes;
   return b;
 }
@@ -160,12 +168,9 @@ Built detect(const StateDict& sd, std::string& why_not) {
       why_not = "no key " + stage + "0.conv1.weight";
       return {};
     }
-    if (sd.find(stage + "0.shortcut.0.weight") != nullptr) {
-      why_not = stage + "0.shortcut.0.weight: an option B (1x1 convolution) shortcut";
-      return {};
-    }
   }
-  if ((c.width & 3) != 0) {
+  c.option_b = sd.find("layer2.0.shortcut.0.weight") != nullptr;
+  if (!c.option_b && (c.width & 3) != 0) {
     why_not = "conv1 has " + std::to_string(c.width) + " channels, not a multiple of 4";
     return {};
   }

@@ -26,6 +26,11 @@ TEST(TutorialParity, MnistNetOneChannel) {
 TEST(TutorialParity, CifarResNet20OptionA) {
   parity::check_parity("resnet20_cifar", "tutorial");
 }
+TEST(TutorialParity, CifarResNet20OptionB) {
+  parity::check_parity("resnet20_cifar_option_b", "tutorial");
+  const StateDict sd = parity::oracle("models_tutorial_resnet20_cifar_option_b.safetensors");
+  EXPECT_NE(build_network(sd).info().description.find("option B shortcuts"), std::string::npos);
+}
 
 constexpr int64_t kShapesClasses = 17;  // make_models_tutorial.py's num_classes for the shapes
 

@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "cli"))
 sys.path.insert(0, os.path.join(HERE, "..", "oracle"))
 from cli_common import assert_forward_close, fixture, read_safetensors, run  # noqa: E402
 from sample_photos import photos  # noqa: E402
-from tutorial_models import ARCHS  # noqa: E402
+from tutorial_models import ARCHS, CifarResNet  # noqa: E402
 
 # The presets, as torchvision pipelines: (arch's default preset, transforms).
 PRESETS = {
@@ -28,7 +28,8 @@ PRESETS = {
     "mnist": ([28, 28], (0.1307,), (0.3081,), True),
 }
 DEFAULT_PRESET = {"lenet_blitz": "cifar10", "lenet_seed": "cifar10", "mnist_net": "mnist",
-                  "resnet20_cifar": "cifar10_imagenet"}
+                  "resnet20_cifar": "cifar10_imagenet",
+                  "resnet20_cifar_option_b": "cifar10_imagenet"}
 
 
 def manifest():
@@ -48,7 +49,10 @@ def pipeline(name):
 def python_model(name):
     """The fixture's class with the fixture's weights, in eval mode."""
     want = manifest()[name]
-    model = ARCHS[want["arch"]](want["num_classes"])
+    if name.endswith("_option_b"):
+        model = CifarResNet(3, want["num_classes"], option="B")
+    else:
+        model = ARCHS[want["arch"]](want["num_classes"])
     sd = read_safetensors(fixture(f"models_tutorial_{name}.safetensors"))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in sd.items()})
     return model.eval()

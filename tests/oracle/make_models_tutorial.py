@@ -39,6 +39,10 @@ MODELS = collections.OrderedDict([
                         [3, 32, 32],
                         ["conv1", "bn1", "layer1.0.bn2", "layer1.2", "layer2.0.shortcut",
                          "layer2.0", "layer3.2.conv2", "layer3", "linear"])),
+    ("resnet20_cifar_option_b", (lambda n: CifarResNet(3, n, option="B"), "resnet20_cifar",
+                                 "cifar_resnet", 6, [3, 32, 32],
+                                 ["layer2.0.shortcut.0", "layer2.0.shortcut", "layer3.0",
+                                  "linear"])),
 ])
 
 manifest = collections.OrderedDict()

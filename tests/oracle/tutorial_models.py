@@ -6,7 +6,8 @@ names and forward passes), for the oracle scripts and end-to-end tests:
   fc 800->120->84->10, F.relu after each but the last);
 - MnistNet: pytorch/examples' MNIST Net (mnist/main.py: 1x28x28, dropout1/dropout2, log_softmax);
 - CifarResNet: akamaster/pytorch_resnet_cifar10's resnet.py (option A LambdaLayer shortcuts,
-  `linear`, _weights_init kaiming_normal_), n blocks per stage (ResNet-(6n+2)).
+  `linear`, _weights_init kaiming_normal_), n blocks per stage (ResNet-(6n+2)); option "B": 1x1
+  conv + BN shortcuts, akamaster's other option.
 ARCHS maps cnnscope's --arch names to a maker (num_classes -> model).
 """
 import torch
@@ -90,14 +91,17 @@ class LambdaLayer(nn.Module):
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, in_planes, planes, stride=1):
+    def __init__(self, in_planes, planes, stride=1, option="A"):
         super().__init__()
         self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
+        if (stride != 1 or in_planes != planes) and option == "B":
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+        elif stride != 1 or in_planes != planes:
             pad = planes // 4
             self.shortcut = LambdaLayer(
                 lambda x: F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, pad, pad), "constant", 0))
@@ -110,8 +114,9 @@ class BasicBlock(nn.Module):
 
 
 class CifarResNet(nn.Module):
-    def __init__(self, n, num_classes=10):
+    def __init__(self, n, num_classes=10, option="A"):
         super().__init__()
+        self.option = option
         self.in_planes = 16
         self.conv1 = nn.Conv2d(3, 16, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
@@ -124,7 +129,7 @@ class CifarResNet(nn.Module):
     def _make_layer(self, planes, n, stride):
         layers = []
         for s in [stride] + [1] * (n - 1):
-            layers.append(BasicBlock(self.in_planes, planes, s))
+            layers.append(BasicBlock(self.in_planes, planes, s, self.option))
             self.in_planes = planes
         return nn.Sequential(*layers)
 
@@ -139,5 +144,6 @@ ARCHS = {
     "lenet_blitz": BlitzNet,
     "lenet_seed": LeNet,
     "mnist_net": MnistNet,
-    **{f"resnet{6 * n + 2}_cifar": (lambda k, n=n: CifarResNet(n, k)) for n in (3, 5, 7, 9, 18, 200)},
+    **{f"resnet{6 * n + 2}_cifar": (lambda k, n=n: CifarResNet(n, k))
+       for n in (3, 5, 7, 9, 18, 200)},
 }
