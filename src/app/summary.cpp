@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/text.h"
+#include "image/input.h"
 
 namespace cnnscope::app {
 namespace {
@@ -23,6 +24,18 @@ int64_t leaf_mult_adds(const torch::nn::Module& m, const at::Tensor& out) {
 }
 
 }  // namespace
+
+int64_t default_input_size(const models::Network& net) {
+  const PreprocessOptions p = preset(net.info().default_preset);
+  if (p.crop_height > 0 && p.crop_height == p.crop_width) return p.crop_height;
+  if (p.crop_height == 0 && p.resize_height > 0 && p.resize_height == p.resize_width)
+    return p.resize_height;
+  return kDefaultSummaryInputSize;
+}
+
+Summary summarize(const models::Network& net) {
+  return summarize(net, default_input_size(net));
+}
 
 Summary summarize(const models::Network& net, int64_t input_size) {
   if (input_size < 1 || input_size > kMaxInputSize)

@@ -19,17 +19,23 @@ struct SummaryRow {
 };
 
 struct Summary {
-  std::vector<int64_t> input_shape;   // [1, 3, N, N]
+  std::vector<int64_t> input_shape;   // [1, C, N, N]
   std::vector<int64_t> output_shape;  // the logits' shape
   std::vector<SummaryRow> rows;       // named_modules() order
   int64_t params = 0;
   int64_t mult_adds = 0;  // total over the leaves
 };
 
-constexpr int64_t kDefaultSummaryInputSize = 224;
+constexpr int64_t kDefaultSummaryInputSize = 224;  // without a preset size
 
-// One forward of zeros [1, 3, input_size, input_size]. Throws Error when input_size is not in
-// 1..4096 or the network cannot take that size.
-Summary summarize(const models::Network& net, int64_t input_size = kDefaultSummaryInputSize);
+// The input size a summary uses by default: the network's default preset's crop (or fixed resize),
+// e.g. 224 for ImageNet nets, 32 for the CIFAR tutorial nets, 28 for MNIST's Net.
+int64_t default_input_size(const models::Network& net);
+
+// One forward of zeros [1, C, input_size, input_size] (C: the network's input channels). Throws
+// Error when input_size is not in 1..4096 or the network cannot take that size.
+Summary summarize(const models::Network& net, int64_t input_size);
+// At default_input_size(net).
+Summary summarize(const models::Network& net);
 
 }  // namespace cnnscope::app

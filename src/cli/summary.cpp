@@ -18,14 +18,14 @@ struct SummaryFlags {
   std::string checkpoint;
   std::string arch;
   std::optional<bool> transform_input;
-  int64_t input_size = app::kDefaultSummaryInputSize;
+  std::optional<int64_t> input_size;  // none: app::default_input_size (the default preset's)
   bool json = false;
 };
 
 void run_summary(const SummaryFlags& f) {
   const models::Network net =
       models::build_network(load_state_dict(f.checkpoint), {f.arch, f.transform_input});
-  const app::Summary s = app::summarize(net, f.input_size);
+  const app::Summary s = f.input_size ? app::summarize(net, *f.input_size) : app::summarize(net);
   const models::ArchInfo& info = net.info();
   if (f.json) {
     std::printf("%s\n", app::summary_json(info, s).dump(1).c_str());
@@ -66,8 +66,9 @@ const Register reg{{"summary", "the rebuilt network: layers, output shapes, para
                       auto f = std::make_shared<SummaryFlags>();
                       add_checkpoint(sub, f->checkpoint);
                       add_arch(sub, f->arch, f->transform_input);
-                      sub.add_option("--input-size", f->input_size, "input height and width")
-                          ->capture_default_str();
+                      sub.add_option("--input-size", f->input_size,
+                                     "input height and width (default: the default preset's crop, "
+                                     "224 for ImageNet nets)");
                       add_json(sub, f->json);
                       return [f] { run_summary(*f); };
                     },
