@@ -355,7 +355,8 @@ void check_ops(const std::string& file, const torch::jit::Module& root) {
 void check_no_setstate(const std::string& file) {
   caffe2::serialize::PyTorchStreamReader reader(file);
   for (const std::string& record : reader.getAllRecords()) {
-    if (record.find("/code/") == std::string::npos || !ends_with(record, ".py")) continue;
+    // Record names are relative to the archive's folder: "code/__torch__.py".
+    if (!starts_with(record, "code/") || !ends_with(record, ".py")) continue;
     auto [data, size] = reader.getRecord(record);
     const std::string text(static_cast<const char*>(data.get()), size);
     if (text.find("def __setstate__(") != std::string::npos)
