@@ -4,9 +4,9 @@
 // of logit[class]) w.r.t. the layer's output, the method's map, ReLU, scale_cam_image (min-max
 // with 1e-7) with cv2.resize INTER_LINEAR to the input size, then aggregate_multi_layers for the
 // single layer (ReLU, mean, scale again). Also the method names and the default CAM layer.
-// EigenCAM differs in one way: the SVD sign is fixed (largest magnitude positive), where numpy
-// leaves it to its LAPACK. Leaves out: eigen_smooth, several layers at once, 3-D (video)
-// activations.
+// EigenCAM differs in one way: the SVD's sign is fixed (the projection's largest-magnitude
+// element positive), where numpy leaves it to its LAPACK build. Leaves out: eigen_smooth, several
+// layers at once, 3-D (video) activations.
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -41,7 +41,9 @@ at::Tensor eigen_projection(const at::Tensor& a /* [C, h, w] */) {
   r = at::nan_to_num(r, 0.0, 0.0, 0.0);
   r = r - r.mean(0, /*keepdim=*/true);
   const auto [u, s, vt] = at::linalg_svd(r, /*full_matrices=*/false);  // vt: [k, C]
-  return at::matmul(r, vt[0]).reshape({a.size(1), a.size(2)});         // [h, w]
+  at::Tensor p = at::matmul(r, vt[0]);                                 // [hw]
+  if (p.numel() > 0 && p[p.abs().argmax()].item<float>() < 0) p = -p;  // the sign convention
+  return p.reshape({a.size(1), a.size(2)});                            // [h, w]
 }
 
 }  // namespace
@@ -69,23 +71,26 @@ void check_method(const std::string& method) {
 
 std::string default_cam_layer(const models::Network& net) {
   const std::vector<models::TapInfo>& taps = net.taps();
-  const std::string features = last_child(taps, "features");
-  if (!features.empty()) return features;
+  for (const char* container : {"features", "layers"}) {  // layers: MNASNet
+    const std::string last = last_child(taps, container);
+    if (!last.empty()) return last;
+  }
   std::string last_layer;  // ResNet's layer4 (or the highest layerN)
   for (const models::TapInfo& t : taps)
     if (t.depth == 1 && starts_with(t.name, "layer") && !last_child(taps, t.name).empty())
       last_layer = t.name;
   if (!last_layer.empty()) return last_child(taps, last_layer);
-  std::string before;
+  // Any other network: the last top-level module with a convolution in it (auxiliary heads,
+  // which eval mode skips, left out).
+  std::string found;
   for (const models::TapInfo& t : taps) {
-    if (t.depth != 1) continue;
-    const bool head = t.type.find("Pool") != std::string::npos || t.type == "Flatten" ||
-                      t.type == "Linear" || t.type.find("Dropout") != std::string::npos;
-    if (head && !before.empty()) return before;
-    if (!head) before = t.name;
+    if (t.type != "Conv2d") continue;
+    const std::string top = t.name.substr(0, t.name.find('.'));
+    if (top.rfind("aux", 0) == 0 || top.rfind("Aux", 0) == 0) continue;
+    found = top;
   }
-  if (before.empty()) fail("", "no layer for a CAM in this network", "pass --layer");
-  return before;
+  if (found.empty()) fail("", "no convolutional layer for a CAM in this network", "pass --layer");
+  return found;
 }
 
 at::Tensor scale_and_resize(const at::Tensor& map, int64_t height, int64_t width) {

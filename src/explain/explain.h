@@ -24,9 +24,10 @@ bool is_cam_method(const std::string& method);
 void check_method(const std::string& method);
 
 // The CAM layer used without --layer, per family (README lists them): the last child of
-// `features` (AlexNet, VGG, DenseNet, SqueezeNet, MobileNet, EfficientNet, ...), the last block of
-// ResNet's last `layerN`; any other network: the top-level module just before the first
-// pooling/flatten/linear/dropout top-level module.
+// `features` (AlexNet, VGG, DenseNet, SqueezeNet, MobileNet, EfficientNet, ConvNeXt, ...) or of
+// MNASNet's `layers`, the last block of ResNet's last `layerN`; any other network (GoogLeNet,
+// Inception v3, ShuffleNet, RegNet, ...): the last top-level module with a Conv2d in it, auxiliary
+// heads left out. Throws Error when there is none.
 std::string default_cam_layer(const models::Network& net);
 
 struct CamResult {
