@@ -126,7 +126,7 @@ class DenseNet : public Layer {
   at::Tensor forward(at::Tensor x, Probe& probe) override {
     x = probe("features", features_->forward(std::move(x), probe));  // [N, C, H/32, W/32]
     x = at::relu_(x);  // F.relu(inplace=True): in place, as a CAM hook on features sees it
-    x = at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);               // [N, C]
+    x = at::adaptive_avg_pool2d(x, {1, 1}).flatten(1);  // [N, C]
     return probe("classifier", classifier_->forward(x));
   }
 
