@@ -1,6 +1,7 @@
 """`cnnscope explain` against the PyPI libraries (fixtures: tests/oracle/make_explain_oracle.py):
 on ResNet18, a 1/8-width VGG11, the seed's AlexNet, MobileNetV2 and DenseNet121 (random init), for
-the top-1 class and another one, at each family's default CAM layer (DenseNet: its last dense block):
+the top-1 class and another one, at each family's default CAM layer (DenseNet: features.denseblock4,
+see the fixture script):
 - CAMs (pytorch-grad-cam 1.5.7): <method>.npy (input resolution, in [0, 1]) within 1e-3 max abs,
   <method>_layer.npy (after the ReLU, before scaling) within 1e-4 of its largest value;
 - saliency, guided backprop, integrated gradients (Captum 0.9.0): within 1e-4 of the largest
