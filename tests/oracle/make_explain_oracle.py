@@ -3,9 +3,9 @@ a 1/8-width VGG11 at 64x64, the seed's AlexNet at 224x224, MobileNetV2 and Dense
 a seeded random input each (.npy, normalized [3, H, W]) and what the PyPI libraries compute for
 them: pytorch-grad-cam 1.5.7 (gradcam, gradcam++, xgradcam, hirescam, layercam, eigencam at the
 family's default CAM layer: `grayscale_cam[0]` and the map at the layer's resolution after the
-ReLU; eigencam also with the SVD's other sign) and Captum 0.9.0 (saliency, guided backprop, integrated gradients with its convergence delta,
-NoiseTunnel smoothgrad over saliency), for the top-1 class and one other class. Indexed by
-explain/expected.json. Leaves out: several CAM layers, eigen_smooth, augmentation smoothing.
+ReLU; eigencam also with the SVD's other sign) and Captum 0.9.0 (saliency, guided backprop,
+integrated gradients with its convergence delta, NoiseTunnel smoothgrad over saliency), for the
+top-1 class and one other class. Indexed by explain/expected.json. Leaves out: several CAM layers, eigen_smooth, augmentation smoothing.
 
 Usage: make_explain_oracle.py OUT_DIR  (writes OUT_DIR/explain/..., each file atomically)
 """
