@@ -27,6 +27,7 @@
 #include "export/tensorboard.h"
 #include "models/network.h"
 #include "render/filter_mosaic.h"
+#include "stats/histogram.h"
 #include "train/data.h"
 
 namespace cnnscope::app {
@@ -281,7 +282,9 @@ TrainResult train(const TrainOptions& o, const StepFn& step,
   const int64_t crop = o.input_size > 0
                            ? o.input_size
                            : (eval.crop_height > 0 ? eval.crop_height : eval.resize_height);
-  EventWriter events({o.out + "/tensorboard"});
+  EventWriterOptions event_options;
+  event_options.dir = o.out + "/tensorboard";
+  EventWriter events(event_options);
   int64_t steps = 0;
   const auto stopping = [&] { return o.stop && o.stop->load(); };
 
@@ -396,6 +399,15 @@ TrainResult train(const TrainOptions& o, const StepFn& step,
     events.add_scalar("accuracy/train", static_cast<float>(m.train_acc), epoch);
     events.add_scalar("accuracy/val", static_cast<float>(m.val_acc), epoch);
     events.add_scalar("lr", static_cast<float>(o.lr), epoch);
+    for (const NamedTensor& t : sd.tensors) {  // a histogram of every weight tensor
+      if (!at::isFloatingType(t.tensor.scalar_type()) || t.tensor.numel() == 0 ||
+          !at::isfinite(t.tensor).all().item<bool>())
+        continue;
+      const Histogram h = cnnscope::histogram(t.tensor.detach());
+      events.add_histogram(
+          "weights/" + t.name,
+          histogram_summary(t.tensor.detach(), h.edges, {h.counts.begin(), h.counts.end()}), epoch);
+    }
     if (const NamedTensor* w = first_conv_weight(sd)) {
       FilterMosaicOptions mosaic;
       mosaic.title = "first-layer filters, epoch " + std::to_string(epoch);

@@ -1,8 +1,8 @@
 // The `train` job: a zoo network trained on an ImageFolder tree or MNIST IDX files
 // (train/data.h) with LibTorch's Adam or SGD and cross-entropy, validated each epoch with the
 // model's preset; writes epoch_NNN.pth, best.pth, last.pth (a resumable training checkpoint in
-// PyTorch's layout), class_indices.json, metrics.json and TensorBoard scalars. Leaves out:
-// learning-rate schedules, mixed precision, several devices.
+// PyTorch's layout), class_indices.json, metrics.json and TensorBoard scalars, weight histograms
+// and filter images. Leaves out: learning-rate schedules, mixed precision, several devices.
 #pragma once
 
 #include <atomic>

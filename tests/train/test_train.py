@@ -105,7 +105,14 @@ class TrainTest(unittest.TestCase):
                          {"0": "cat", "1": "dog", "2": "fox"})
         for f in ("epoch_001.pth", "epoch_004.pth", "best.pth", "last.pth"):
             self.assertTrue(os.path.exists(os.path.join(out, f)), f)
-        self.assertTrue(os.listdir(os.path.join(out, "tensorboard")))
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        events = EventAccumulator(os.path.join(out, "tensorboard"),
+                                  size_guidance={"histograms": 0, "images": 0})
+        events.Reload()
+        tags = events.Tags()
+        self.assertEqual([e.step for e in events.Scalars("accuracy/val")], [1, 2, 3, 4])
+        self.assertEqual([e.step for e in events.Histograms("weights/conv1.weight")], [1, 2, 3, 4])
+        self.assertIn("filters/first_layer", tags["images"])
 
     def test_bad_input(self):
         cases = [
