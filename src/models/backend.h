@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
+#include "models/family.h"
 #include "models/network.h"
 
 namespace cnnscope::models::detail {
@@ -19,10 +20,10 @@ namespace cnnscope::models::detail {
 class Backend {
  public:
   virtual ~Backend() = default;
-  // The logits [N, K] of `input` [N, C, H, W] (float32), filling captured[i] with the output of
-  // options.taps[i] (names checked by the caller) with Probe's semantics (family.h).
+  // The logits [N, K] of `input` [N, C, H, W] (float32), each module's output passed through
+  // `probe` (family.h: the taps of options.taps, names checked by the caller, and the hook).
   virtual at::Tensor forward(const at::Tensor& input, const RunOptions& options,
-                             std::vector<at::Tensor>& captured) const = 0;
+                             Probe& probe) const = 0;
   virtual StateDict state_dict() const = 0;
   virtual int64_t num_parameters() const = 0;
   virtual std::vector<std::string> default_layers() const = 0;

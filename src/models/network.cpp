@@ -206,7 +206,7 @@ ForwardResult Network::run(const at::Tensor& input, const RunOptions& options) c
   ForwardResult result;
   torch::AutoGradMode grad_mode(options.gradients);
   if (impl_->backend) {
-    result.logits = impl_->backend->forward(input.to(at::kFloat).contiguous(), options, captured);
+    result.logits = impl_->backend->forward(input.to(at::kFloat).contiguous(), options, probe);
     for (size_t i = 0; i < taps.size(); ++i)
       result.taps.push_back({taps[i], captured[wanted.at(taps[i])]});
     return result;

@@ -4,21 +4,20 @@
 // can reach (prim::CallMethod into submodules, prim::CallFunction) is checked against an allowlist
 // of pure tensor computation before anything runs: any other op (aten::save, aten::from_file,
 // prim::Print, custom ops, ...) is refused naming the op and the method.
-// Taps: each submodule gets a `cnnscope_tap` method and two attributes (mode, out), and every
-// method graph gets a call to it after each prim::CallMethod[forward] of a submodule, so a run
-// stores the outputs of the modules asked for (clone semantics, or Probe's gradient semantics;
-// family.h). The model file is never changed. Leaves out: RunOptions::hook (refused), taps of
+// Taps: each submodule gets a `cnnscope_tap` method (and its qualified name as an attribute), and
+// every method graph a call to it after each prim::CallMethod[forward] of a submodule; the method
+// calls the op cnnscope::probe, which hands the output to the run's Probe (family.h): taps,
+// gradients and hooks as for zoo networks. The model file is never changed. Leaves out: taps of
 // modules whose forward returns no single tensor (refused by name), tensors of functional calls
 // (F.relu) which are no module's output. Spec: torch/csrc/jit/ir/ir.h (graphs, nodes).
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/frontend/resolver.h>
+#include <torch/csrc/jit/frontend/sugared_value.h>
 #include <torch/script.h>
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <set>
-#include <unordered_map>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -31,23 +30,40 @@ namespace {
 using torch::jit::Node;
 
 constexpr const char* kTapMethod = "cnnscope_tap";
-constexpr const char* kModeAttr = "cnnscope_mode";
-constexpr const char* kOutAttr = "cnnscope_out";
-constexpr int64_t kModeOff = 0, kModeClone = 1, kModeGraph = 2;
+constexpr const char* kNameAttr = "cnnscope_name";
 constexpr size_t kDefaultLayers = 3;
 
-// What a submodule does with its output: nothing, store a clone (inference), or store the output
-// itself and continue with a clone (gradients).
+// After each submodule's forward: its output through the run's Probe (family.h), by the
+// module's qualified name, so taps, gradients and hooks behave as for zoo networks.
 const char* const kTapSource = R"(
 def cnnscope_tap(self, x: Tensor) -> Tensor:
-    if self.cnnscope_mode == 1:
-        self.cnnscope_out = x.clone()
-        return x
-    if self.cnnscope_mode == 2:
-        self.cnnscope_out = x
-        return x.clone()
-    return x
+    return cnnscope.probe(self.cnnscope_name, x)
 )";
+
+// The Probe of the forward running on this thread (null: none; the op passes its input on).
+thread_local Probe* active_probe = nullptr;
+
+at::Tensor probe_op(const std::string& name, const at::Tensor& x) {
+  return active_probe != nullptr ? (*active_probe)(name, x) : x;
+}
+
+// Resolves `cnnscope.probe` in kTapSource to the op.
+struct ProbeResolver : torch::jit::Resolver {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(
+      const std::string& name, torch::jit::GraphFunction& /*m*/,
+      const torch::jit::SourceRange& /*loc*/) override {
+    if (name == "cnnscope") return std::make_shared<torch::jit::BuiltinModule>("cnnscope");
+    return nullptr;
+  }
+  c10::TypePtr resolveType(const std::string& /*name*/,
+                           const torch::jit::SourceRange& /*loc*/) override {
+    return nullptr;
+  }
+};
+
+TORCH_LIBRARY(cnnscope, m) {
+  m.def("probe(str name, Tensor x) -> Tensor", &probe_op);
+}
 
 // Ops of pure tensor computation (no files, threads, RPC, printing): all a CNN's forward needs.
 const std::set<std::string>& allowed_ops() {
@@ -379,11 +395,9 @@ class TorchScriptBackend : public Backend {
       if (!tensor_out) {
         untappable_.insert(item.name);
       } else {
-        m.register_attribute(kModeAttr, c10::IntType::get(), kModeOff);
-        m.register_attribute(kOutAttr, c10::TensorType::get(), at::Tensor());
-        if (!m.find_method(kTapMethod)) m.define(kTapSource);
+        m.register_attribute(kNameAttr, c10::StringType::get(), item.name);
+        if (!m.find_method(kTapMethod)) m.define(kTapSource, std::make_shared<ProbeResolver>());
       }
-      modules_.emplace(item.name, m);
     }
     // Every method graph of every module type: after a submodule's forward, its tap.
     std::set<c10::ClassType*> types;
@@ -413,31 +427,24 @@ class TorchScriptBackend : public Backend {
   }
 
   at::Tensor forward(const at::Tensor& input, const RunOptions& options,
-                     std::vector<at::Tensor>& captured) const override {
-    if (options.hook)
-      fail("", "per-module hooks (guided backprop) are not available for TorchScript networks",
-           "Grad-CAM and plain gradients work");
+                     Probe& probe) const override {
     for (const std::string& name : options.taps)
       if (untappable_.count(name))
         fail("", "layer '" + name + "' of " + arch_ + " returns no single tensor",
              "tap one of its submodules");
-    const std::lock_guard<std::mutex> lock(mutex_);  // taps live in module attributes
-    const int64_t mode = options.gradients ? kModeGraph : kModeClone;
-    for (const std::string& name : options.taps) modules_.at(name).setattr(kModeAttr, mode);
     c10::IValue out;
+    active_probe = &probe;
     try {
       out = root_.forward({input});
     } catch (const c10::Error& e) {
-      reset(options.taps);
+      active_probe = nullptr;
       const std::string what = e.what_without_backtrace();
       fail("",
            "input " + shape_text(input.sizes()) + " does not fit " + arch_ + ": " +
                what.substr(0, what.find('\n')),
            "made for another input size? pass --resize N --crop N");
     }
-    for (size_t i = 0; i < options.taps.size(); ++i)
-      captured[i] = modules_.at(options.taps[i]).attr(kOutAttr).toTensor();
-    reset(options.taps);
+    active_probe = nullptr;
     if (out.isTuple() && !out.toTupleRef().elements().empty()) out = out.toTupleRef().elements()[0];
     if (!out.isTensor() || out.toTensor().dim() != 2)
       fail("", arch_ + "'s forward returned no [N, classes] tensor",
@@ -480,18 +487,9 @@ class TorchScriptBackend : public Backend {
   }
 
  private:
-  void reset(const std::vector<std::string>& taps) const {
-    for (const std::string& name : taps) {
-      modules_.at(name).setattr(kModeAttr, kModeOff);
-      modules_.at(name)._ivalue()->setAttr(kOutAttr, at::Tensor());  // unchecked: undefined
-    }
-  }
-
   mutable torch::jit::Module root_;  // forward is not const
   std::string arch_;
-  mutable std::map<std::string, torch::jit::Module> modules_;  // by qualified name
-  std::set<std::string> untappable_;                           // forward returns no tensor
-  mutable std::mutex mutex_;
+  std::set<std::string> untappable_;  // forward returns no tensor
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 // and traced archives of a custom CNN (residual add, functional ReLUs, an in-place add after a
 // tapped conv, a ReLU module called twice), the seed's AlexNet and torchvision's mobilenet_v2: the
 // logits and taps at several depths equal PyTorch's forward hooks within 1e-4 of the largest
-// magnitude, names and classes equal named_modules(); with gradients, d logit / d tap exists.
+// magnitude, names and classes equal named_modules(); with gradients, d logit / d tap exists; a
+// hook sees every module's output in forward order and replaces it.
 // Hostile archives (torch.save, torch.from_file, a helper method that saves, print, __setstate__)
 // are refused by op name before anything of them runs: the file they would write never appears.
 #include <gtest/gtest.h>
@@ -68,6 +69,25 @@ void check_archive(const std::string& name, const std::string& how) {
       torch::autograd::grad({g.logits.select(1, 0).sum()}, {g.taps[0].tensor})[0];
   EXPECT_EQ(grad.sizes(), g.taps[0].tensor.sizes());
   EXPECT_GT(grad.abs().sum().item<double>(), 0.0);
+}
+
+// A hook sees every module's output and the forward continues with what it returns.
+TEST(TorchScript, HookReplacesAModulesOutput) {
+  const Network net =
+      build_network(load_state_dict(cnnscope::testing::fixture("models_ts_custom_trace.pt")));
+  const at::Tensor input = at::randn({1, 3, 16, 16});  // [1, 3, 16, 16]
+  const at::Tensor plain = net.run(input).logits;      // [1, 6]
+  std::vector<std::string> seen;
+  RunOptions options;
+  options.hook = [&](const std::string& name, const at::Tensor& out) {
+    seen.push_back(name);
+    return name == "fc" ? out * 2 : out;
+  };
+  EXPECT_TRUE(net.run(input, options).logits.allclose(plain * 2));
+  const std::vector<std::string> want{"stem",        "act",   "block.conv1", "block.bn1",
+                                      "block.conv2", "block", "head.0",      "head.1",
+                                      "head",        "act",   "pool",        "fc"};
+  EXPECT_EQ(seen, want);
 }
 
 TEST(TorchScript, CustomScripted) {
