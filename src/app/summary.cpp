@@ -23,6 +23,23 @@ int64_t leaf_mult_adds(const torch::nn::Module& m, const at::Tensor& out) {
   return 0;
 }
 
+// The same from the class name and the state_dict (networks without torch::nn modules:
+// TorchScript): a "Conv2d" or "Linear" with a `.weight`.
+int64_t leaf_mult_adds(const models::TapInfo& tap, const StateDict& weights,
+                       const at::Tensor& out) {
+  const at::Tensor* weight = weights.find(tap.name + ".weight");
+  if (weight == nullptr) return 0;
+  if (tap.type == "Conv2d" && out.dim() == 4)
+    return weight->numel() * out.size(0) * out.size(2) * out.size(3);
+  if (tap.type == "Linear") return weight->numel() * out.numel() / out.size(-1);
+  return 0;
+}
+
+// The state_dict when module() has no submodules to ask (TorchScript), else empty.
+StateDict modules_weights(const models::Network& net) {
+  return net.module().children().empty() ? net.state_dict() : StateDict{};
+}
+
 }  // namespace
 
 int64_t default_input_size(const models::Network& net) {
@@ -50,14 +67,18 @@ Summary summarize(const models::Network& net, int64_t input_size) {
   s.output_shape = r.logits.sizes().vec();
   s.params = net.num_parameters();
 
+  const StateDict weights = modules_weights(net);
   std::map<std::string, std::shared_ptr<torch::nn::Module>> modules;
   for (const auto& item : net.module().named_modules("", false)) modules[item.key()] = item.value();
   for (size_t i = 0; i < taps.size(); ++i) {
     const at::Tensor& out = r.taps[i].tensor;  // undefined: the module never ran
     SummaryRow row{&taps[i], out.defined() ? out.sizes().vec() : std::vector<int64_t>{},
                    out.defined(), 0};
-    if (taps[i].leaf && row.ran)
-      row.mult_adds = leaf_mult_adds(*modules.at(taps[i].name), r.taps[i].tensor);
+    const auto module = modules.find(taps[i].name);  // none for TorchScript networks
+    if (taps[i].leaf && row.ran && module != modules.end())
+      row.mult_adds = leaf_mult_adds(*module->second, r.taps[i].tensor);
+    else if (taps[i].leaf && row.ran)
+      row.mult_adds = leaf_mult_adds(taps[i], weights, r.taps[i].tensor);
     s.rows.push_back(std::move(row));
   }
   // A container's mult-adds: the sum over the leaves under it.
