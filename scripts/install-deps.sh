@@ -30,6 +30,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev clang libclang-rt-14-dev chromium
   # benchmarks
   hyperfine
+  # `make demo` trains on Fashion-MNIST (IDX files, gzipped, in /usr/share/datasets/fashion-mnist)
+  dataset-fashion-mnist
 )
 
 VENV=${ORACLE_VENV:-$root/build/oracle-venv}
