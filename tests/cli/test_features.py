@@ -248,7 +248,7 @@ class Features(unittest.TestCase):
         with open(notes, "w") as f:
             f.write("not a jpeg")
         self.assert_fails([ckpt, "--image", notes], "notes.jpg")
-        self.assert_fails([ckpt, "--image", photo, "--cmap", "jet"], "jet", "viridis")
+        self.assert_fails([ckpt, "--image", photo, "--cmap", "cividis"], "cividis", "viridis")
         self.assert_fails([ckpt, "--image", photo, "--pick", "best"], "best")
         self.assert_fails([ckpt, "--image", photo, "--channels", "0"], "--channels")
         self.assert_fails([ckpt, "--image", photo, "--scale", "global"], "global")

@@ -162,7 +162,7 @@ TEST(FeatureGrid, BadInputsAreErrors) {
   huge.channels.assign(4000, 0);
   EXPECT_THROW(feature_grid_layout({1, 300, 300}, huge), Error);
   FeatureGridOptions bad_cmap;
-  bad_cmap.colormap = "jet";
+  bad_cmap.colormap = "cividis";
   EXPECT_THROW(render_feature_grid(ramps(3, 4, 4), bad_cmap, FigureFormat::kPng), Error);
   EXPECT_THROW(parse_feature_scale("global"), Error);
 }
