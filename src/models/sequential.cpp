@@ -100,9 +100,7 @@ std::string inplace_repr(const std::string& cls, const Hparams& h, const std::st
 class Rebuild {
  public:
   Rebuild(const std::vector<ModuleInfo>& modules, const StateDict& sd)
-      : modules_(modules), sd_(sd) {
-    for (size_t i = 0; i < modules.size(); ++i) index_[modules[i].path] = i;
-  }
+      : modules_(modules), sd_(sd) {}
 
   // The Sequential at `path` with its children, in the file's order.
   std::shared_ptr<Sequential> sequential(const std::string& path) {
@@ -271,7 +269,6 @@ class Rebuild {
 
   const std::vector<ModuleInfo>& modules_;
   const StateDict& sd_;
-  std::map<std::string, size_t> index_;
   int64_t last_linear_ = 0;
 };
 
