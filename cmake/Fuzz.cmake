@@ -1,6 +1,8 @@
 # libFuzzer targets (clang only; scripts/fuzz.sh configures build-fuzz with clang and runs one):
-# fuzz_load over the checkpoint loader (src/checkpoint, src/common) and fuzz_decode over the image
-# decoders (src/image/decode*, src/common); only those sources are compiled in, instrumented.
+# fuzz_load over the checkpoint loader (src/checkpoint, src/common), fuzz_decode over the image
+# decoders (src/image/decode*, src/common) and fuzz_torchscript over TorchScript archives and the
+# graph interpreter (src/checkpoint, src/common, src/graph); only those sources are compiled in,
+# instrumented.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "CNNSCOPE_FUZZ needs clang: CC=clang CXX=clang++ (scripts/fuzz.sh does this)")
 endif()
@@ -24,3 +26,14 @@ target_link_libraries(fuzz_decode PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nloh
                       GIF::GIF)
 target_precompile_headers(fuzz_decode REUSE_FROM fuzz_load)
 set_target_properties(fuzz_decode PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+file(GLOB CNNSCOPE_FUZZ_GRAPH_SOURCES CONFIGURE_DEPENDS src/graph/*.cpp)
+add_executable(fuzz_torchscript fuzz/fuzz_torchscript.cpp ${CNNSCOPE_FUZZ_SOURCES}
+               ${CNNSCOPE_FUZZ_GRAPH_SOURCES})
+target_include_directories(fuzz_torchscript PRIVATE src)
+target_compile_options(fuzz_torchscript PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+target_link_options(fuzz_torchscript PRIVATE ${CNNSCOPE_SANITIZE})
+target_link_libraries(fuzz_torchscript PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json
+                      fmt::fmt)
+target_precompile_headers(fuzz_torchscript REUSE_FROM fuzz_load)
+set_target_properties(fuzz_torchscript PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -2,7 +2,8 @@
 # make fuzz: builds a libFuzzer target with clang (ASan + UBSan) in build-fuzz/ and runs it at low
 # priority for FUZZ_SECONDS (default 600) from its seed corpus. FUZZ_TARGET: fuzz_load (the
 # checkpoint loader, seeds in fuzz/corpus; the default) or fuzz_decode (the image decoders, seeds
-# in fuzz/corpus_decode).
+# in fuzz/corpus_decode) or fuzz_torchscript (TorchScript archives and the graph interpreter; seeds
+# written at run time by fuzz/make_corpus_torchscript.py with the oracle venv's PyTorch).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
@@ -12,7 +13,12 @@ target=${FUZZ_TARGET:-fuzz_load}
 case "$target" in
   fuzz_load) seeds=fuzz/corpus ;;
   fuzz_decode) seeds=fuzz/corpus_decode ;;
-  *) echo "fuzz: FUZZ_TARGET must be fuzz_load or fuzz_decode, got '$target'" >&2; exit 1 ;;
+  fuzz_torchscript)
+    seeds=$build/seeds_torchscript
+    "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_torchscript.py "$seeds"
+    FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-65536} ;;
+  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode or fuzz_torchscript, got '$target'" >&2
+     exit 1 ;;
 esac
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -24,5 +30,5 @@ mkdir -p "$work" "$build/artifacts"
 echo "fuzz: running $build/$target for ${seconds}s (seeds: $seeds)"
 LSAN_OPTIONS=suppressions=fuzz/lsan.supp:print_suppressions=1 \
   nice -n 19 "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -malloc_limit_mb=1024 -max_len=16384 -print_final_stats=1 \
+  -malloc_limit_mb=1024 -max_len=${FUZZ_MAX_LEN:-16384} -print_final_stats=1 \
   -artifact_prefix="$build/artifacts/" "$work" "$seeds"

@@ -8,6 +8,7 @@
 #include <caffe2/serialize/read_adapter_interface.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -289,7 +290,8 @@ std::optional<Quantization> PthFile::quantization(const pickle::TensorRef& ref) 
   return out;
 }
 
-std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file) {
+std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file,
+                                  const std::string& archive) {
   const std::string& path = file->path();
   auto out = std::make_unique<PthFile>();
   out->file = file;
@@ -309,15 +311,15 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
   try {
     reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
         std::make_shared<MappedAdapter>(file));
-    if (!reader->hasRecord("data.pkl"))
-      fail(path, "zip archive without data.pkl",
+    if (!reader->hasRecord(archive + ".pkl"))
+      fail(path, "zip archive without " + archive + ".pkl",
            "not a torch.save checkpoint or a TorchScript archive of torch 1.4 or later");
     if (reader->hasRecord("byteorder")) {
       auto [ptr, n] = reader->getRecord("byteorder");
       if (std::string(static_cast<const char*>(ptr.get()), n) != "little")
         fail(path, "big-endian checkpoint", "re-save it on a little-endian machine");
     }
-    auto [ptr, n] = reader->getRecord("data.pkl");
+    auto [ptr, n] = reader->getRecord(archive + ".pkl");
     pickle_bytes.assign(static_cast<const char*>(ptr.get()), n);
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
@@ -334,23 +336,40 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file)
     std::replace(module.begin(), module.end(), '/', '.');
     try {
       auto [ptr, n] = reader->getRecord(name.substr(prefix.size()));
-      parse_script_classes(module, {static_cast<const char*>(ptr.get()), n}, out->script_classes);
+      std::string& text = out->script_sources[module];
+      text.assign(static_cast<const char*>(ptr.get()), n);
+      parse_script_classes(module, text, out->script_classes);
     } catch (const c10::Error& e) {
       fail(path, "cannot read TorchScript record '" + name + "'", "the archive is damaged");
     }
+  }
+
+  // The archive's format version (TorchScript's operator upgraders key on it).
+  for (const char* record : {".data/version", "version"}) {
+    auto it = entries.find(prefix + record);
+    if (out->format != "torchscript" || it == entries.end()) continue;
+    check_record_size(path, it->first, it->second);
+    try {
+      auto [ptr, n] = reader->getRecord(record);
+      out->script_version =
+          std::strtoull(std::string(static_cast<const char*>(ptr.get()), n).c_str(), nullptr, 10);
+    } catch (const c10::Error& e) {
+      fail(path, "cannot read TorchScript record '" + it->first + "'", "the archive is damaged");
+    }
+    break;
   }
 
   StorageTable table(path);
   auto persistent_load = [&](const Value& pid) -> Value* {
     if (pid.kind != Kind::Tuple || pid.items.size() != 5 || pid.items[0]->kind != Kind::Str ||
         pid.items[0]->s != "storage" || pid.items[4]->kind != Kind::Int || pid.items[4]->i < 0)
-      fail(path, "unexpected persistent id in data.pkl",
+      fail(path, "unexpected persistent id in " + archive + ".pkl",
            "expected ('storage', type, key, location, numel)");
     StorageRef ref;
     set_storage_type(ref, *pid.items[1], path);
     ref.key = key_of(*pid.items[2], path);
     ref.numel = static_cast<uint64_t>(pid.items[4]->i);
-    const std::string record = "data/" + ref.key;
+    const std::string record = archive + "/" + ref.key;
     auto it = entries.find(prefix + record);
     if (it == entries.end())
       fail(path, "storage record '" + prefix + record + "' is missing",

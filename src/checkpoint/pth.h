@@ -38,6 +38,10 @@ struct PthFile {
     std::vector<std::pair<std::string, std::string>> constants;  // `name : Final[T] = value`
   };
   std::map<std::string, ScriptClass> script_classes;
+  // Their source text by module ("__torch__.torch.nn.modules.conv" for code/__torch__/torch/nn/
+  // modules/conv.py), compiled by graph/script_module.cpp, and the archive's version record.
+  std::map<std::string, std::string> script_sources;
+  uint64_t script_version = 0;
 
   // The tensor a TensorRef describes, over its storage's bytes; storages are shared by views. A
   // quantized tensor comes back dequantized (float32, as Tensor.dequantize()).
@@ -53,7 +57,10 @@ bool looks_like_zip(const MappedFile& file);
 bool looks_like_legacy(const MappedFile& file);
 bool looks_like_tar(const MappedFile& file);
 
-std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file);
+// `archive`: the pickle to read, "data" (data.pkl, storages in data/) or, for a TorchScript
+// archive, "constants" (constants.pkl and constants/).
+std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file,
+                                  const std::string& archive = "data");
 std::unique_ptr<PthFile> read_legacy(const std::shared_ptr<const MappedFile>& file);
 
 // torchscript.cpp: the classes that TorchScript source `code` (one code/ file, whose records

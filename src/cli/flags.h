@@ -7,10 +7,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "graph/limits.h"
 #include "image/preprocess_spec.h"
 
 namespace cnnscope::cli {
@@ -18,6 +21,33 @@ namespace cnnscope::cli {
 inline CLI::Option* add_checkpoint(CLI::App& sub, std::string& path) {
   return sub.add_option("CKPT", path, "checkpoint (.pth/.pt zip or legacy, .safetensors)")
       ->required();
+}
+
+// --max-graph-steps and --max-graph-memory: the budgets of every forward of a TorchScript
+// archive (graph/limits.h), set process-wide as the flags are parsed.
+inline void add_graph_limits(CLI::App& sub) {
+  constexpr int64_t kGiB = int64_t{1} << 30;
+  constexpr double kMaxGiB = 1 << 20;
+  sub.add_option_function<int64_t>(
+         "--max-graph-steps",
+         [](int64_t steps) {
+           graph::Limits limits = graph::default_limits();
+           limits.max_steps = steps;
+           graph::set_default_limits(limits);
+         },
+         "TorchScript: nodes one forward may execute (default: " +
+             std::to_string(graph::Limits::kDefaultSteps) + ")")
+      ->check(CLI::Range(int64_t{1}, std::numeric_limits<int64_t>::max()));
+  sub.add_option_function<double>(
+         "--max-graph-memory",
+         [](double gib) {
+           graph::Limits limits = graph::default_limits();
+           limits.max_bytes = static_cast<int64_t>(gib * static_cast<double>(kGiB));
+           graph::set_default_limits(limits);
+         },
+         "TorchScript: GiB of tensors one forward may hold (default: " +
+             std::to_string(graph::Limits::kDefaultBytes / kGiB) + ")")
+      ->check(CLI::Range(1.0 / 1024, kMaxGiB));
 }
 
 // --arch and --transform-input on|off (GoogLeNet / Inception v3: not in the keys; default on, as
@@ -30,6 +60,7 @@ inline CLI::Option* add_arch(CLI::App& sub, std::string& arch,
          "GoogLeNet/Inception v3 input re-normalization: on | off (default: on, as torchvision's "
          "pretrained weights)")
       ->check(CLI::IsMember({"on", "off"}));
+  add_graph_limits(sub);
   return sub.add_option("--arch", arch, "network (default: detected from the keys)");
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
+#include "graph/limits.h"
 #include "models/family.h"
 #include "models/network.h"
 
@@ -30,8 +31,9 @@ class Backend {
   virtual std::vector<std::string> all_layers() const = 0;
 };
 
-// A TorchScript archive (sd.format == "torchscript") as a network: its ops checked against the
-// allowlist before anything of it runs (torchscript_net.cpp).
-Network torchscript_network(const StateDict& sd);
+// A TorchScript archive (sd.format == "torchscript") as a network run by cnnscope's interpreter:
+// its ops checked against the allowlist before anything of it runs, each run inside `limits`
+// (torchscript_net.cpp).
+Network torchscript_network(const StateDict& sd, const graph::Limits& limits);
 
 }  // namespace cnnscope::models::detail

@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
+#include "graph/limits.h"
 
 namespace torch::nn {
 class Module;
@@ -64,6 +66,9 @@ struct RunOptions {
   // returns is what the forward continues with (e.g. guided backprop's gradient clamp after each
   // ReLU). Null: nothing.
   std::function<at::Tensor(const std::string& name, const at::Tensor& output)> hook{};
+  // A graph network (TorchScript) stops with an Error past this time (serve's request deadline);
+  // zoo networks ignore it.
+  std::optional<std::chrono::steady_clock::time_point> deadline{};
 };
 
 struct BuildOptions {
@@ -71,6 +76,9 @@ struct BuildOptions {
   // GoogLeNet / Inception v3's transform_input (not in the keys): unset = True, as torchvision's
   // pretrained weights set it ("--transform-input on|off"); other families ignore it.
   std::optional<bool> transform_input{};
+  // The step and memory budgets of each forward of a graph network (a TorchScript archive);
+  // unset: graph::default_limits().
+  std::optional<graph::Limits> limits{};
 };
 
 struct InitOptions {

@@ -166,7 +166,8 @@ std::vector<std::string> known_archs() {
 
 Network build_network(const StateDict& sd, const BuildOptions& options) {
   // A TorchScript archive runs its own code (checked first); --arch rebuilds a zoo net instead.
-  if (sd.format == "torchscript" && options.arch.empty()) return detail::torchscript_network(sd);
+  if (sd.format == "torchscript" && options.arch.empty())
+    return detail::torchscript_network(sd, options.limits.value_or(graph::default_limits()));
   Built built;
   const Family* family = nullptr;
   std::string hint;

@@ -1,0 +1,103 @@
+"""End-to-end, the red team's TorchScript archives (issue 24; fixtures:
+make_models_torchscript_red.py). cnnscope runs archives with its own interpreter: a method the
+archive defines under the old tap name never runs; __setstate__ is refused however it is spelled;
+a cast to another module class, an attribute set while running and uninitialised memory are
+refused while running; an endless loop stops at the step budget and a 2**50-element tensor at
+the memory budget, each with one line naming the limit (and the flags raise them); a network's
+warnings never reach the terminal; code that does not compile gets a line that says why; a module
+shared under two names is listed once, as PyTorch's named_modules() does. Each of these broke
+(ran code, crashed, hung or printed raw escapes) before cnnscope had its interpreter."""
+import json
+import os
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from cli_common import assert_forward_close, fixture, run  # noqa: E402
+
+WRITTEN = fixture("models_ts_red_written.pt")
+INPUT = fixture("models_ts_red_input.npy")
+
+
+def archive(name):
+    return fixture(f"models_ts_red_{name}.pt")
+
+
+class Red(unittest.TestCase):
+    def setUp(self):
+        if os.path.exists(WRITTEN):
+            os.remove(WRITTEN)
+
+    def tearDown(self):
+        self.assertFalse(os.path.exists(WRITTEN), "the archive's code wrote a file")
+
+    def one_line_error(self, r, *parts):
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(r.stdout, "")
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("cnnscope: error: "), lines[0])
+        for part in parts:
+            self.assertIn(part, lines[0])
+        return lines[0]
+
+    def predict(self, name, *extra):
+        return run("predict", archive(name), "--image", INPUT, "--json", *extra, timeout=120)
+
+    def test_archive_methods_never_run(self):
+        # `tap` defines cnnscope_tap (torch.save, torch.from_file("/etc/passwd")): only its forward
+        # runs, and the logits are PyTorch's.
+        with open(fixture("models_ts_red_expected.json")) as f:
+            expected = json.load(f)
+        for name in ("tap", "warn"):
+            with self.subTest(name):
+                r = self.predict(name)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                assert_forward_close(self, np.array(json.loads(r.stdout)["logits"]),
+                                     np.array(expected[name]), "logits")
+                self.assertNotIn("\x1b", r.stdout + r.stderr)
+                self.assertNotIn("red from the archive", r.stdout + r.stderr)
+        r = run("features", archive("tap"), "--image", INPUT, "--layers", "features", "--npy", "-o",
+                fixture("models_ts_red_features"), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_setstate_refused_however_spelled(self):
+        self.one_line_error(run("summary", archive("setstate"), "--input-size", "8"),
+                            "refused", "__setstate__")
+
+    def test_refused_while_running(self):
+        for name, what in (("cast", "prim::unchecked_cast in CastModel.forward"),
+                           ("setattr", "sets its attribute 'count'")):
+            with self.subTest(name):
+                self.one_line_error(self.predict(name), "refused while running", what)
+
+    def test_uninitialised_memory_refused_before_running(self):
+        self.one_line_error(self.predict("empty"), "refused: op aten::empty in Plain.forward")
+
+    def test_limits(self):
+        self.one_line_error(self.predict("loop"), "step budget of 1000000 nodes")
+        line = self.one_line_error(self.predict("zeros"), "memory budget of 8.00 GiB")
+        self.assertNotIn("input size", line)
+        # The flags set the limits: a budget too small for a benign network.
+        self.one_line_error(self.predict("tap", "--max-graph-steps", "5"), "step budget of 5 nodes")
+        self.one_line_error(self.predict("tap", "--max-graph-memory", "0.001"), "memory budget")
+
+    def test_compile_error_says_why(self):
+        line = self.one_line_error(run("summary", archive("syntax"), "--input-size", "8"),
+                                   "does not compile: ")
+        self.assertGreater(len(line.split("does not compile: ", 1)[1]), 5, line)
+
+    def test_shared_module_listed_once(self):
+        r = run("summary", archive("shared"), "--json", "--input-size", "8", timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = [m["name"] for m in json.loads(r.stdout)["layers"]]
+        # named_modules(): top, top.a, top.a.a, ... (each level's `b` is the same module as `a`)
+        self.assertEqual(names[0], "top")
+        self.assertEqual(len(names), len(set(names)))
+        self.assertTrue(all(".b" not in n for n in names), names)
+
+
+if __name__ == "__main__":
+    unittest.main()
