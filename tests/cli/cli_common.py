@@ -32,6 +32,19 @@ def run(*args, timeout=300, **kw):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, **kw)
 
 
+def assert_one_line_error(case, r, *needles):
+    """`r` failed as every refusal must: exit 1, nothing on stdout, one line `cnnscope: error: ...`
+    on stderr holding each of `needles`. Returns that line."""
+    case.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+    case.assertEqual(r.stdout, "")
+    lines = r.stderr.strip().splitlines()
+    case.assertEqual(len(lines), 1, r.stderr)
+    case.assertTrue(lines[0].startswith("cnnscope: error: "), lines[0])
+    for needle in needles:
+        case.assertIn(needle, lines[0])
+    return lines[0]
+
+
 def fixture(*parts):
     """A path under the fixtures folder (what the oracle scripts wrote)."""
     return os.path.join(FIXTURES, *parts)

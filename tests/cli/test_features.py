@@ -16,7 +16,7 @@ import unittest
 import numpy as np
 
 import cli_common  # noqa: E402
-from cli_common import BIN, assert_forward_close, pixels  # noqa: E402
+from cli_common import BIN, assert_forward_close, assert_one_line_error, pixels  # noqa: E402
 
 CHROMA = 30  # a pixel is "coloured" (part of a viridis tile) above this max-min spread
 
@@ -228,14 +228,7 @@ class Features(unittest.TestCase):
         self.assertIn(b"3/3", seen)
 
     def assert_fails(self, args, *needles):
-        r = run(*args, "--out", self.out)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertEqual(r.stdout, "")
-        lines = r.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, r.stderr)
-        self.assertTrue(lines[0].startswith("cnnscope: error: "), lines[0])
-        for n in needles:
-            self.assertIn(n, lines[0])
+        assert_one_line_error(self, run(*args, "--out", self.out), *needles)
         self.assertEqual(glob.glob(os.path.join(self.out, "**", "*.tmp*"), recursive=True), [])
 
     def test_bad_input_is_one_line_and_exit_1(self):

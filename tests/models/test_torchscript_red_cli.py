@@ -15,7 +15,7 @@ import unittest
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from cli_common import assert_forward_close, fixture, run  # noqa: E402
+from cli_common import assert_forward_close, assert_one_line_error, fixture, run  # noqa: E402
 
 WRITTEN = fixture("models_ts_red_written.pt")
 INPUT = fixture("models_ts_red_input.npy")
@@ -34,14 +34,7 @@ class Red(unittest.TestCase):
         self.assertFalse(os.path.exists(WRITTEN), "the archive's code wrote a file")
 
     def one_line_error(self, r, *parts):
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertEqual(r.stdout, "")
-        lines = r.stderr.strip().splitlines()
-        self.assertEqual(len(lines), 1, r.stderr)
-        self.assertTrue(lines[0].startswith("cnnscope: error: "), lines[0])
-        for part in parts:
-            self.assertIn(part, lines[0])
-        return lines[0]
+        return assert_one_line_error(self, r, *parts)
 
     def predict(self, name, *extra):
         return run("predict", archive(name), "--image", INPUT, "--json", *extra, timeout=120)

@@ -27,6 +27,7 @@ import torchvision
 sys.path.insert(0, os.path.dirname(__file__))
 from oracle_common import run_with_hooks, save_safetensors  # noqa: E402
 import seed_models  # noqa: E402
+from hostile_models import HostileSetstate  # noqa: E402
 
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
@@ -160,25 +161,6 @@ class HostilePrint(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
-class HostileSetstate(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(3, 2)
-        self.path = WRITTEN
-
-    def forward(self, x):
-        return self.fc(x.mean((2, 3)))
-
-    @torch.jit.export
-    def __getstate__(self):
-        return (self.training, 0)
-
-    @torch.jit.export
-    def __setstate__(self, state: tuple[bool, int]):
-        torch.save(torch.zeros(1), self.path)
-        self.training = state[0]
-
-
 def hostile(model, name):
     torch.jit.script(model).save(os.path.join(out, f"models_ts_hostile_{name}.pt"))
 
@@ -188,7 +170,7 @@ with open(tmp, "w") as f:
     json.dump(manifest, f, indent=1)
 os.replace(tmp, os.path.join(out, "models_ts_manifest.json"))
 for model, name in [(HostileSave(), "save"), (HostileRead(), "read"), (HostileHelper(), "helper"),
-                    (HostilePrint(), "print"), (HostileSetstate(), "setstate")]:
+                    (HostilePrint(), "print"), (HostileSetstate(WRITTEN), "setstate")]:
     hostile(model, name)
 if os.path.exists(WRITTEN):
     os.remove(WRITTEN)

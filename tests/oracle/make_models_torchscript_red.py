@@ -27,6 +27,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(__file__))
+from hostile_models import HostileSetstate  # noqa: E402
+
 warnings.filterwarnings("ignore")
 out = sys.argv[1]
 WRITTEN = os.path.join(out, "models_ts_red_written.pt")  # must never appear
@@ -145,25 +148,6 @@ class WarnModel(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
-class SetstateModel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(3, 2)
-        self.path = WRITTEN
-
-    def forward(self, x):
-        return self.fc(x.mean((2, 3)))
-
-    @torch.jit.export
-    def __getstate__(self):
-        return (self.training, 0)
-
-    @torch.jit.export
-    def __setstate__(self, state: tuple[bool, int]):
-        torch.save(torch.zeros(1), self.path)
-        self.training = state[0]
-
-
 class Level(nn.Module):
     def __init__(self, below):
         super().__init__()
@@ -203,7 +187,7 @@ for model, name in ((Model(), "tap"), (WarnModel(), "warn")):
     with torch.no_grad():
         expected[name] = model.eval()(x)[0].tolist()
 
-save(SetstateModel(), "setstate")
+save(HostileSetstate(WRITTEN), "setstate")
 rewrite("setstate", lambda record, text: text.replace("def __setstate__(", "def __setstate__ ("))
 
 save(CastModel(), "cast")
