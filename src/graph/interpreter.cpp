@@ -465,6 +465,7 @@ Program::Program(const c10::ClassTypePtr& type, const std::string& method)
     graphs[fn] = graph;
     each_node(graph->block(), [&](Node* node) { nodes_[node] = compile_node(node, label, todo); });
   }
+  entry_ = graphs.at(entry);
   // The callees' graphs, now that every function has one.
   for (auto& [node, c] : nodes_) {
     if (c->kind == Kind::CallMethod) {
@@ -485,9 +486,7 @@ c10::IValue Program::run(const c10::intrusive_ptr<c10::ivalue::Object>& self,
   MemoryBudget budget(limits.max_bytes);
   Run run(nodes_, limits, hook);
   args.insert(args.begin(), IValue(self));
-  const auto* graph_fn = torch::jit::tryToGraphFunction(*type_->findMethod(method_));
-  std::vector<IValue> out =
-      run.call(*graph_fn->graph(), std::move(args), method_label(type_, method_));
+  std::vector<IValue> out = run.call(*entry_, std::move(args), method_label(type_, method_));
   if (out.size() != 1) throw Refused(method_label(type_, method_) + " returns no single value");
   return out[0];
 }

@@ -67,6 +67,7 @@ class Program {
  private:
   c10::ClassTypePtr type_;
   std::string method_;
+  std::shared_ptr<torch::jit::Graph> entry_;  // the method's graph
   std::unordered_map<const torch::jit::Node*, std::unique_ptr<Compiled>> nodes_;
 };
 

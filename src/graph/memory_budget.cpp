@@ -1,6 +1,6 @@
 // MemoryBudget (memory_budget.h): a c10::Allocator that forwards to LibTorch's default CPU
-// allocator and, while the allocating thread has an active budget, counts the bytes in a context
-// that gives them back when the DataPtr is freed. Spec: c10/core/Allocator.h (DataPtr, deleters),
+// allocator and, while the allocating thread has an active budget, records each allocation's
+// bytes by its address, given back by the raw deleter when the memory is freed. Spec: c10/core/Allocator.h (DataPtr, deleters),
 // c10/core/CPUAllocator.h (SetCPUAllocator).
 #include "graph/memory_budget.h"
 
@@ -8,6 +8,7 @@
 
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "common/text.h"
 #include "graph/limits.h"
@@ -17,17 +18,26 @@ namespace {
 
 thread_local std::shared_ptr<MemoryBudget::Counter> active;
 
-// What a counted allocation keeps: the real DataPtr and the counter to give its bytes back to.
+// The counted allocations: data pointer -> (counter, bytes). DataPtrs stay "simple" (data ==
+// context, one raw deleter), as LibTorch's raw_allocate users (oneDNN's scratchpads) require.
 struct Counted {
-  c10::DataPtr inner;
   std::shared_ptr<MemoryBudget::Counter> counter;
-  int64_t bytes;
+  int64_t bytes = 0;
 };
+std::mutex counted_mutex;
+std::unordered_map<void*, Counted> counted;
+c10::DeleterFnPtr base_deleter = nullptr;
 
-void free_counted(void* ctx) {
-  auto* counted = static_cast<Counted*>(ctx);
-  counted->counter->live.fetch_sub(counted->bytes);
-  delete counted;  // frees `inner` through its own deleter
+void free_counted(void* data) {
+  {
+    std::lock_guard<std::mutex> lock(counted_mutex);
+    auto it = counted.find(data);
+    if (it != counted.end()) {
+      it->second.counter->live.fetch_sub(it->second.bytes);
+      counted.erase(it);
+    }
+  }
+  base_deleter(data);
 }
 
 class BudgetAllocator final : public c10::Allocator {
@@ -48,11 +58,22 @@ class BudgetAllocator final : public c10::Allocator {
     while (live > peak && !active->peak.compare_exchange_weak(peak, live)) {
     }
     c10::DataPtr inner = base_->allocate(n);
-    void* data = inner.get();
+    if (inner.get() != inner.get_context() || inner.get_deleter() != base_deleter) {
+      active->live.fetch_sub(bytes);  // not the default allocator's simple pointer: uncounted
+      return inner;
+    }
     const c10::Device device = inner.device();
-    auto* counted = new Counted{std::move(inner), active, bytes};
-    return {data, counted, &free_counted, device};
+    void* data = inner.release_context();
+    if (data) {
+      std::lock_guard<std::mutex> lock(counted_mutex);
+      counted[data] = {active, bytes};
+    } else {
+      active->live.fetch_sub(bytes);  // n == 0
+    }
+    return {data, data, &free_counted, device};
   }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &free_counted; }
 
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     default_copy_data(dest, src, count);
@@ -65,7 +86,10 @@ class BudgetAllocator final : public c10::Allocator {
 void install_once() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static BudgetAllocator allocator(c10::GetDefaultCPUAllocator());
+    c10::Allocator* base = c10::GetDefaultCPUAllocator();
+    base_deleter = base->raw_deleter();
+    TORCH_CHECK(base_deleter, "LibTorch's CPU allocator has no raw deleter");
+    static BudgetAllocator allocator(base);
     // Above the default priority (0) so that later default registrations do not replace it.
     constexpr uint8_t kPriority = 1;
     c10::SetCPUAllocator(&allocator, kPriority);

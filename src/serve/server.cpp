@@ -293,7 +293,11 @@ class Server {
       for (const auto& [name, t] : hit->taps)
         if (std::find(taps.begin(), taps.end(), name) == taps.end()) taps.push_back(name);
     const at::Tensor input = load(m, ref).unsqueeze(0);  // [1, 3, H, W]
-    models::ForwardResult r = m.net.run(input, taps);
+    models::RunOptions run;
+    run.taps = std::move(taps);
+    // A graph network (TorchScript) stops at the request's deadline.
+    run.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_s);
+    models::ForwardResult r = m.net.run(input, run);
     auto entry = std::make_shared<CachedForward>();
     entry->logits = r.logits[0];  // [classes]
     for (NamedTensor& t : r.taps)
