@@ -58,7 +58,11 @@ class Builder {
       auto item = state.find(name);
       if (item == state.end())
         fail(file_, "data.pkl: " + v.s + " lacks its attribute '" + name + "'");
-      obj->setSlot(i, value(*item->second, type->getAttribute(i), depth + 1));
+      IValue slot = value(*item->second, type->getAttribute(i), depth + 1);
+      // Parameters require gradients, as nn.Parameter does (gradient runs build their graph).
+      if (type->is_parameter(i) && slot.isTensor() && slot.toTensor().is_floating_point())
+        slot.toTensor().requires_grad_(true);
+      obj->setSlot(i, std::move(slot));
     }
     building_.erase(&v);
     return obj;
