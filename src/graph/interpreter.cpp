@@ -25,8 +25,10 @@ using torch::jit::Value;
 
 namespace {
 
-constexpr int kMaxCallDepth = 256;
-constexpr int64_t kDeadlineEvery = 1024;  // steps between clock reads
+constexpr int kMaxCallDepth = 64;
+constexpr size_t kMaxItems = size_t{1} << 20;  // elements of a list or dict a node makes
+constexpr size_t kMaxChars = size_t{1} << 24;  // characters of a string a node makes
+constexpr int64_t kDeadlineEvery = 1024;       // steps between clock reads
 
 // How a node runs: the structural kinds the interpreter executes itself, or an allowlisted op.
 enum class Kind {
@@ -111,6 +113,24 @@ bool conforms(const IValue& v, const c10::TypePtr& t) {
 
 std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
+}
+
+// Whether `t` is or holds Any: the one type through which values could nest without bound.
+bool holds_any(const c10::TypePtr& t) {
+  if (t->kind() == c10::TypeKind::AnyType) return true;
+  for (const c10::TypePtr& inner : t->containedTypes())
+    if (holds_any(inner)) return true;
+  return false;
+}
+
+// A list, dict or string bigger than the interpreter lets a node make.
+void check_size(const IValue& v, const std::string& where) {
+  const bool big = (v.isList() && v.toListRef().size() > kMaxItems) ||
+                   (v.isGenericDict() && v.toGenericDict().size() > kMaxItems) ||
+                   (v.isString() && v.toStringRef().size() > kMaxChars);
+  if (big)
+    throw Refused(where + " makes a list or dict of over " + std::to_string(kMaxItems) +
+                  " items, or a string of over " + std::to_string(kMaxChars) + " characters");
 }
 
 }  // namespace
@@ -393,6 +413,15 @@ class Run {
     torch::jit::Stack stack;
     stack.reserve(node->inputs().size());
     for (size_t i = 0; i < node->inputs().size(); ++i) stack.push_back(input(env, node, i, c));
+    // aten::mul.left_t / right_ ([x] * n) makes its list in one call: checked before it runs.
+    if (node->kind() == c10::aten::mul && stack.size() == 2) {
+      const IValue& list = stack[0].isList() ? stack[0] : stack[1];
+      const IValue& times = stack[0].isList() ? stack[1] : stack[0];
+      if (list.isList() && times.isInt() && times.toInt() > 0 &&
+          list.toListRef().size() > kMaxItems / static_cast<size_t>(times.toInt()))
+        throw Refused(c.where + " would make a list of over " + std::to_string(kMaxItems) +
+                      " items");
+    }
     try {
       c.op(stack);
     } catch (const LimitError&) {
@@ -404,7 +433,10 @@ class Run {
     }
     if (stack.size() != node->outputs().size())
       throw Refused(c.where + " gave " + std::to_string(stack.size()) + " values");
-    for (size_t i = 0; i < stack.size(); ++i) set(env, node, i, std::move(stack[i]), c);
+    for (size_t i = 0; i < stack.size(); ++i) {
+      check_size(stack[i], c.where);
+      set(env, node, i, std::move(stack[i]), c);
+    }
   }
 
   const Nodes& nodes_;
@@ -421,6 +453,10 @@ std::unique_ptr<Program::Compiled> compile_node(
   auto c = std::make_unique<Program::Compiled>();
   const std::string op = node->kind().toQualString();
   c->where = op + " in " + label;
+  for (const Value* out : node->outputs())
+    if (holds_any(out->type()))
+      throw Refused(c->where + " makes a value of type " + out->type()->str() +
+                    ", which could nest without bound");
   const auto& kinds = structural_kinds();
   if (auto it = kinds.find(node->kind()); it != kinds.end()) c->kind = it->second;
   if (c->kind == Kind::CallMethod) {

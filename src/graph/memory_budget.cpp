@@ -1,7 +1,7 @@
 // MemoryBudget (memory_budget.h): a c10::Allocator that forwards to LibTorch's default CPU
 // allocator and, while the allocating thread has an active budget, records each allocation's
-// bytes by its address, given back by the raw deleter when the memory is freed. Spec: c10/core/Allocator.h (DataPtr, deleters),
-// c10/core/CPUAllocator.h (SetCPUAllocator).
+// bytes by its address, given back by the raw deleter when the memory is freed. Spec:
+// c10/core/Allocator.h (DataPtr, deleters), c10/core/CPUAllocator.h (SetCPUAllocator).
 #include "graph/memory_budget.h"
 
 #include <c10/core/CPUAllocator.h>

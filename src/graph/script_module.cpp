@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/import_source.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "checkpoint/pth.h"
@@ -26,6 +27,44 @@ std::string first_line(const std::string& text) {
   const size_t start = text.find_first_not_of(" \n");
   if (start == std::string::npos) return "no reason given";
   return text.substr(start, text.find('\n', start) - start);
+}
+
+constexpr size_t kMaxCodeBytes = size_t{4} << 20;  // one code/ file; real ones are < 100 KB
+constexpr size_t kMaxStatementBytes = 64 << 10;    // one logical line (brackets span lines)
+constexpr int kMaxNesting = 64;                    // brackets, and indentation levels
+
+// Refuses code text that would drive the compiler's recursion past what on_large_stack holds:
+// a file over 4 MiB, brackets nested deeper than 64, more than 64 indentation levels, or one
+// statement (a logical line) over 64 KiB. String literals are skipped.
+void check_code(const std::string& file, const std::string& module, const std::string& text) {
+  auto refuse = [&](const std::string& what) {
+    fail(file, "code/ of " + module + " " + what, "the archive is damaged or crafted");
+  };
+  if (text.size() > kMaxCodeBytes) refuse("is larger than 4 MiB");
+  int depth = 0;
+  size_t statement_start = 0;
+  bool line_start = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (line_start && c != '\n') {
+      const size_t indent = text.find_first_not_of(' ', i) - i;
+      if (indent > 2 * static_cast<size_t>(kMaxNesting)) refuse("is indented too deeply");
+      line_start = false;
+    }
+    if (c == '\'' || c == '"') {  // a string literal: to its closing quote
+      for (++i; i < text.size() && text[i] != c && text[i] != '\n'; ++i)
+        if (text[i] == '\\') ++i;
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > kMaxNesting) refuse("nests brackets deeper than 64");
+    } else if (c == ')' || c == ']' || c == '}') {
+      depth = std::max(depth - 1, 0);
+    } else if (c == '\n') {
+      line_start = true;
+      const bool continued = depth > 0 || (i > 0 && text[i - 1] == '\\');
+      if (!continued) statement_start = i + 1;
+    }
+    if (i + 1 - statement_start > kMaxStatementBytes) refuse("has a statement longer than 64 KiB");
+  }
 }
 
 // Pickled values to IValues of declared types, each pickled container or object built once.
@@ -257,6 +296,8 @@ ScriptModule load_script_module(const std::string& file) {
   if (data->format != "torchscript")
     fail(file, "not a TorchScript archive (no code/)", "save it with torch.jit.save");
   std::unique_ptr<PthFile> constants = read_zip(mapped, "constants");
+
+  for (const auto& [module, text] : data->script_sources) check_code(file, module, text);
 
   ScriptModule out;
   out.cu = std::make_shared<torch::jit::CompilationUnit>();

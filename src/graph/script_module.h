@@ -35,7 +35,9 @@ struct ScriptModule {
   std::unordered_map<const c10::ivalue::Object*, std::string> names;  // the same, by object
 };
 
-// Loads `file` (a TorchScript archive); throws Error naming it when anything does not fit.
+// Loads `file` (a TorchScript archive); throws Error naming it when anything does not fit. The
+// compiler recurses with the code's nesting: call it through on_large_stack (large_stack.h); the
+// code's size and nesting are checked first so that its stack holds.
 ScriptModule load_script_module(const std::string& file);
 
 }  // namespace cnnscope::graph

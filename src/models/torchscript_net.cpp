@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "graph/interpreter.h"
+#include "graph/large_stack.h"
 #include "graph/script_module.h"
 #include "models/backend.h"
 #include "models/network_impl.h"
@@ -152,11 +153,15 @@ class TorchScriptBackend : public Backend {
 }  // namespace
 
 Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
-  graph::ScriptModule module = graph::load_script_module(sd.file);
-  const c10::ClassTypePtr root_type = module.root->type();
-  std::unique_ptr<graph::Program> check;
+  graph::ScriptModule module;
+  std::unique_ptr<graph::Program> check;  // compiles every method forward reaches
   try {
-    check = std::make_unique<graph::Program>(root_type, "forward");
+    graph::on_large_stack([&] {
+      module = graph::load_script_module(sd.file);
+      check = std::make_unique<graph::Program>(module.root->type(), "forward");
+    });
+  } catch (const Error&) {
+    throw;
   } catch (const graph::Refused& e) {
     fail(sd.file, std::string("refused: ") + e.what(),
          "cnnscope runs only TorchScript whose ops compute tensors (no files, printing, threads "
@@ -170,6 +175,7 @@ Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
          "saved by a much newer PyTorch, or edited by hand");
   }
   check.reset();
+  const c10::ClassTypePtr root_type = module.root->type();
 
   std::vector<TapInfo> taps;
   ArchInfo info;

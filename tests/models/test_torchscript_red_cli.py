@@ -4,7 +4,8 @@ archive defines under the old tap name never runs; __setstate__ is refused howev
 a cast to another module class, an attribute set while running and uninitialised memory are
 refused while running; an endless loop stops at the step budget and a 2**50-element tensor at
 the memory budget, each with one line naming the limit (and the flags raise them); a network's
-warnings never reach the terminal; code that does not compile gets a line that says why; a module
+warnings never reach the terminal; code that does not compile gets a line that says why; code
+nested past the compiler's stack, lists of 2**40 items and values of type Any are refused; a module
 shared under two names is listed as PyTorch's named_modules() lists it. Each of these broke
 (ran code, crashed, hung or printed raw escapes) before cnnscope had its interpreter."""
 import json
@@ -77,6 +78,25 @@ class Red(unittest.TestCase):
         self.one_line_error(self.predict("tap", "--max-graph-steps", "5"), "step budget of 5 nodes")
         self.one_line_error(self.predict("zeros", "--max-graph-memory", "16"),
                             "memory budget of 16.00 GiB")
+
+    def test_code_nesting_bounded(self):
+        # Nesting is checked before LibTorch's recursive compiler sees the code, and the compiler
+        # runs on a large stack: a 15000-deep sum (beyond a default stack) computes PyTorch's
+        # logits; 100 nested brackets and a 80 KB statement are refused.
+        with open(fixture("models_ts_red_expected.json")) as f:
+            expected = json.load(f)
+        r = self.predict("chain")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        assert_forward_close(self, np.array(json.loads(r.stdout)["logits"]),
+                             np.array(expected["chain"]), "logits")
+        self.one_line_error(self.predict("nesting"), "nests brackets deeper than 64")
+        self.one_line_error(self.predict("longline"), "statement longer than 64 KiB")
+
+    def test_unbounded_values_refused(self):
+        self.one_line_error(self.predict("listmul"), "refused while running Plain",
+                            "aten::mul in Plain.forward would make a list of over 1048576")
+        self.one_line_error(self.predict("any"), "refused: prim::ListConstruct in Plain.forward",
+                            "Any[]")
 
     def test_compile_error_says_why(self):
         line = self.one_line_error(run("summary", archive("syntax"), "--input-size", "8"),

@@ -14,8 +14,14 @@ models_ts_red_NAME.pt, NAME:
   warn      forward calls warnings.warn with terminal escape codes
   setattr   forward changes its own attribute
   syntax    code/ that does not compile
+  nesting   brackets nested 100 deep
+  chain     one sum of CHAIN terms (an expression CHAIN levels deep: deeper than a default
+            8 MiB stack holds for LibTorch's recursive compiler)
+  longline  a statement over 64 KiB
+  listmul   [0] * 2**40
+  any       a value of type List[Any]
   shared    LEVELS levels, each holding the level below twice (a DAG of 2**LEVELS paths)
-models_ts_red_expected.json: the logits of `tap` and `warn` for models_ts_red_input.npy, and the
+models_ts_red_expected.json: the logits of `tap`, `warn` and `chain` for models_ts_red_input.npy, and the
 named_modules() of `shared` (the root left out).
 """
 import json
@@ -36,6 +42,7 @@ out = sys.argv[1]
 WRITTEN = os.path.join(out, "models_ts_red_written.pt")  # must never appear
 torch.manual_seed(24)
 LEVELS = 10  # torch.jit.script itself walks every path: 2**10 here
+CHAIN = 15000  # terms of one sum: 60 KB of code, an expression 15000 levels deep
 
 
 def path(name):
@@ -209,9 +216,27 @@ for name, body in (
         ("empty", ["e = torch.empty([1, 2])", "return e"]),
         ("setattr", ["self.count = self.count + 1", "fc = self.fc",
                      "return (fc).forward(torch.mean(x, [2, 3]), )"]),
-        ("syntax", ["return ((("])):
-    save(Plain(), name)
+        ("syntax", ["return ((("]),
+        ("nesting", ["y = " + "(" * 100 + "torch.mean(x, [2, 3])" + ")" * 100, "fc = self.fc",
+                     "return (fc).forward(y, )"]),
+        ("chain", ["y = torch.mean(x, [2, 3])", "z = " + " + ".join(["y"] * CHAIN),
+                   "fc = self.fc", "return (fc).forward(z, )"]),
+        ("longline", ["y = torch.mean(x, [2, 3])", "z = " + " + ".join(["y"] * 20000),
+                      "fc = self.fc", "return (fc).forward(z, )"]),
+        ("listmul", ["n = [0] * 1099511627776", "fc = self.fc",
+                     "return (fc).forward(torch.add(torch.mean(x, [2, 3]), len(n)), )"]),
+        ("any", ["a = annotate(List[Any], [])", "fc = self.fc",
+                 "return (fc).forward(torch.add(torch.mean(x, [2, 3]), len(a)), )"])):
+    model = Plain()
+    save(model, name)
     rewrite(name, replace_forward(body, "Plain"))
+    if name == "chain":
+        with torch.no_grad():
+            y = torch.mean(x, (2, 3))
+            z = y
+            for _ in range(CHAIN - 1):  # the graph's order of additions
+                z = z + y
+            expected[name] = model.fc(z)[0].tolist()
 
 save(Shared(), "shared")
 expected["shared_modules"] = [n for n, _ in torch.jit.script(Shared()).named_modules()][1:]
