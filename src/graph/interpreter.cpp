@@ -492,7 +492,8 @@ Program::Program(const c10::ClassTypePtr& type, const std::string& method)
       {entry, method_label(type, method)}};
   std::unordered_map<torch::jit::Function*, std::shared_ptr<torch::jit::Graph>> graphs;
   while (!todo.empty()) {
-    auto [fn, label] = todo.back();
+    torch::jit::Function* fn = todo.back().first;
+    const std::string label = todo.back().second;
     todo.pop_back();
     if (graphs.count(fn)) continue;
     auto* graph_fn = torch::jit::tryToGraphFunction(*fn);
