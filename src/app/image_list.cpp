@@ -8,6 +8,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/mapped_file.h"
 #include "common/text.h"
 
 namespace cnnscope::app {
@@ -26,6 +27,7 @@ std::vector<std::string> expand_images(const std::vector<std::string>& given) {
   for (const std::string& g : given) {
     std::error_code ec;
     if (!fs::is_directory(g, ec)) {
+      require_regular_file(g);
       files.push_back(g);
       continue;
     }

@@ -10,11 +10,13 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/mapped_file.h"
 
 namespace cnnscope::app {
 
 std::vector<std::string> read_labels(const std::string& path, int64_t num_classes) {
   register_input(path);
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) fail(path, "cannot open the classes file", "check the path");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

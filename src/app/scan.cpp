@@ -23,6 +23,7 @@
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/mapped_file.h"
 #include "common/parallel.h"
 #include "export/html_report.h"
 #include "image/input.h"
@@ -312,6 +313,7 @@ std::vector<ScanImage> list_scan_images(const std::string& source) {
     }
     if (ec) fail(source, "cannot list the folder: " + ec.message());
   } else {
+    require_regular_file(source);
     std::ifstream in(source);
     if (!in) fail(source, "cannot read the image list", "give a folder or a text file of paths");
     const fs::path base = fs::path(source).parent_path();
@@ -519,6 +521,7 @@ std::string scan_json(const ScanResult& r) {
 }
 
 ScanResult read_scan_json(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot read", "give a folder that `cnnscope scan --out` wrote");
   Json doc;

@@ -206,6 +206,7 @@ nlohmann::json metrics_json(const std::vector<EpochMetrics>& epochs) {
 // Earlier epochs of a resumed run, from its metrics.json (none when it is missing).
 std::vector<EpochMetrics> read_metrics(const std::string& path, int64_t up_to) {
   std::vector<EpochMetrics> out;
+  require_regular_file(path);
   std::ifstream in(path);
   if (!in) return out;
   const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);

@@ -1,5 +1,6 @@
-// dtype table and zero-copy tensor construction over a memory-mapped file.
-// Names follow torch (`torch.float32`), safetensors (`F32`) and torch/storage.py (`FloatStorage`).
+// dtype table and zero-copy tensor construction over a file's bytes (bool storages copied with
+// every nonzero byte read as true, as torch reads them). Names follow torch (`torch.float32`),
+// safetensors (`F32`) and torch/storage.py (`FloatStorage`).
 #include "checkpoint/dtype.h"
 
 #include <torch/version.h>
@@ -65,6 +66,13 @@ std::string dtype_name(at::ScalarType t) {
 at::Tensor tensor_from_bytes(const std::shared_ptr<const MappedFile>& file, const uint8_t* data,
                              const DType& dtype, const std::vector<int64_t>& shape) {
   auto options = at::TensorOptions().dtype(dtype.scalar_type).device(at::kCPU);
+  if (dtype.scalar_type == at::kBool) {
+    // A C++ bool holding a byte other than 0 or 1 is undefined behaviour (sums read 2 as 2).
+    at::Tensor t = at::empty(shape, options);
+    bool* out = t.data_ptr<bool>();
+    for (int64_t i = 0; i < t.numel(); ++i) out[i] = data[i] != 0;
+    return t;
+  }
   if (reinterpret_cast<uintptr_t>(data) % dtype.element_size == 0) {
     // The deleter keeps the mapping alive as long as the tensor (or a view of it) lives.
     auto keep = new std::shared_ptr<const MappedFile>(file);

@@ -29,10 +29,10 @@ const DType* dtype_from_scalar_type(at::ScalarType t);
 const DType* dtype_from_safetensors(const std::string& code);
 const DType* dtype_from_storage(const std::string& storage_name);
 const DType* dtype_from_torch_name(const std::string& name);  // "uint16", or nullptr
-std::string dtype_name(at::ScalarType t);  // torch name, or "unknown"
+std::string dtype_name(at::ScalarType t);                     // torch name, or "unknown"
 
 // A tensor over `numel * element_size` bytes at `data` inside `file`, sharing the mapping
-// (zero-copy when `data` is aligned for the dtype, else a copy).
+// (zero-copy when `data` is aligned for the dtype, else a copy; bool: a copy, nonzero bytes true).
 at::Tensor tensor_from_bytes(const std::shared_ptr<const MappedFile>& file, const uint8_t* data,
                              const DType& dtype, const std::vector<int64_t>& shape);
 

@@ -5,7 +5,6 @@
 // DataParallel `module.` prefix. Quantized Linear's `_packed_params` tuples of tensors become
 // `<key>.0`, `<key>.1`. Leaves out: the pre-1.0 tar format.
 #include <unordered_map>
-#include <unordered_set>
 
 #include "checkpoint/module_tree.h"
 #include "checkpoint/pth.h"
@@ -80,45 +79,57 @@ bool is_scalar(const Value& v) {
          v.kind != Kind::Tuple && v.kind != Kind::Set && v.kind != Kind::Object;
 }
 
-// Every tensor and plain value under `v`, depth-first in file order; cycles are cut. A module's
-// tensors come by their state_dict names; another object shows its state's entries.
-void flatten(PthFile& pth, const Value& v, const std::string& path, int depth,
-             std::unordered_set<const Value*>& open, std::vector<CheckpointEntry>& out) {
-  if (v.kind == Kind::Tensor) {
-    out.push_back({path, pth.tensor(*v.tensor), "", pth.quantization(*v.tensor)});
-    return;
+// Every tensor and plain value under `v`, depth-first in file order. Each container, object and
+// module is expanded once: met again (shared through the pickle's memo, or a cycle), it is one
+// entry "<same as 'first.path'>". A module's tensors come by their state_dict names; another
+// object shows its state's entries. Every path built and entry made is charged to `budget`.
+struct Flattener {
+  PthFile& pth;
+  OutputBudget& budget;
+  std::vector<CheckpointEntry>& out;
+  std::unordered_map<const Value*, std::string> seen;  // node -> the path it was first met at
+
+  void add(const std::string& path, std::string text) {
+    budget.charge(1, path.size() + text.size());
+    out.push_back({path, at::Tensor(), std::move(text)});
   }
-  if (is_module(pth, v) && !open.count(&v)) {
-    std::vector<NamedTensor> tensors;
-    module_state_dict(pth, v, path.empty() ? "" : path + ".", tensors, nullptr);
-    for (NamedTensor& t : tensors)
-      out.push_back({t.name, std::move(t.tensor), "", std::move(t.quantized)});
-    return;
+
+  void flatten(const Value& v, const std::string& path, int depth) {
+    budget.charge(0, path.size());
+    if (v.kind == Kind::Tensor) {
+      budget.charge(1, path.size());
+      out.push_back({path, pth.tensor(*v.tensor), "", pth.quantization(*v.tensor)});
+      return;
+    }
+    const bool container = v.kind == Kind::Dict || v.kind == Kind::List || v.kind == Kind::Tuple;
+    if ((container || v.kind == Kind::Object) && !seen.emplace(&v, path).second)
+      return add(path, "<same as '" + seen[&v] + "'>");
+    if (is_module(pth, v)) {
+      std::vector<NamedTensor> tensors;
+      module_state_dict(pth, v, path.empty() ? "" : path + ".", tensors, nullptr, budget);
+      for (NamedTensor& t : tensors)
+        out.push_back({t.name, std::move(t.tensor), "", std::move(t.quantized)});
+      return;
+    }
+    if (v.kind == Kind::Object && v.state && v.state->kind == Kind::Dict &&
+        !v.state->entries.empty())
+      return flatten(*v.state, path, depth + 1);
+    bool plain = !container;
+    if (v.kind == Kind::List || v.kind == Kind::Tuple) {
+      plain = true;
+      for (const Value* item : v.items) plain = plain && is_scalar(*item);
+    }
+    if (plain || (v.kind == Kind::Dict && v.entries.empty()) || depth >= kMaxDepth)
+      return add(path, pickle::repr(v));
+    const std::string prefix = path.empty() ? "" : path + ".";
+    if (v.kind == Kind::Dict) {
+      for (const auto& [k, item] : v.entries) flatten(*item, prefix + key_text(*k), depth + 1);
+    } else {
+      for (size_t i = 0; i < v.items.size(); ++i)
+        flatten(*v.items[i], prefix + std::to_string(i), depth + 1);
+    }
   }
-  if (v.kind == Kind::Object && v.state && v.state->kind == Kind::Dict && !v.state->entries.empty())
-    return flatten(pth, *v.state, path, depth + 1, open, out);
-  const bool container = v.kind == Kind::Dict || v.kind == Kind::List || v.kind == Kind::Tuple;
-  bool plain = !container;
-  if (v.kind == Kind::List || v.kind == Kind::Tuple) {
-    plain = true;
-    for (const Value* item : v.items) plain = plain && is_scalar(*item);
-  }
-  if (plain || (v.kind == Kind::Dict && v.entries.empty()) || depth >= kMaxDepth ||
-      open.count(&v)) {
-    out.push_back({path, at::Tensor(), pickle::repr(v)});
-    return;
-  }
-  open.insert(&v);
-  const std::string prefix = path.empty() ? "" : path + ".";
-  if (v.kind == Kind::Dict) {
-    for (const auto& [k, item] : v.entries)
-      flatten(pth, *item, prefix + key_text(*k), depth + 1, open, out);
-  } else {
-    for (size_t i = 0; i < v.items.size(); ++i)
-      flatten(pth, *v.items[i], prefix + std::to_string(i), depth + 1, open, out);
-  }
-  open.erase(&v);
-}
+};
 
 // The tensors of one dict: a key set twice keeps its first position and its last value.
 std::vector<NamedTensor> tensors_of(PthFile& pth, const Value& dict) {
@@ -151,7 +162,8 @@ void read_state_dict(PthFile& pth, const Value& v, Checkpoint& out) {
   std::vector<NamedTensor>& tensors = out.state_dict.tensors;
   if (is_module(pth, v)) {
     out.content = pth.format == "torchscript" ? "torchscript" : "model";
-    module_state_dict(pth, v, "", tensors, &out.modules);
+    OutputBudget budget(pth.file->path());
+    module_state_dict(pth, v, "", tensors, &out.modules, budget);
   } else if (v.kind == Kind::Tensor) {
     out.content = "tensor";
     tensors.push_back({"0", pth.tensor(*v.tensor), pth.quantization(*v.tensor)});
@@ -178,8 +190,8 @@ Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
   const std::string& path = pth.file->path();
   const Value& root = *pth.root;
   Checkpoint out;
-  std::unordered_set<const Value*> open;
-  flatten(pth, root, "", 0, open, out.entries);
+  OutputBudget budget(path);
+  Flattener{pth, budget, out.entries, {}}.flatten(root, "", 0);
 
   const Value* chosen = nullptr;
   if (!options.key.empty()) {

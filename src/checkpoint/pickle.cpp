@@ -29,6 +29,7 @@ constexpr size_t kMaxValues = size_t{1} << 24;  // far above any real checkpoint
 constexpr size_t kMaxDims = 64;
 constexpr int kReprDepth = 3;
 constexpr size_t kReprItems = 8;
+constexpr size_t kReprChars = 256;  // a longer string shows its start and its length
 
 // Opcodes, named as in pickletools.py.
 enum Op : uint8_t {
@@ -1108,6 +1109,11 @@ std::string repr(const Value& v, int depth) {
     case Kind::BigInt:
       return "<" + std::to_string(v.i) + "-byte int>";
     case Kind::Str:
+      if (v.s.size() > kReprChars) {
+        size_t cut = kReprChars;  // not inside a UTF-8 sequence
+        while (cut > 0 && (static_cast<unsigned char>(v.s[cut]) & 0xc0) == 0x80) --cut;
+        return "'" + v.s.substr(0, cut) + "...' (" + std::to_string(v.s.size()) + " bytes)";
+      }
       return "'" + v.s + "'";
     case Kind::Bytes:
       return "<" + std::to_string(v.s.size()) + " bytes>";

@@ -136,7 +136,8 @@ class Unpickler {
 
 // Python-like one-line text of a non-tensor value: 7, 0.5, 'sgd', [0, 1, ...], {...}; numpy values
 // as numpy 2 prints them (np.float64(0.5), dtype('int32')), small arrays as
-// array([0.0, 1.0], dtype=float64), other objects as <Module.Class object>.
+// array([0.0, 1.0], dtype=float64), other objects as <Module.Class object>. Bounded: 3 levels, 8
+// items a level, the first 256 bytes of a string.
 std::string repr(const Value& v, int depth = 0);
 
 // Elements of a tuple/list value as int64 (for sizes, strides) into `out`; false when `v` is not

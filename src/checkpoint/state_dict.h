@@ -27,7 +27,7 @@ struct Quantization {
 
 struct NamedTensor {
   std::string name;
-  at::Tensor tensor;  // CPU; may alias a memory-mapped file (read-only: clone before writing)
+  at::Tensor tensor;  // CPU; may alias the file read into memory (read-only: clone before writing)
   std::optional<Quantization> quantized = std::nullopt;  // set: `tensor` is dequantized
 };
 

@@ -1,6 +1,8 @@
 // Writers for torch.save's zip format (through LibTorch's PyTorchStreamWriter, pickle written as
-// torch/serialization.py's _save does) and safetensors. Leaves out: sharing storages between views
-// (each tensor gets its own), non-CPU tensors (copied to CPU first).
+// torch/serialization.py's _save does: each storage written once, whole, and every tensor over it
+// pickled with its offset, sizes and strides, so an expanded view stays as small as its storage)
+// and safetensors (values only: a view is materialised when that is no larger than its storage or
+// 64 MiB, else refused). Leaves out: non-CPU tensors (copied to CPU first).
 #include "checkpoint/writer.h"
 
 #include <caffe2/serialize/inline_container.h>
@@ -8,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <map>
 
 #include "checkpoint/dtype.h"
 #include "common/atomic_file.h"
@@ -24,6 +27,7 @@ constexpr char kMark = '(', kStop = '.', kTuple = 't', kEmptyTuple = ')', kReduc
                kSetItem = 's', kBuild = 'b', kNone = 'N', kNewTrue = static_cast<char>(0x88),
                kBinFloat = 'G', kEmptyList = ']', kAppends = 'e';
 constexpr size_t kSafetensorsAlign = 8;
+constexpr uint64_t kMaxViewGrowth = uint64_t{64} << 20;  // safetensors: bytes a view may add
 
 // A pickle writer for exactly what a training checkpoint needs; globals are memoized like CPython
 // does.
@@ -101,7 +105,8 @@ const DType& dtype_of(const std::string& name, const at::Tensor& t, const std::s
   return *d;
 }
 
-// Pickles values into `p`; tensors go to `data` (contiguous CPU copies, one storage each).
+// Pickles values into `p`; storages go to `data` (each a flat [numel] tensor over one whole CPU
+// storage, once however many tensors view it).
 class ValueWriter {
  public:
   ValueWriter(PickleWriter& p, std::vector<at::Tensor>& data, const std::string& path)
@@ -178,18 +183,24 @@ class ValueWriter {
  private:
   void tensor(const std::string& name, const at::Tensor& t) {
     const DType& dtype = dtype_of(name, t, path_);
-    at::Tensor c = t.detach().to(at::kCPU).contiguous();  // [same shape]
+    at::Tensor c = t.detach().to(at::kCPU);
+    if (c.storage().nbytes() % dtype.element_size != 0)  // a storage shared with another dtype
+      c = c.clone(at::MemoryFormat::Contiguous);         // [same shape], its own storage
+    const auto numel = static_cast<int64_t>(c.storage().nbytes() / dtype.element_size);
+    const auto key = std::make_pair(c.storage().unsafeGetStorageImpl(), c.scalar_type());
+    auto [it, added] = storage_keys_.emplace(key, data_.size());
+    if (added) data_.push_back(c.as_strided({numel}, {1}, 0));  // the whole storage
     p_.global("torch._utils", "_rebuild_tensor_v2");
     p_.op(kMark);
     p_.op(kMark);
     p_.str("storage");
     p_.global("torch", dtype.storage);
-    p_.str(std::to_string(data_.size()));
+    p_.str(std::to_string(it->second));
     p_.str("cpu");
-    p_.integer(c.numel());
+    p_.integer(numel);
     p_.op(kTuple);
     p_.op(kBinPersId);
-    p_.integer(0);  // storage offset
+    p_.integer(c.storage_offset());
     p_.int_tuple(c.sizes());
     p_.int_tuple(c.strides());
     p_.op(kNewFalse);                         // requires_grad
@@ -198,12 +209,12 @@ class ValueWriter {
     p_.op(kReduce);
     p_.op(kTuple);
     p_.op(kReduce);
-    data_.push_back(c);
   }
 
   PickleWriter& p_;
   std::vector<at::Tensor>& data_;
   const std::string& path_;
+  std::map<std::pair<const c10::StorageImpl*, at::ScalarType>, size_t> storage_keys_;
 };
 
 }  // namespace
@@ -268,7 +279,7 @@ PyValue& PyValue::set(PyValue key, PyValue value) {
 
 void save_pth(const PyValue& value, const std::string& path) {
   AtomicFile file(path);
-  std::vector<at::Tensor> data;  // contiguous CPU copies, one storage each
+  std::vector<at::Tensor> data;  // [numel] over each whole CPU storage
   PickleWriter p;
   p.out.push_back(static_cast<char>(kProto));
   p.out.push_back(static_cast<char>(kPickleProtocol));
@@ -303,8 +314,15 @@ void save_safetensors(const StateDict& sd, const std::string& path) {
     if (t.name == "__metadata__")
       fail(path, "a tensor named '__metadata__' cannot be stored in safetensors");
     const DType& dtype = dtype_of(t.name, t.tensor, path);
-    at::Tensor c = t.tensor.detach().to(at::kCPU).contiguous();  // [same shape]
-    const uint64_t n = c.nbytes();
+    const at::Tensor cpu = t.tensor.detach().to(at::kCPU);
+    const uint64_t n = cpu.nbytes(), stored = cpu.storage().nbytes();
+    if (n > stored && n - stored > kMaxViewGrowth)
+      fail(path,
+           "tensor '" + t.name + "' is a view of " + std::to_string(n) +
+               " bytes over a storage of " + std::to_string(stored) +
+               "; safetensors holds values only",
+           "write .pth, which keeps the view as torch.save does");
+    at::Tensor c = cpu.contiguous();  // [same shape]
     header[t.name] = {{"dtype", dtype.safetensors},
                       {"shape", c.sizes().vec()},
                       {"data_offsets", {offset, offset + n}}};

@@ -13,8 +13,9 @@
 
 namespace cnnscope {
 
-// torch.save's zip format (pickle protocol 2, one contiguous storage per tensor, 64-byte aligned
-// records). Tensors of any dtype in the dtype table; views are saved as their values.
+// torch.save's zip format (pickle protocol 2, 64-byte aligned records). Tensors of any dtype in
+// the dtype table; as torch.save, each storage is written once and whole, views keep their
+// offset, sizes and strides (an expanded view is as small in the file as its storage).
 void save_pth(const StateDict& sd, const std::string& path);
 
 // A plain Python value as torch.save pickles it; torch.load(weights_only=True) reads it back.
@@ -48,7 +49,8 @@ struct PyValue {
 // torch.save(value) in the zip format; tensors of the dtypes save_pth writes.
 void save_pth(const PyValue& value, const std::string& path);
 
-// safetensors (header padded with spaces to 8 bytes, tensors in state_dict order).
+// safetensors (header padded with spaces to 8 bytes, tensors in state_dict order). Values only: a
+// view is written as its values, refused when they exceed its storage by more than 64 MiB.
 void save_safetensors(const StateDict& sd, const std::string& path);
 
 }  // namespace cnnscope

@@ -1,5 +1,9 @@
-// A read-only memory map of a whole file, shared by the tensors that alias it.
-// Empty files map to a null view; a missing or unreadable file throws Error naming it.
+// Input files: a whole regular file read into private memory (MappedFile, shared by the tensors
+// that alias it), and the refusal of anything that is not a regular file (FIFOs, devices, sockets,
+// folders, /proc and /sys files) before a byte is read, so that no input can block or change
+// under the reader. Empty files give a null view; a missing, unreadable or refused file, or one
+// that shrinks while it is read, throws Error naming it. Leaves out: mmap (a file truncated by
+// another program while mapped kills the reader with SIGBUS). Spec: POSIX open/fstat/pread.
 #pragma once
 
 #include <cstddef>
@@ -25,8 +29,14 @@ class MappedFile {
  private:
   MappedFile() = default;
   std::string path_;
-  const uint8_t* data_ = nullptr;
+  uint8_t* data_ = nullptr;  // 64-byte aligned, so tensors over it are zero-copy
   size_t size_ = 0;
 };
+
+// Throws Error "PATH: not a regular file (a FIFO ...)" when `path` names anything but a regular
+// file (links followed) outside /proc and /sys; for readers that open the file themselves
+// afterwards. A path that cannot be examined (missing, no permission) passes: the caller's open
+// reports it.
+void require_regular_file(const std::string& path);
 
 }  // namespace cnnscope

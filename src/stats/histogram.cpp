@@ -13,6 +13,7 @@
 #include "checkpoint/dtype.h"
 #include "common/error.h"
 #include "stats/scalar.h"
+#include "stats/stored_view.h"
 
 namespace cnnscope {
 namespace {
@@ -101,30 +102,8 @@ Histogram bin_as_double(const at::Tensor& t, int bins) {
   return bin_values<double>(t.data_ptr<T>(), t.numel(), bins);
 }
 
-}  // namespace
-
-Histogram histogram_in_range(const at::Tensor& tensor, int bins, const HistogramRange& range) {
-  check_bins(bins);
-  if (!std::isfinite(range.lo) || !std::isfinite(range.hi) || range.lo > range.hi)
-    fail("", "histogram range must be finite and ascending, got (" + std::to_string(range.lo) +
-                 ", " + std::to_string(range.hi) + ")");
-  if (tensor.scalar_type() == at::kFloat) {  // float32 values are exact in float64: no copy
-    const at::Tensor t = tensor.contiguous();
-    return bin_values<double>(t.data_ptr<float>(), t.numel(), bins, &range);
-  }
-  const at::Tensor t = tensor.to(at::kDouble).contiguous();  // numpy's astype(float64)
-  return bin_values<double>(t.data_ptr<double>(), t.numel(), bins, &range);
-}
-
-void check_bins(int bins) {
-  if (bins < 1)
-    fail("", "--bins must be at least 1, got " + std::to_string(bins),
-         "the default is " + std::to_string(kDefaultHistogramBins));
-}
-
-Histogram histogram(const at::Tensor& tensor, int bins) {
-  check_bins(bins);
-  const at::Tensor t = tensor.contiguous();
+// The histogram of contiguous `t`, binned as its dtype asks.
+Histogram bin_tensor(const at::Tensor& t, int bins) {
   switch (t.scalar_type()) {
     case at::kFloat:
       return bin_values<float>(t.data_ptr<float>(), t.numel(), bins);
@@ -153,6 +132,42 @@ Histogram histogram(const at::Tensor& tensor, int bins) {
       fail("", "cannot histogram dtype " + dtype_name(t.scalar_type()),
            "floating, integer and bool tensors are supported");
   }
+}
+
+// The histogram of `view`'s stored values with every count times its repeat (an expanded view is
+// never copied out).
+template <typename Binner>
+Histogram of_stored_values(const at::Tensor& tensor, const Binner& bin) {
+  const stats_detail::StoredView view = stats_detail::stored_view(tensor);
+  Histogram h = bin(view.values.contiguous());
+  for (int64_t& c : h.counts) c *= view.repeat;
+  return h;
+}
+
+}  // namespace
+
+Histogram histogram_in_range(const at::Tensor& tensor, int bins, const HistogramRange& range) {
+  check_bins(bins);
+  if (!std::isfinite(range.lo) || !std::isfinite(range.hi) || range.lo > range.hi)
+    fail("", "histogram range must be finite and ascending, got (" + std::to_string(range.lo) +
+                 ", " + std::to_string(range.hi) + ")");
+  return of_stored_values(tensor, [&](const at::Tensor& t) {
+    if (t.scalar_type() == at::kFloat)  // float32 values are exact in float64: no copy
+      return bin_values<double>(t.data_ptr<float>(), t.numel(), bins, &range);
+    const at::Tensor wide = t.to(at::kDouble);  // numpy's astype(float64)
+    return bin_values<double>(wide.data_ptr<double>(), wide.numel(), bins, &range);
+  });
+}
+
+void check_bins(int bins) {
+  if (bins < 1)
+    fail("", "--bins must be at least 1, got " + std::to_string(bins),
+         "the default is " + std::to_string(kDefaultHistogramBins));
+}
+
+Histogram histogram(const at::Tensor& tensor, int bins) {
+  check_bins(bins);
+  return of_stored_values(tensor, [bins](const at::Tensor& t) { return bin_tensor(t, bins); });
 }
 
 }  // namespace cnnscope

@@ -1,7 +1,8 @@
 // compute_stats: one pass for sums/extremes/counts, a second for squared deviations (as numpy's
 // two-pass var) and a rank histogram, a third gathering the few values that hold the percentiles.
 // Leaves out: complex and quantized dtypes. Spec: numpy 2.4 (as 1.24) mean, std(ddof=1),
-// percentile(method="linear").
+// percentile(method="linear"). An expanded view is summarised from its stored values, each counted
+// as often as the view repeats it (stats/stored_view.h), never copied out.
 #include "stats/tensor_stats.h"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "checkpoint/dtype.h"
 #include "common/error.h"
 #include "stats/scalar.h"
+#include "stats/stored_view.h"
 
 namespace cnnscope {
 namespace {
@@ -55,8 +57,9 @@ double lerp(double a, double b, double t) {
 // index) tells which bin holds each wanted rank, then only that bin's values are selected from.
 constexpr int64_t kRankBins = 4096;
 
+// The statistics of the `n` values at `data`, each counted `repeat` times.
 template <typename T>
-void accumulate(const T* data, int64_t n, TensorStats& s) {
+void accumulate(const T* data, int64_t n, int64_t repeat, TensorStats& s) {
   double sum = 0, sum_squares = 0;
   double lo = std::numeric_limits<double>::infinity();
   double hi = -std::numeric_limits<double>::infinity();
@@ -65,11 +68,11 @@ void accumulate(const T* data, int64_t n, TensorStats& s) {
     const double v = as_double(data[i]);
     if (!std::isfinite(v)) {
       if (std::isnan(v))
-        ++s.nan_count;
+        s.nan_count += repeat;
       else if (v > 0)
-        ++s.posinf_count;
+        s.posinf_count += repeat;
       else
-        ++s.neginf_count;
+        s.neginf_count += repeat;
       continue;
     }
     ++finite;
@@ -79,14 +82,14 @@ void accumulate(const T* data, int64_t n, TensorStats& s) {
     hi = std::max(hi, v);
     zeros += v == 0.0;
   }
-  s.finite = finite;
+  s.finite = finite * repeat;
   if (finite == 0) return;
   s.has_values = true;
   const double count = static_cast<double>(finite);
   s.mean = sum / count;
   s.min = lo;
   s.max = hi;
-  s.l2 = std::sqrt(sum_squares);
+  s.l2 = std::sqrt(sum_squares * static_cast<double>(repeat));
   s.zero_fraction = static_cast<double>(zeros) / count;
 
   // Second pass: squared deviations from the mean (numpy's two-pass var) and the rank histogram.
@@ -104,19 +107,22 @@ void accumulate(const T* data, int64_t n, TensorStats& s) {
     deviations += d * d;
     ++bin_counts[static_cast<size_t>(bin_of(v))];
   }
-  if (finite > 1) s.std = std::sqrt(deviations / (count - 1.0));
+  if (s.finite > 1)
+    s.std =
+        std::sqrt(deviations * static_cast<double>(repeat) / (static_cast<double>(s.finite) - 1.0));
 
-  // The bin of each wanted rank, and how many values lie in lower bins.
+  // The bin of each wanted rank, and how many values lie in lower bins (ranks of the view: rank r
+  // is stored value r / repeat in order).
   PercentilePosition pos[std::size(kPercentiles)];
   struct Wanted {
     int64_t rank, bin, below;
   };
   std::vector<Wanted> wanted;
   for (size_t i = 0; i < std::size(kPercentiles); ++i) {
-    pos[i] = percentile_position(finite, kPercentiles[i]);
+    pos[i] = percentile_position(s.finite, kPercentiles[i]);
     for (int64_t r : {pos[i].previous, pos[i].next}) {
       int64_t below = 0, bin = 0;
-      while (below + bin_counts[static_cast<size_t>(bin)] <= r)
+      while (below + bin_counts[static_cast<size_t>(bin)] <= r / repeat)
         below += bin_counts[static_cast<size_t>(bin++)];
       wanted.push_back({r, bin, below});
     }
@@ -140,7 +146,7 @@ void accumulate(const T* data, int64_t n, TensorStats& s) {
     for (const Wanted& w : wanted) {
       if (w.rank != rank) continue;
       std::vector<double>& values = gathered[static_cast<size_t>(slot[static_cast<size_t>(w.bin)])];
-      const auto nth = values.begin() + (rank - w.below);
+      const auto nth = values.begin() + (rank / repeat - w.below);
       std::nth_element(values.begin(), nth, values.end());
       return *nth;
     }
@@ -167,43 +173,45 @@ TensorStats compute_stats(const at::Tensor& tensor) {
   s.numel = tensor.numel();
   s.floating = at::isFloatingType(tensor.scalar_type());
   if (s.numel == 0) return s;
-  const at::Tensor t = tensor.contiguous();
+  const stats_detail::StoredView view = stats_detail::stored_view(tensor);
+  const at::Tensor t = view.values.contiguous();  // at most the storage's size
+  const int64_t n = t.numel(), repeat = view.repeat;
   switch (t.scalar_type()) {
     case at::kFloat:
-      accumulate(t.data_ptr<float>(), s.numel, s);
+      accumulate(t.data_ptr<float>(), n, repeat, s);
       break;
     case at::kDouble:
-      accumulate(t.data_ptr<double>(), s.numel, s);
+      accumulate(t.data_ptr<double>(), n, repeat, s);
       break;
     case at::kHalf:
-      accumulate(t.data_ptr<at::Half>(), s.numel, s);
+      accumulate(t.data_ptr<at::Half>(), n, repeat, s);
       break;
     case at::kBFloat16:
-      accumulate(t.data_ptr<at::BFloat16>(), s.numel, s);
+      accumulate(t.data_ptr<at::BFloat16>(), n, repeat, s);
       break;
     case at::kLong:
-      accumulate(t.data_ptr<int64_t>(), s.numel, s);
+      accumulate(t.data_ptr<int64_t>(), n, repeat, s);
       break;
     case at::kInt:
-      accumulate(t.data_ptr<int32_t>(), s.numel, s);
+      accumulate(t.data_ptr<int32_t>(), n, repeat, s);
       break;
     case at::kShort:
-      accumulate(t.data_ptr<int16_t>(), s.numel, s);
+      accumulate(t.data_ptr<int16_t>(), n, repeat, s);
       break;
     case at::kChar:
-      accumulate(t.data_ptr<int8_t>(), s.numel, s);
+      accumulate(t.data_ptr<int8_t>(), n, repeat, s);
       break;
     case at::kByte:
-      accumulate(t.data_ptr<uint8_t>(), s.numel, s);
+      accumulate(t.data_ptr<uint8_t>(), n, repeat, s);
       break;
     case at::kBool:
-      accumulate(t.data_ptr<bool>(), s.numel, s);
+      accumulate(t.data_ptr<bool>(), n, repeat, s);
       break;
     default:
       // uint16/32/64 and float8 (LibTorch 2.3+): their values as float64 (float8 counts as float)
       if (dtype_from_scalar_type(t.scalar_type())) {
         const at::Tensor wide = t.to(at::kDouble);
-        accumulate(wide.data_ptr<double>(), s.numel, s);
+        accumulate(wide.data_ptr<double>(), n, repeat, s);
         break;
       }
       fail("", "cannot compute statistics of dtype " + s.dtype,

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/mapped_file.h"
 #include "common/parallel.h"
 #include "image/decode.h"
 #include "image/transforms.h"
@@ -85,6 +86,7 @@ Split image_folder(const std::string& dir, const std::vector<std::string>& class
 }
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open the file");
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
@@ -136,6 +138,7 @@ Dataset load_dataset(const std::string& dir, const DataOptions& options) {
     data.val = idx_split(dir + "/t10k-images-idx3-ubyte", dir + "/t10k-labels-idx1-ubyte");
     int64_t top = 0;
     for (int64_t l : data.train.labels) top = std::max(top, l);
+    require_regular_file(dir + "/classes.txt");
     std::ifstream names(dir + "/classes.txt");
     for (std::string line; std::getline(names, line);)
       if (!line.empty()) data.classes.push_back(line);

@@ -61,5 +61,17 @@ TEST(Histogram, ZeroBinsIsAnError) {
   EXPECT_THROW(histogram(at::ones({3}), 0), Error);
 }
 
+// Issue 24: an expanded view's counts are its stored values' counts times the repeat.
+TEST(Histogram, ExpandedViewsAsTheirValues) {
+  const at::Tensor base = at::tensor({1.5, -2.0, 0.0, 4.25}, at::kFloat).view({4, 1});
+  const at::Tensor view = base.expand({4, 777});
+  EXPECT_EQ(histogram(view, 7).counts, histogram(view.contiguous(), 7).counts);
+  EXPECT_EQ(histogram_in_range(view, 5, {-3, 3}).counts,
+            histogram_in_range(view.contiguous(), 5, {-3, 3}).counts);
+  const Histogram huge = histogram(base.expand({4, int64_t{1} << 40}), 3);
+  EXPECT_EQ(huge.counts,
+            (std::vector<int64_t>{int64_t{2} << 40, int64_t{1} << 40, int64_t{1} << 40}));
+}
+
 }  // namespace
 }  // namespace cnnscope

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/state_dict.h"
+#include "common/error.h"
 #include "stats/tensor_stats.h"
 #include "testing.h"
 
@@ -89,6 +90,40 @@ TEST(TensorStats, NonContiguousViewsCountTheirOwnValues) {
   EXPECT_EQ(s.mean, c.mean);
   EXPECT_EQ(s.min, 1.0);
   EXPECT_EQ(s.max, 22.0);
+}
+
+// Issue 24: an expanded view (stride 0) is summarised from its stored values, never copied out.
+TEST(TensorStats, ExpandedViewsAsTheirValues) {
+  const at::Tensor base = at::tensor({1.5, -2.0, 0.0, 4.25, std::nan("")}, at::kFloat).view({5, 1});
+  const at::Tensor view = base.expand({5, 3001});
+  const TensorStats s = compute_stats(view);
+  const TensorStats c = compute_stats(view.contiguous());
+  const auto exact = [](const TensorStats& t) {  // counts, extremes, ranks: no rounding
+    return std::vector<double>{static_cast<double>(t.numel),
+                               static_cast<double>(t.finite),
+                               static_cast<double>(t.nan_count),
+                               t.min,
+                               t.max,
+                               t.zero_fraction,
+                               t.p1,
+                               t.p50,
+                               t.p99};
+  };
+  EXPECT_EQ(exact(s), exact(c));
+  expect_close(s.mean, c.mean, 1, "mean");
+  expect_close(*s.std, *c.std, 1, "std");
+  expect_close(s.l2, c.l2, 1, "l2");
+  // 2^42 values over 5 stored floats: the copy would take 16 TiB.
+  const TensorStats huge = compute_stats(base.expand({5, int64_t{1} << 40}));
+  EXPECT_EQ(huge.numel, int64_t{5} << 40);
+  EXPECT_EQ(huge.nan_count, int64_t{1} << 40);
+  EXPECT_EQ(huge.mean, s.mean);
+  EXPECT_EQ(huge.p50, s.p50);
+}
+
+TEST(TensorStats, OverlappingViewsRefused) {
+  const at::Tensor base = at::arange(2000, at::kFloat);
+  EXPECT_THROW(compute_stats(base.as_strided({1000, 1000}, {1, 1})), Error);
 }
 
 TEST(TensorStats, OneValueHasNoStd) {
