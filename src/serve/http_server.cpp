@@ -287,6 +287,10 @@ std::string error_json(const std::string& what) {
                                               nlohmann::json::error_handler_t::replace);
 }
 
+std::string body_too_large(size_t limit) {
+  return "request body too large (the limit is " + std::to_string(limit) + " bytes)";
+}
+
 HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits), slots_(limits.compute_threads) {
   const size_t workers = static_cast<size_t>(limits.compute_threads + kSlowClientWorkers);
   new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
@@ -298,15 +302,13 @@ HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits), slots_(limit
     if (end == StreamEnd::kHeadTooLarge) res.status = 431;
     if (end == StreamEnd::kBodyTooLarge) res.status = 413;
     if (!res.body.empty()) return;
-    const std::string what =
-        res.status == 404 ? "not found"
-        : res.status == 413
-            ? "request body too large (the limit is " + std::to_string(limits_.max_body) + " bytes)"
-        : res.status == 431 ? "request headers too large"
-        : res.status == 408
-            ? "the request did not arrive within " + std::to_string(limits_.timeout_s) + " s"
-        : res.status == 405 ? "method not allowed"
-                            : "bad request";
+    std::string what = "bad request";
+    if (res.status == 404) what = "not found";
+    if (res.status == 405) what = "method not allowed";
+    if (res.status == 408)
+      what = "the request did not arrive within " + std::to_string(limits_.timeout_s) + " s";
+    if (res.status == 413) what = body_too_large(limits_.max_body);
+    if (res.status == 431) what = "request headers too large";
     res.set_content(error_json(what), kJson);
   });
   set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {

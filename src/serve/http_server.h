@@ -33,6 +33,9 @@ struct HttpLimits {
 // {"error": what}; bytes that are not UTF-8 are replaced (never throws).
 std::string error_json(const std::string& what);
 
+// The 413 answer's text for a body limit of `limit` bytes.
+std::string body_too_large(size_t limit);
+
 class HttpServer : public httplib::Server {
  public:
   explicit HttpServer(const HttpLimits& limits);

@@ -1,5 +1,6 @@
 // serve (see server.h): the models loaded at start, the routes of the HTTP API, the page's files,
-// and the error, timeout and shutdown rules. Spec: the `serve` section of docs/DESIGN.md.
+// and the shutdown rule (the HTTP layer's checks, limits and errors: serve/http_server.h). Spec:
+// the `serve` section of docs/DESIGN.md.
 #include "serve/server.h"
 
 #include <algorithm>
@@ -224,8 +225,7 @@ class Server {
     if (req.body.empty())
       throw HttpError{400, "send an image as the request body, or name one with ?image=NAME"};
     if (req.body.size() > max_body())  // a chunked body's framing may pass the stream's cap
-      throw HttpError{
-          413, "request body too large (the limit is " + std::to_string(max_body()) + " bytes)"};
+      throw HttpError{413, body_too_large(max_body())};
     return {"upload",
             "upload:" + std::to_string(req.body.size()) + ":" + std::to_string(fnv1a(req.body)), "",
             &req.body};
