@@ -75,12 +75,13 @@ const Register reg{
        sub.add_option("--host", o.host, "address to bind (not loopback: a warning)")
            ->capture_default_str();
        sub.add_option("--port", o.port, "port (0: any free one)")->capture_default_str();
-       sub.add_option("--threads", o.threads, "requests served at once")->capture_default_str();
+       sub.add_option("--threads", o.threads, "requests computed at once")->capture_default_str();
        sub.add_option("--max-upload-mb", o.max_upload_mb, "largest request body (413 above)")
            ->capture_default_str();
        sub.add_option("--cache-mb", o.cache_mb, "activations kept for recent images")
            ->capture_default_str();
-       sub.add_option("--timeout", o.timeout_s, "seconds a slow client may take to send or read")
+       sub.add_option("--timeout", o.timeout_s,
+                      "seconds a request may take to arrive, and its answer to leave")
            ->capture_default_str();
        sub.add_flag("--open", f->open, "open the page in the default browser");
        return [f] { run_serve(*f); };

@@ -1,9 +1,7 @@
 // serve (see server.h): the models loaded at start, the routes of the HTTP API, the page's files,
-// and the error, timeout and shutdown rules. Spec: the `serve` section of docs/DESIGN.md.
+// and the shutdown rule (the HTTP layer's checks, limits and errors: serve/http_server.h). Spec:
+// the `serve` section of docs/DESIGN.md.
 #include "serve/server.h"
-
-#include <httplib.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +32,7 @@
 #include "render/canvas.h"
 #include "serve/activation_cache.h"
 #include "serve/assets.h"
+#include "serve/http_server.h"
 
 namespace cnnscope::serve {
 namespace {
@@ -47,7 +46,6 @@ constexpr int kMaxPort = 65535;
 constexpr int kMaxTimeoutS = 3600;
 constexpr int64_t kMaxTopK = 1000;
 constexpr auto kStopPoll = std::chrono::milliseconds(50);
-constexpr int kListenBacklog = 128;
 constexpr const char* kJson = "application/json";
 // The page loads only its own files; figures arrive as blob: URLs made from API answers.
 constexpr const char* kCsp =
@@ -120,10 +118,6 @@ std::string param(const httplib::Request& req, const std::string& name,
   return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : fallback;
 }
 
-std::string error_json(const std::string& what) {
-  return nlohmann::json{{"error", what}}.dump();
-}
-
 // FNV-1a 64: the upload's cache key (with its size).
 uint64_t fnv1a(const std::string& bytes) {
   constexpr uint64_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
@@ -131,13 +125,6 @@ uint64_t fnv1a(const std::string& bytes) {
   for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * kPrime;
   return h;
 }
-
-// cpp-httplib's server with a longer accept queue: it listens with a backlog of 5, so a burst of
-// clients on a busy machine got their connection dropped and retried a second later.
-class HttpServer : public httplib::Server {
- public:
-  void widen_backlog() { ::listen(svr_sock_, kListenBacklog); }  // Linux: listen() again resizes
-};
 
 class Server {
  public:
@@ -165,49 +152,16 @@ class Server {
   }
 
   void run(const std::function<void(const ServeStarted&)>& on_ready) {
-    HttpServer http;
-    const int threads = options_.threads;
-    http.new_task_queue = [threads] {
-      return new httplib::ThreadPool(static_cast<size_t>(threads));
-    };
-    http.set_payload_max_length(static_cast<size_t>(options_.max_upload_mb * kMegabyte));
-    http.set_read_timeout(options_.timeout_s, 0);
-    http.set_write_timeout(options_.timeout_s, 0);
-    http.set_keep_alive_timeout(1);
+    HttpServer http({options_.timeout_s, max_body(), options_.threads});
     http.set_default_headers({{"Content-Security-Policy", kCsp},
                               {"X-Content-Type-Options", "nosniff"},
                               {"Cache-Control", "no-store"}});
     routes(http);
-    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      const char* what = res.status == 404   ? "not found"
-                         : res.status == 413 ? "request body too large (see --max-upload-mb)"
-                         : res.status == 405 ? "method not allowed"
-                                             : "bad request";
-      res.set_content(error_json(what), kJson);
-    });
-    http.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-          res.status = 500;
-          std::string what = "internal error";
-          try {
-            std::rethrow_exception(ep);
-          } catch (const std::exception& e) {
-            what = e.what();
-          } catch (...) {  // anything else: the generic message
-          }
-          res.set_content(error_json(what), kJson);
-        });
-
-    const int port = options_.port == 0
-                         ? http.bind_to_any_port(options_.host)
-                         : (http.bind_to_port(options_.host, options_.port) ? options_.port : -1);
+    const int port = http.bind(options_.host, options_.port);
     if (port < 0)
       fail("", "cannot listen on " + options_.host + ":" + std::to_string(options_.port),
            "the port is in use or the host is not an address of this machine; pick another "
            "--port (0: any free one)");
-
-    http.widen_backlog();
 
     std::atomic<bool> finished{false};
     // Asks again until listening has ended: a stop that comes before the listen loop starts
@@ -232,11 +186,15 @@ class Server {
   }
 
  private:
-  // Wraps a route: HttpError and cnnscope::Error become {"error"} answers.
+  size_t max_body() const { return static_cast<size_t>(options_.max_upload_mb * kMegabyte); }
+
+  // Wraps a route: it runs in one of the server's compute slots; HttpError and cnnscope::Error
+  // become {"error"} answers.
   template <typename F>
-  httplib::Server::Handler guarded(F f) {
-    return [f](const httplib::Request& req, httplib::Response& res) {
+  httplib::Server::Handler guarded(HttpServer& http, F f) {
+    return [&http, f](const httplib::Request& req, httplib::Response& res) {
       try {
+        const HttpServer::Slot slot(http);
         f(req, res);
       } catch (const HttpError& e) {
         res.status = e.status;
@@ -266,6 +224,8 @@ class Server {
     }
     if (req.body.empty())
       throw HttpError{400, "send an image as the request body, or name one with ?image=NAME"};
+    if (req.body.size() > max_body())  // a chunked body's framing may pass the stream's cap
+      throw HttpError{413, body_too_large(max_body())};
     return {"upload",
             "upload:" + std::to_string(req.body.size()) + ":" + std::to_string(fnv1a(req.body)), "",
             &req.body};
@@ -306,7 +266,7 @@ class Server {
     return entry;
   }
 
-  void routes(httplib::Server& http) {
+  void routes(HttpServer& http) {
     for (const EmbeddedFile& file : embedded_files()) {
       const std::string name(file.name);
       const std::string type = name.size() > 3 && name.substr(name.size() - 3) == ".js"
@@ -322,7 +282,7 @@ class Server {
       if (name == "index.html") http.Get("/", handler);
     }
 
-    http.Get("/api/models", guarded([this](const httplib::Request&, httplib::Response& res) {
+    http.Get("/api/models", guarded(http, [this](const httplib::Request&, httplib::Response& res) {
                nlohmann::json list = nlohmann::json::array();
                for (const auto& m : models_)
                  list.push_back({{"id", m->id},
@@ -336,7 +296,7 @@ class Server {
              }));
 
     http.Get(R"(/api/models/([^/]+)/summary)",
-             guarded([this](const httplib::Request& req, httplib::Response& res) {
+             guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
                Model& m = model(req);
                std::lock_guard<std::mutex> lock(m.mutex);
                if (!m.summary)
@@ -345,7 +305,7 @@ class Server {
              }));
 
     http.Get(R"(/api/models/([^/]+)/weights)",
-             guarded([this](const httplib::Request& req, httplib::Response& res) {
+             guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
                Model& m = model(req);
                std::lock_guard<std::mutex> lock(m.mutex);
                if (!m.weights) m.weights = weights_json(app::compute_weights(m.sd, {})).dump();
@@ -353,7 +313,7 @@ class Server {
              }));
 
     http.Get(R"(/api/models/([^/]+)/filters)",
-             guarded([this](const httplib::Request& req, httplib::Response& res) {
+             guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
                const Model& m = model(req);
                FilterMosaicOptions mosaic;
                mosaic.max_kernels = static_cast<int>(int_param(req, "max_kernels", 0, 0, 4096));
@@ -367,7 +327,7 @@ class Server {
       res.set_content(nlohmann::json(image_names_).dump(), kJson);
     });
 
-    const auto predict = guarded([this](const httplib::Request& req, httplib::Response& res) {
+    const auto predict = guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
       const Model& m = model(req);
       const int64_t k = int_param(req, "topk", app::kDefaultTopK, 1, kMaxTopK);
       const ImageRef ref = image(req);
@@ -382,7 +342,8 @@ class Server {
     http.Post(R"(/api/models/([^/]+)/predict)", predict);
     http.Get(R"(/api/models/([^/]+)/predict)", predict);
 
-    const auto features = guarded([this](const httplib::Request& req, httplib::Response& res) {
+    const auto features = guarded(http, [this](const httplib::Request& req,
+                                               httplib::Response& res) {
       const Model& m = model(req);
       app::FeaturesOptions o;
       o.channels = int_param(req, "channels", o.channels, 1, 4096);
@@ -427,7 +388,8 @@ class Server {
                                  {"pick", o.pick},       {"images", std::move(images)}};
       res.set_content(doc.dump(), kJson);
     });
-    http.Get("/api/diff", guarded([this](const httplib::Request& req, httplib::Response& res) {
+    http.Get("/api/diff",
+             guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
                app::DiffOptions o;
                o.a = model_by_id(param(req, "a")).file;
                o.b = model_by_id(param(req, "b")).file;

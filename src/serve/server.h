@@ -1,10 +1,12 @@
 // `cnnscope serve`: an HTTP server for a local web page and a JSON/HTTP API over the library's
 // jobs (summary, weights, filters, predict, features, diff), with each checkpoint loaded once and
 // the activations of recent images kept (serve/activation_cache.h). Uses cpp-httplib (a thread
-// pool of `threads` workers). Security: binds where told (the CLI warns off loopback); images are
-// named only from the list made at start from `images`; uploads are decoded in memory, never
-// written; bodies over the limit get 413, bad input 400 {"error"}, unknown routes 404; slow
-// clients time out. Leaves out: TLS, authentication. Spec: the `serve` section of docs/DESIGN.md.
+// pool; serve/http_server.h hardens it). Security: binds where told (the CLI warns off loopback);
+// requests that do not name this server in Host, cross-site POSTs, bodies over the limit (any
+// framing) and clients slower than `timeout_s` are refused before any route runs (http_server.h);
+// images are named only from the list made at start from `images`; uploads are decoded in memory,
+// never written; bad input gets 400 {"error"}, unknown routes 404. Leaves out: TLS,
+// authentication. Spec: the `serve` section of docs/DESIGN.md.
 #pragma once
 
 #include <atomic>
@@ -36,7 +38,7 @@ struct ServeOptions {
   int threads = kDefaultThreads;
   int64_t max_upload_mb = kDefaultMaxUploadMb;
   int64_t cache_mb = kDefaultCacheMb;
-  int timeout_s = kDefaultTimeoutS;         // read/write timeout per request
+  int timeout_s = kDefaultTimeoutS;         // to receive a request, and to send its answer
   const std::atomic<bool>* stop = nullptr;  // when it turns true (a signal), the server stops
 };
 

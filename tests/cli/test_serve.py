@@ -42,10 +42,10 @@ TIMEOUT_S = 2
 class Server:
     """`cnnscope serve` on a free loopback port; stopped with SIGTERM."""
 
-    def __init__(self, *extra, models=MODELS):
+    def __init__(self, *extra, models=MODELS, threads=4, timeout=TIMEOUT_S):
         self.proc = subprocess.Popen([BIN, "serve", *models, "--images", IMAGES, "--port", "0",
                                       "--max-upload-mb", str(UPLOAD_MB), "--timeout",
-                                      str(TIMEOUT_S), "--threads", "4", *extra],
+                                      str(timeout), "--threads", str(threads), *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines = []
         deadline = time.time() + 120
@@ -289,8 +289,9 @@ class ServeTest(unittest.TestCase):
     def test_stalled_client_times_out(self):
         host, port = re.match(r"http://([^:/]+):(\d+)/", self.url).groups()
         with socket.create_connection((host, int(port)), timeout=30) as s:
-            s.sendall(b"POST /api/models/0/predict HTTP/1.1\r\nHost: x\r\n"
-                      b"Content-Length: 1000\r\n\r\nabc")
+            s.sendall(f"POST /api/models/0/predict HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                      "Content-Type: application/octet-stream\r\n"
+                      "Content-Length: 1000\r\n\r\nabc".encode())
             start = time.time()
             # meanwhile others are served
             self.assertEqual(len(self.get_json("/api/models")), 2)

@@ -21,12 +21,14 @@ async function api(path, options) {
   return res;
 }
 
-// The request for the current image: ?image=NAME, or the uploaded bytes as the body.
+// The request for the current image: ?image=NAME, or the uploaded bytes as the body. The server
+// refuses POSTs without a content type that needs a CORS preflight cross-origin (CSRF), so say one.
 function imageRequest(path, params) {
   const query = new URLSearchParams(params);
-  if (state.upload) return [path + "?" + query, { method: "POST", body: state.upload }];
+  const headers = { "Content-Type": "application/octet-stream" };
+  if (state.upload) return [path + "?" + query, { method: "POST", headers, body: state.upload }];
   query.set("image", state.image);
-  return [path + "?" + query, { method: "POST" }];
+  return [path + "?" + query, { method: "POST", headers }];
 }
 
 function hasImage() { return state.upload !== null || state.image !== null; }
