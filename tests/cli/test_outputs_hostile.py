@@ -100,7 +100,7 @@ class HostileOutputs(unittest.TestCase):
         with open(bad, "wb") as f:
             f.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)  # a PNG signature, then garbage
         out = self.path("out")
-        r = run("features", ckpt, good, self.image("other.png", 1), "-o", out)
+        r = run("features", ckpt, "--image", good, self.image("other.png", 1), "-o", out)
         self.assertEqual(r.returncode, 0, r.stderr)
         for name in tree(out):  # mark the old outputs: any rewrite of them shows
             with open(os.path.join(out, name), "wb") as f:
@@ -110,13 +110,13 @@ class HostileOutputs(unittest.TestCase):
         before = tree(out)
         self.assertTrue(any(k.startswith("good" + os.sep) for k in before), before.keys())
         # The first batch (good.png) is drawn before bad.png is read.
-        r = run("features", ckpt, good, bad, "--batch", "1", "-o", out)
+        r = run("features", ckpt, "--image", good, bad, "--batch", "1", "-o", out)
         one_error_line(self, r, "bad.png")
         self.assertEqual(tree(out), before)
         self.assertEqual(sorted(os.listdir(out)), ["good", "notes.txt", "other"])
         # A folder that did not exist is not left behind either.
         fresh = self.path("fresh")
-        r = run("features", ckpt, good, bad, "--batch", "1", "-o", fresh)
+        r = run("features", ckpt, "--image", good, bad, "--batch", "1", "-o", fresh)
         one_error_line(self, r, "bad.png")
         self.assertFalse(os.path.exists(fresh))
         self.assertEqual(sorted(os.listdir(self.dir)),
@@ -136,12 +136,20 @@ class HostileOutputs(unittest.TestCase):
                     r = run("convert", big, os.path.join(disk, name))
                     one_error_line(self, r, name + ": cannot write: No space left on device")
                     self.assertEqual(os.listdir(disk), [])
-            # Figures and arrays: fill the disk but for a few KiB first.
+            # Figures and arrays: fill the disk but for 8 KiB first.
             ckpt = self.path("blitz.pth")
             torch.save(blitz_state_dict(), ckpt)
-            with open(os.path.join(disk, "filler"), "wb") as f:
-                f.write(b"\0" * (2 * 1024 * 1024 - 4096))
-            for args in (("features", ckpt, self.image("a.png"), "--npy"),
+            for name in os.listdir(disk):  # what a failed check above left
+                os.remove(os.path.join(disk, name))
+            filler = os.path.join(disk, "filler")
+            with open(filler, "wb", buffering=0) as f:
+                try:
+                    while True:
+                        f.write(b"\0" * 4096)
+                except OSError:  # full
+                    pass
+            os.truncate(filler, os.path.getsize(filler) - 8192)
+            for args in (("features", ckpt, "--image", self.image("a.png"), "--npy"),
                          ("weights", ckpt, "--plots")):
                 with self.subTest(args=args[0]):
                     out = os.path.join(disk, args[0])
@@ -170,7 +178,7 @@ class HostileOutputs(unittest.TestCase):
             resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
 
         def predict(image):
-            return subprocess.run([BIN, "predict", ckpt, image], capture_output=True, text=True,
+            return subprocess.run([BIN, "predict", ckpt, "--image", image], capture_output=True, text=True,
                                   timeout=300, preexec_fn=limited,
                                   env=dict(os.environ, OMP_NUM_THREADS="1"))
 
