@@ -56,7 +56,7 @@ std::string figure_name(const std::string& dir, std::string stem, FigureFormat f
 size_t write_plots(const DiffOptions& o, const StateDict& a, const StateDict& b,
                    const DiffResult& r) {
   const FigureFormat format = parse_figure_format(o.format);
-  make_output_dir(o.plots);
+  AtomicDir out_dir(o.plots);       // a failure midway leaves o.plots as it was
   std::vector<std::string> layers;  // in order of first appearance
   std::map<std::string, std::vector<const DiffEntry*>> by_layer;
   for (const DiffEntry& e : r.tensors) {
@@ -76,10 +76,13 @@ size_t write_plots(const DiffOptions& o, const StateDict& a, const StateDict& b,
       const Histogram hb = histogram_in_range(tb, o.bins, range);
       sets.push_back({e->name, ha.edges, {ha.counts, hb.counts}, {label_a, label_b}});
     }
-    write_file_atomic(figure_name(o.plots, layers[i], format),
+    write_file_atomic(figure_name(out_dir.staging(), layers[i], format),
                       overlay_histograms(layers[i] + ": A vs B", sets, format));
   });
-  if (r.tensors.empty()) return layers.size();
+  if (r.tensors.empty()) {
+    out_dir.commit();
+    return layers.size();
+  }
   std::vector<std::string> names;
   std::vector<double> values;
   for (const DiffEntry& e : r.tensors) {
@@ -89,8 +92,9 @@ size_t write_plots(const DiffOptions& o, const StateDict& a, const StateDict& b,
   BarChartOptions bars;
   bars.title = "relative change \u2016B\u2212A\u2016/\u2016A\u2016 per tensor";
   bars.value_label = "relative change";
-  write_file_atomic(figure_name(o.plots, "relative_change", format),
+  write_file_atomic(figure_name(out_dir.staging(), "relative_change", format),
                     bar_chart(names, values, bars, format));
+  out_dir.commit();
   return layers.size() + 1;
 }
 

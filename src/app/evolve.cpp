@@ -347,11 +347,11 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   if (o.out.empty()) return r;
 
   // Figures and the page.
-  make_output_dir(o.out);
+  AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
+  const std::string staging = out_dir.staging();
   const auto write = [&](const std::string& name, const std::string& bytes) {
-    const std::string path = (fs::path(o.out) / name).string();
-    write_file_atomic(path, bytes);
-    r.figures.push_back(path);
+    write_file_atomic((fs::path(staging) / name).string(), bytes);
+    r.figures.push_back((fs::path(o.out) / name).string());
   };
   std::vector<ReportFigure> figures;
   const std::string ext = figure_extension(format);
@@ -371,7 +371,7 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   }
   std::vector<std::string> step_labels;
   for (int64_t s : r.steps) step_labels.push_back(std::to_string(s));
-  make_output_dir((fs::path(o.out) / "histograms").string());
+  make_output_dir((fs::path(staging) / "histograms").string());
   for (const EvolveTensor& et : r.tensors) {
     if (et.shape.empty() || et.edges.empty()) continue;
     const std::string bytes = histogram_heatmap(et.name + ": histogram per step (rows)", et.edges,
@@ -381,7 +381,7 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   }
   ReportFigure animation;
   if (!frames.empty()) {
-    make_output_dir((fs::path(o.out) / "filters").string());
+    make_output_dir((fs::path(staging) / "filters").string());
     std::vector<std::string> pngs;
     for (size_t i = 0; i < frames.size(); ++i) {
       write("filters/step_" + std::to_string(r.steps[i]) + ".png", frames[i].bytes);
@@ -393,9 +393,11 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   }
   // The page embeds PNG/SVG; a PDF figure cannot be shown inline, so PDF series get no page.
   if (format != FigureFormat::kPdf) {
+    write_file_atomic((fs::path(staging) / "evolve.html").string(),
+                      page(o, r, figures, frames, animation));
     r.html = (fs::path(o.out) / "evolve.html").string();
-    write_file_atomic(r.html, page(o, r, figures, frames, animation));
   }
+  out_dir.commit();
   return r;
 }
 

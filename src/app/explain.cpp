@@ -118,8 +118,8 @@ void write_attribution_figures(const at::Tensor& attr, const Colormap& cmap,
 
 ExplainResult run_explain(const ExplainOptions& o, const StepFn& on_step) {
   check_options(o);
-  const std::vector<ImageJob> jobs = plan_image_jobs(expand_images(o.images), o.out);
-  for (const ImageJob& job : jobs) register_input(job.path);
+  const std::vector<std::string> images = expand_images(o.images);
+  for (const std::string& image : images) register_input(image);
   const models::Network net =
       models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
   const models::ArchInfo& info = net.info();
@@ -136,7 +136,8 @@ ExplainResult run_explain(const ExplainOptions& o, const StepFn& on_step) {
   const PreprocessOptions pre = resolve_preprocess(o.preprocess, info.default_preset);
   const Colormap& cmap = colormap(o.cmap);
 
-  make_output_dir(o.out);
+  AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
+  const std::vector<ImageJob> jobs = plan_image_jobs(images, out_dir.staging());
   for (const ImageJob& job : jobs) make_output_dir(job.out_dir);
   ExplainResult result;
   result.checkpoint = o.checkpoint;
@@ -204,6 +205,12 @@ ExplainResult run_explain(const ExplainOptions& o, const StepFn& on_step) {
       }
     }
     first = end;
+  }
+  out_dir.commit();
+  for (ImageExplanation& e : result.images) {
+    e.out = out_dir.final_path(e.out);
+    for (MethodExplanation& m : e.methods)
+      for (std::string& file : m.files) file = out_dir.final_path(file);
   }
   return result;
 }

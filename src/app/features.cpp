@@ -96,8 +96,8 @@ LayerView view_layer(const FeaturesOptions& o, const std::string& image_name,
 
 FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
   check_options(o);
-  const std::vector<ImageJob> jobs = plan_image_jobs(expand_images(o.images), o.out);
-  for (const ImageJob& job : jobs) register_input(job.path);
+  const std::vector<std::string> images = expand_images(o.images);
+  for (const std::string& image : images) register_input(image);
 
   const models::Network net =
       models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
@@ -108,7 +108,8 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
   result.layers = net.select_layers(o.layers);
   const std::vector<std::string>& layers = result.layers;
 
-  make_output_dir(o.out);
+  AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
+  const std::vector<ImageJob> jobs = plan_image_jobs(images, out_dir.staging());
   for (const ImageJob& job : jobs) make_output_dir(job.out_dir);
 
   const int64_t total_steps = static_cast<int64_t>(jobs.size() * layers.size());
@@ -162,6 +163,14 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
     first = end;
   }
   if (!o.tensorboard.empty()) result.tensorboard = write_tensorboard(result, o.tensorboard);
+  out_dir.commit();
+  for (ImageFeatures& image : result.images) {
+    image.out = out_dir.final_path(image.out);
+    for (LayerFeatures& layer : image.layers) {
+      layer.figure = out_dir.final_path(layer.figure);
+      if (!layer.npy.empty()) layer.npy = out_dir.final_path(layer.npy);
+    }
+  }
   return result;
 }
 

@@ -391,7 +391,7 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
   std::vector<std::string> taps = layer_names;
   for (const ScanLayer& layer : r.layers)
     if (layer.batchnorm) taps.push_back(layer.batchnorm->input);
-  make_output_dir(o.out);
+  AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
 
   std::vector<int64_t> picks;  // this shard's images, as list indices
   for (int64_t i = shard.index - 1; i < r.listed; i += shard.count) picks.push_back(i);
@@ -433,9 +433,13 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
     flush();
   }
   collect_hit_images(r, list);
-  for (ScanLayer& layer : r.layers)
-    if (layer.field && !layer.channels.empty()) draw_mosaic(layer, list, pre, o.out);
-  write_scan(r, o.out);
+  for (ScanLayer& layer : r.layers) {
+    if (!layer.field || layer.channels.empty()) continue;
+    draw_mosaic(layer, list, pre, out_dir.staging());
+    layer.mosaic = out_dir.final_path(layer.mosaic);  // as scan.json names it
+  }
+  write_scan(r, out_dir.staging());
+  out_dir.commit();
   return r;
 }
 

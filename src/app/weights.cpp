@@ -64,24 +64,28 @@ WeightsReport compute_weights(const StateDict& sd, const WeightsOptions& options
 
 size_t write_weight_plots(const WeightsReport& report, const std::string& dir,
                           FigureFormat format) {
-  make_output_dir(dir);
+  AtomicDir out_dir(dir);  // a failure midway leaves `dir` as it was
   std::vector<HistogramPanel> panels;
   for (const TensorReport& t : report.tensors) {
     if (!t.stats.floating || t.stats.numel == 0) continue;  // integer tensors: listed, not plotted
     panels.push_back({t.name, t.stats, t.histogram});
   }
   for_each_parallel(panels.size(), [&](size_t i) {
-    write_file_atomic(figure_path(dir, panels[i].title, figure_extension(format)),
+    write_file_atomic(figure_path(out_dir.staging(), panels[i].title, figure_extension(format)),
                       histogram_figure(panels[i], format));
   });
-  if (panels.empty()) return 0;
+  if (panels.empty()) {
+    out_dir.commit();
+    return 0;
+  }
   OverviewOptions overview;
   overview.title = std::filesystem::path(report.file).filename().string() + ": " +
                    std::to_string(panels.size()) + " weight histograms";
-  write_file_atomic(
-      (std::filesystem::path(dir) / (std::string(kOverviewStem) + "." + figure_extension(format)))
-          .string(),
-      histogram_overview(panels, overview, format));
+  write_file_atomic((std::filesystem::path(out_dir.staging()) /
+                     (std::string(kOverviewStem) + "." + figure_extension(format)))
+                        .string(),
+                    histogram_overview(panels, overview, format));
+  out_dir.commit();
   return panels.size() + 1;
 }
 

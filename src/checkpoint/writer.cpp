@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <exception>
 #include <map>
 
 #include "checkpoint/dtype.h"
@@ -286,19 +287,30 @@ void save_pth(const PyValue& value, const std::string& path) {
   ValueWriter(p, data, path).value(value);
   p.op(kStop);
 
+  // The stream writer must never see an exception (its destructor writes, and a throw there
+  // aborts): the first failed write is kept and rethrown once the writer is gone.
+  std::exception_ptr write_failure;
   try {
-    caffe2::serialize::PyTorchStreamWriter writer([&file](const void* buf, size_t n) -> size_t {
-      file.write(buf, n);
-      return n;
-    });
+    caffe2::serialize::PyTorchStreamWriter writer(
+        [&file, &write_failure](const void* buf, size_t n) -> size_t {
+          if (write_failure) return n;
+          try {
+            file.write(buf, n);
+          } catch (const Error&) {
+            write_failure = std::current_exception();
+          }
+          return n;
+        });
     writer.writeRecord("data.pkl", p.out.data(), p.out.size());
     for (size_t i = 0; i < data.size(); ++i)
       writer.writeRecord("data/" + std::to_string(i), data[i].data_ptr(), data[i].nbytes());
     writer.writeEndOfFile();
   } catch (const c10::Error& e) {
+    if (write_failure) std::rethrow_exception(write_failure);
     std::string msg = e.what_without_backtrace();
     fail(path, "cannot write checkpoint: " + msg.substr(0, msg.find('\n')));
   }
+  if (write_failure) std::rethrow_exception(write_failure);
   file.commit();
 }
 

@@ -8,6 +8,7 @@
 #include "checkpoint/writer.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/error.h"
 #include "common/text.h"
 
@@ -30,9 +31,9 @@ void run_convert(const ConvertFlags& o) {
     save_safetensors(sd, o.output);
   else
     save_pth(sd, o.output);
-  std::printf("%s\n", fmt::format("wrote {} ({} tensors, {})", o.output, sd.tensors.size(),
-                                  to_safetensors ? "safetensors" : "torch.save zip")
-                          .c_str());
+  print("%s\n", fmt::format("wrote {} ({} tensors, {})", o.output, sd.tensors.size(),
+                            to_safetensors ? "safetensors" : "torch.save zip")
+                    .c_str());
 }
 
 const Register reg{

@@ -9,6 +9,7 @@
 #include "app/job_json.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "export/stats_table.h"
@@ -45,14 +46,14 @@ void print_table(const app::DiffResult& r, bool grouped) {
                     brief(d.rel_change), brief(d.cosine), fmt::format("{:.4g}", d.max_abs_diff),
                     fmt::format("{:.1f}%", 100.0 * d.changed_fraction)});
   }
-  std::printf("A: %s\nB: %s\n%s", r.a.c_str(), r.b.c_str(),
-              format_table(rows, {true, true}).c_str());
-  std::printf("%zu tensors compared", r.tensors.size());
-  if (!r.only_in_a.empty()) std::printf("; only in A: %s", join(r.only_in_a, ", ").c_str());
-  if (!r.only_in_b.empty()) std::printf("; only in B: %s", join(r.only_in_b, ", ").c_str());
+  print("A: %s\nB: %s\n", r.a.c_str(), r.b.c_str());
+  std::fputs(format_table(rows, {true, true}).c_str(), stdout);
+  print("%zu tensors compared", r.tensors.size());
+  if (!r.only_in_a.empty()) print("; only in A: %s", join(r.only_in_a, ", ").c_str());
+  if (!r.only_in_b.empty()) print("; only in B: %s", join(r.only_in_b, ", ").c_str());
   for (const app::ShapeMismatch& m : r.shape_mismatch)
-    std::printf("; shape mismatch %s: %s vs %s", m.name.c_str(), shape_text(m.a).c_str(),
-                shape_text(m.b).c_str());
+    print("; shape mismatch %s: %s vs %s", m.name.c_str(), shape_text(m.a).c_str(),
+          shape_text(m.b).c_str());
   std::printf("\n");
 }
 
@@ -68,8 +69,7 @@ void run_diff(const DiffFlags& f) {
     print_table(r, !o.sort_by_change);
   }
   if (!o.plots.empty())
-    std::fprintf(f.json ? stderr : stdout, "plots: %zu figures in %s\n", r.figures,
-                 o.plots.c_str());
+    print_to(f.json ? stderr : stdout, "plots: %zu figures in %s\n", r.figures, o.plots.c_str());
 }
 
 const Register reg{

@@ -10,6 +10,7 @@
 #include "app/evolve.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "cli/progress.h"
 #include "common/text.h"
 #include "export/stats_table.h"
@@ -63,8 +64,8 @@ void run_evolve(const EvolveFlags& f) {
     std::printf("%s\n", doc.dump().c_str());
     return;
   }
-  std::printf("%zu checkpoints, steps by %s: %s .. %s\n", r.checkpoints.size(),
-              r.step_source.c_str(), r.checkpoints.front().c_str(), r.checkpoints.back().c_str());
+  print("%zu checkpoints, steps by %s: %s .. %s\n", r.checkpoints.size(), r.step_source.c_str(),
+        r.checkpoints.front().c_str(), r.checkpoints.back().c_str());
   std::vector<std::vector<std::string>> rows = {
       {"tensor", "shape", "l2 first", "l2 last", "change from first", "last step's change"}};
   std::string layer;
@@ -78,11 +79,11 @@ void run_evolve(const EvolveFlags& f) {
                     brief(t.rel_change_from_first.back()),
                     brief(t.rel_change_from_previous.back())});
   }
-  std::printf("%s", format_table(rows, {true, true}).c_str());
-  for (const std::string& p : r.problems) std::printf("mismatch: %s\n", p.c_str());
-  if (!r.figures.empty()) std::printf("figures: %zu in %s\n", r.figures.size(), f.job.out.c_str());
-  if (!r.html.empty()) std::printf("page: %s\n", r.html.c_str());
-  if (!r.tensorboard.empty()) std::printf("tensorboard: %s\n", r.tensorboard.c_str());
+  std::fputs(format_table(rows, {true, true}).c_str(), stdout);
+  for (const std::string& p : r.problems) print("mismatch: %s\n", p.c_str());
+  if (!r.figures.empty()) print("figures: %zu in %s\n", r.figures.size(), f.job.out.c_str());
+  if (!r.html.empty()) print("page: %s\n", r.html.c_str());
+  if (!r.tensorboard.empty()) print("tensorboard: %s\n", r.tensorboard.c_str());
 }
 
 const Register reg{

@@ -8,6 +8,7 @@
 #include "app/explain.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "cli/progress.h"
 
 namespace cnnscope::cli {
@@ -52,13 +53,13 @@ void run_explain(const ExplainFlags& f) {
     return;
   }
   for (const app::ImageExplanation& image : r.images) {
-    std::printf("%s: class %lld (%s) %.4f\n", image.image.c_str(),
-                static_cast<long long>(image.target), image.label.c_str(), image.score);
+    print("%s: class %lld (%s) %.4f\n", image.image.c_str(), static_cast<long long>(image.target),
+          image.label.c_str(), image.score);
     for (const app::MethodExplanation& m : image.methods) {
-      std::printf("  %-21s", m.method.c_str());
-      if (!m.layer.empty()) std::printf(" layer %s", m.layer.c_str());
-      if (m.delta) std::printf(" delta %.3g", *m.delta);
-      std::printf("  -> %s\n", m.files.front().c_str());
+      print("  %-21s", m.method.c_str());
+      if (!m.layer.empty()) print(" layer %s", m.layer.c_str());
+      if (m.delta) print(" delta %.3g", *m.delta);
+      print("  -> %s\n", m.files.front().c_str());
     }
   }
 }

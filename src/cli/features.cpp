@@ -8,6 +8,7 @@
 #include "app/job_json.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "cli/progress.h"
 
 namespace cnnscope::cli {
@@ -25,7 +26,7 @@ void run_features(const FeaturesFlags& f) {
     Progress progress("features");
     r = app::run_features(o, progress.callback());
   }
-  if (!r.tensorboard.empty()) std::fprintf(stderr, "tensorboard: %s\n", r.tensorboard.c_str());
+  if (!r.tensorboard.empty()) print_to(stderr, "tensorboard: %s\n", r.tensorboard.c_str());
   if (f.json) {
     nlohmann::ordered_json images = nlohmann::ordered_json::array();
     for (const app::ImageFeatures& image : r.images) {
@@ -44,17 +45,16 @@ void run_features(const FeaturesFlags& f) {
     std::printf("%s\n", doc.dump().c_str());
     return;
   }
-  std::printf("%s: %s, preset %s\n", o.checkpoint.c_str(), r.info.description.c_str(),
-              r.preset.c_str());
+  print("%s: %s, preset %s\n", o.checkpoint.c_str(), r.info.description.c_str(), r.preset.c_str());
   for (const app::ImageFeatures& image : r.images) {
-    std::printf("%s\n", image.image.c_str());
+    print("%s\n", image.image.c_str());
     for (const app::LayerFeatures& l : image.layers) {
       const std::vector<int64_t>& shape = l.stats.shape;
-      std::printf("  %-14s [%lld, %lld, %lld]  zeros %5.1f%%  dead channels %lld/%lld  -> %s\n",
-                  l.name.c_str(), static_cast<long long>(shape[0]),
-                  static_cast<long long>(shape[1]), static_cast<long long>(shape[2]),
-                  100.0 * l.stats.layer.zero_fraction, static_cast<long long>(l.dead_channels),
-                  static_cast<long long>(shape[0]), l.figure.c_str());
+      print("  %-14s [%lld, %lld, %lld]  zeros %5.1f%%  dead channels %lld/%lld  -> %s\n",
+            l.name.c_str(), static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
+            static_cast<long long>(shape[2]), 100.0 * l.stats.layer.zero_fraction,
+            static_cast<long long>(l.dead_channels), static_cast<long long>(shape[0]),
+            l.figure.c_str());
     }
   }
 }

@@ -6,6 +6,7 @@
 #include "app/filters.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/text.h"
 
 namespace cnnscope::cli {
@@ -22,8 +23,8 @@ void run_filters(const FiltersFlags& f) {
   o.mosaic.scale = parse_filter_scale(f.scale);
   o.mosaic.mode = parse_filter_mode(f.mode);
   const app::FiltersResult r = app::draw_filters(o);
-  std::printf("%s: %s %s -> %s\n", r.file.c_str(), r.key.c_str(), shape_text(r.shape).c_str(),
-              o.out.c_str());
+  print("%s: %s %s -> %s\n", r.file.c_str(), r.key.c_str(), shape_text(r.shape).c_str(),
+        o.out.c_str());
 }
 
 const Register reg{

@@ -6,6 +6,7 @@
 #include "checkpoint/writer.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/text.h"
 #include "models/network.h"
 
@@ -24,9 +25,8 @@ void run_init(const InitFlags& f) {
     save_safetensors(sd, f.out);
   else
     save_pth(sd, f.out);
-  std::printf("%s: %s, %lld parameters, seed %llu\n", f.out.c_str(), net.info().description.c_str(),
-              static_cast<long long>(net.num_parameters()),
-              static_cast<unsigned long long>(f.job.seed));
+  print("%s: %s, %lld parameters, seed %llu\n", f.out.c_str(), net.info().description.c_str(),
+        static_cast<long long>(net.num_parameters()), static_cast<unsigned long long>(f.job.seed));
 }
 
 const Register reg{

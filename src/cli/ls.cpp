@@ -15,6 +15,7 @@
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "common/escape.h"
 #include "common/text.h"
 
 namespace cnnscope::cli {
@@ -133,33 +134,38 @@ void run_ls(const LsFlags& o) {
   }
 
   size_t name_w = 4, shape_w = 5;
+  std::vector<std::string> names;  // escaped: keys come from the file
   for (const NamedTensor& t : tensors) {
-    name_w = std::max(name_w, t.name.size());
+    names.push_back(escape_control(t.name));
+    name_w = std::max(name_w, names.back().size());
     shape_w = std::max(shape_w, shape_text(t.tensor.sizes()).size());
   }
-  std::string out = fmt::format("{}  ({} format", o.path, ck.state_dict.format);
-  if (!ck.state_dict_key.empty()) out += fmt::format(", state_dict under '{}'", ck.state_dict_key);
-  if (ck.stripped_module_prefix) out += ", 'module.' prefix stripped";
-  out += content_text(ck) + ")\n";
+  std::string head = fmt::format("{}  ({} format", o.path, ck.state_dict.format);
+  if (!ck.state_dict_key.empty()) head += fmt::format(", state_dict under '{}'", ck.state_dict_key);
+  if (ck.stripped_module_prefix) head += ", 'module.' prefix stripped";
+  std::string out = escape_control(head + content_text(ck) + ")") + "\n";
   out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", "name", name_w, "dtype", "shape",
                      shape_w, "numel", "bytes");
   int64_t total_numel = 0, total_bytes = 0;
   size_t quantized = 0;
-  for (const NamedTensor& t : tensors) {
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const NamedTensor& t = tensors[i];
     const int64_t element = t.quantized ? (t.quantized->dtype == "qint32" ? 4 : 1)
                                         : static_cast<int64_t>(t.tensor.element_size());
     const int64_t bytes = t.tensor.numel() * element;
     total_numel += t.tensor.numel();
     total_bytes += bytes;
     quantized += t.quantized.has_value();
-    out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", t.name, name_w, dtype_text(t),
+    out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", names[i], name_w, dtype_text(t),
                        shape_text(t.tensor.sizes()), shape_w, t.tensor.numel(), bytes);
   }
   out += fmt::format("{} tensors, {} elements, {} ({} bytes)\n", tensors.size(), total_numel,
                      human_bytes(total_bytes), total_bytes);
   for (const NamedTensor& t : tensors)
-    if (t.quantized) out += fmt::format("{}: {}\n", t.name, quantization_text(*t.quantized));
-  for (const auto& [path, value] : values) out += fmt::format("{}: {}\n", path, value);
+    if (t.quantized)
+      out += fmt::format("{}: {}\n", escape_control(t.name), quantization_text(*t.quantized));
+  for (const auto& [path, value] : values)
+    out += fmt::format("{}: {}\n", escape_control(path), escape_control(value));
   if (o.all && !ck.modules.empty()) {
     std::vector<std::vector<std::string>> rows = {{"module", "class", "hyper-parameters"}};
     for (const ModuleInfo& m : ck.modules) {

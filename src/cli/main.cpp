@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <typeinfo>
 
 #include "cli/command.h"
 #include "common/error.h"
+#include "common/escape.h"
 
 namespace cnnscope::cli {
 std::vector<Command>& registry() {
@@ -21,9 +23,9 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// The contract is one line on stderr; LibTorch messages can span several.
-void print_error(const std::string& message) {
-  std::fprintf(stderr, "cnnscope: error: %s\n", message.substr(0, message.find('\n')).c_str());
+// The contract is one line on stderr, escaped and never empty (common/escape.h).
+void print_error(const std::string& message, const std::string& type) {
+  std::fprintf(stderr, "cnnscope: error: %s\n", cnnscope::error_line(message, type).c_str());
 }
 }  // namespace
 
@@ -61,10 +63,13 @@ int main(int argc, char** argv) {
   try {
     action();
   } catch (const c10::Error& e) {
-    print_error(e.what_without_backtrace());
+    print_error(e.what_without_backtrace(), "c10::Error");
     return kExitFailure;
   } catch (const std::exception& e) {
-    print_error(e.what());
+    print_error(e.what(), c10::demangle(typeid(e).name()));
+    return kExitFailure;
+  } catch (...) {
+    print_error("", "unknown exception");
     return kExitFailure;
   }
   return 0;

@@ -6,6 +6,7 @@
 #include "app/scan.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 
 namespace cnnscope::cli {
 namespace {
@@ -21,9 +22,9 @@ void run_merge(const MergeFlags& f) {
     std::printf("%s\n", r.json.c_str());
     return;
   }
-  std::printf("merged %zu of %lld shards: %lld images scanned, %zu skipped -> %s/scan.json\n",
-              r.shards.size(), static_cast<long long>(r.shard_count),
-              static_cast<long long>(r.scanned), r.skipped.size(), f.job.out.c_str());
+  print("merged %zu of %lld shards: %lld images scanned, %zu skipped -> %s/scan.json\n",
+        r.shards.size(), static_cast<long long>(r.shard_count), static_cast<long long>(r.scanned),
+        r.skipped.size(), f.job.out.c_str());
 }
 
 const Register reg{

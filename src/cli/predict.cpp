@@ -12,6 +12,7 @@
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/error.h"
 #include "common/text.h"
 #include "image/input.h"
@@ -42,8 +43,8 @@ void time_forward(const models::Network& net, const at::Tensor& input, int repea
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < repeat; ++i) net.run(input);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  std::fprintf(stderr, "forward: %.3f ms per image (%d runs, %d threads)\n",
-               1e3 * took.count() / repeat, repeat, at::get_num_threads());
+  print_to(stderr, "forward: %.3f ms per image (%d runs, %d threads)\n",
+           1e3 * took.count() / repeat, repeat, at::get_num_threads());
 }
 
 void run_predict(const PredictFlags& f) {
@@ -64,11 +65,10 @@ void run_predict(const PredictFlags& f) {
     std::printf("%s\n", app::predict_json(info, preset_name, p).dump().c_str());
     return;
   }
-  std::printf("%s: %s, preset %s\n", f.image.c_str(), info.description.c_str(),
-              preset_name.c_str());
+  print("%s: %s, preset %s\n", f.image.c_str(), info.description.c_str(), preset_name.c_str());
   for (size_t j = 0; j < p.top.size(); ++j)
-    std::printf("  %2zu. %-24s %8.4f  (class %lld)\n", j + 1, p.top[j].label.c_str(),
-                p.top[j].probability, static_cast<long long>(p.top[j].index));
+    print("  %2zu. %-24s %8.4f  (class %lld)\n", j + 1, p.top[j].label.c_str(),
+          p.top[j].probability, static_cast<long long>(p.top[j].index));
 }
 
 const Register reg{{"predict", "class probabilities and top-k labels for an image",

@@ -6,6 +6,7 @@
 #include "app/image_list.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "common/atomic_file.h"
 #include "common/npy.h"
 #include "common/text.h"
@@ -31,8 +32,8 @@ void run_preprocess(const PreprocessFlags& f) {
   for (size_t i = 0; i < f.images.size(); ++i) {
     const at::Tensor tensor = load_input(f.images[i], options);  // [3, H, W]
     write_npy(outs[i], tensor);
-    std::printf("%s -> %s %s float32 (preset %s)\n", f.images[i].c_str(), outs[i].c_str(),
-                shape_text(tensor.sizes()).c_str(), options.name.c_str());
+    print("%s -> %s %s float32 (preset %s)\n", f.images[i].c_str(), outs[i].c_str(),
+          shape_text(tensor.sizes()).c_str(), options.name.c_str());
   }
 }
 

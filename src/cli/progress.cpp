@@ -6,6 +6,8 @@
 
 #include <cstdio>
 
+#include "common/escape.h"
+
 namespace cnnscope::cli {
 namespace {
 
@@ -36,8 +38,8 @@ void Progress::draw(const std::string& what) {
   const int64_t filled = total_ > 0 ? done_ * kBarCells / total_ : kBarCells;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kBarCells, '.');
-  const std::string name =
-      what.size() > kMaxNameChars ? "..." + what.substr(what.size() - kMaxNameChars) : what;
+  const std::string name = escape_control(
+      what.size() > kMaxNameChars ? "..." + what.substr(what.size() - kMaxNameChars) : what);
   std::fprintf(stderr, "\r\033[K%s [%s] %lld/%lld %s", label_.c_str(), bar.c_str(),
                static_cast<long long>(done_), static_cast<long long>(total_), name.c_str());
   std::fflush(stderr);

@@ -7,13 +7,14 @@
 #include "app/report.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "cli/progress.h"
 
 namespace cnnscope::cli {
 namespace {
 
 void warn(const std::string& message) {
-  std::fprintf(stderr, "cnnscope: warning: %s\n", message.substr(0, message.find('\n')).c_str());
+  print_to(stderr, "cnnscope: warning: %s\n", message.substr(0, message.find('\n')).c_str());
 }
 
 struct ReportFlags {
@@ -26,8 +27,8 @@ void run_report(const ReportFlags& f) {
     Progress progress("report");
     r = app::write_report(f.job, warn, progress.callback());
   }
-  std::printf("report: %s\n", r.html.c_str());
-  if (!r.tensorboard.empty()) std::printf("tensorboard: %s\n", r.tensorboard.c_str());
+  print("report: %s\n", r.html.c_str());
+  if (!r.tensorboard.empty()) print("tensorboard: %s\n", r.tensorboard.c_str());
 }
 
 const Register reg{

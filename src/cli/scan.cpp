@@ -9,6 +9,7 @@
 #include "app/scan.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "cli/progress.h"
 
 namespace cnnscope::cli {
@@ -20,13 +21,13 @@ struct ScanFlags {
 };
 
 void print_scan(const app::ScanResult& r, const std::string& out) {
-  std::printf("%s: %s, preset %s, shard %s of %lld\n", r.checkpoint.c_str(), r.arch.c_str(),
-              r.preset.c_str(),
-              r.shards.size() == 1 ? std::to_string(r.shards.front()).c_str() : "several",
-              static_cast<long long>(r.shard_count));
-  std::printf("images: %lld listed, %lld in this scan, %lld scanned, %zu skipped\n",
-              static_cast<long long>(r.listed), static_cast<long long>(r.selected),
-              static_cast<long long>(r.scanned), r.skipped.size());
+  print("%s: %s, preset %s, shard %s of %lld\n", r.checkpoint.c_str(), r.arch.c_str(),
+        r.preset.c_str(),
+        r.shards.size() == 1 ? std::to_string(r.shards.front()).c_str() : "several",
+        static_cast<long long>(r.shard_count));
+  print("images: %lld listed, %lld in this scan, %lld scanned, %zu skipped\n",
+        static_cast<long long>(r.listed), static_cast<long long>(r.selected),
+        static_cast<long long>(r.scanned), r.skipped.size());
   for (const app::ScanLayer& l : r.layers) {
     int64_t dead = 0, on = 0, best = -1;
     for (size_t c = 0; c < l.channels.size(); ++c) {
@@ -35,18 +36,18 @@ void print_scan(const app::ScanResult& r, const std::string& out) {
       if (best < 0 || l.channels[c].max > l.channels[static_cast<size_t>(best)].max)
         best = static_cast<int64_t>(c);
     }
-    std::printf("  %-16s %5zu channels  dead %4lld  always on %4lld", l.name.c_str(),
-                l.channels.size(), static_cast<long long>(dead), static_cast<long long>(on));
+    print("  %-16s %5zu channels  dead %4lld  always on %4lld", l.name.c_str(), l.channels.size(),
+          static_cast<long long>(dead), static_cast<long long>(on));
     if (best >= 0 && !l.top[static_cast<size_t>(best)].hits().empty()) {
       const TopHit& hit = l.top[static_cast<size_t>(best)].hits().front();
-      std::printf("  strongest #%lld %.4g at (%lld, %lld) of %s", static_cast<long long>(best),
-                  hit.value, static_cast<long long>(hit.y), static_cast<long long>(hit.x),
-                  r.hit_images.at(hit.image).c_str());
+      print("  strongest #%lld %.4g at (%lld, %lld) of %s", static_cast<long long>(best), hit.value,
+            static_cast<long long>(hit.y), static_cast<long long>(hit.x),
+            r.hit_images.at(hit.image).c_str());
     }
     std::printf("\n");
   }
-  if (!r.classes.empty()) std::printf("classes: %zu\n", r.classes.size());
-  std::printf("-> %s/scan.json\n", out.c_str());
+  if (!r.classes.empty()) print("classes: %zu\n", r.classes.size());
+  print("-> %s/scan.json\n", out.c_str());
 }
 
 void run_scan(const ScanFlags& f) {
@@ -68,7 +69,7 @@ void run_scan(const ScanFlags& f) {
     });
   }
   for (const app::SkippedImage& s : r.skipped)
-    std::fprintf(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());
+    print_to(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());
   if (f.json) {
     std::printf("%s\n", r.json.c_str());
     return;

@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
 #include "serve/server.h"
 
 namespace cnnscope::cli {
@@ -41,19 +42,18 @@ void run_serve(const ServeFlags& f) {
   sigaction(SIGTERM, &action, nullptr);
   std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the server
   if (!is_loopback(o.host))
-    std::fprintf(stderr,
-                 "cnnscope: warning: serving on %s: anyone who can reach this address can use "
-                 "the API (there is no authentication)\n",
-                 o.host.c_str());
+    print_to(stderr,
+             "cnnscope: warning: serving on %s: anyone who can reach this address can use "
+             "the API (there is no authentication)\n",
+             o.host.c_str());
   serve::serve(o, [&f](const serve::ServeStarted& s) {
-    for (const std::string& m : s.models) std::printf("model %s\n", m.c_str());
-    std::printf("images: %zu\nserving on %s  (Ctrl-C stops)\n", s.images, s.url.c_str());
+    for (const std::string& m : s.models) print("model %s\n", m.c_str());
+    print("images: %zu\nserving on %s  (Ctrl-C stops)\n", s.images, s.url.c_str());
     std::fflush(stdout);
     if (f.open) {
       const std::string command = "xdg-open '" + s.url + "' >/dev/null 2>&1 &";
       if (std::system(command.c_str()) != 0)
-        std::fprintf(stderr, "cnnscope: warning: could not open a browser; open %s\n",
-                     s.url.c_str());
+        print_to(stderr, "cnnscope: warning: could not open a browser; open %s\n", s.url.c_str());
     }
   });
   std::printf("stopped\n");

@@ -9,6 +9,8 @@
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
 #include "cli/flags.h"
+#include "cli/print.h"
+#include "common/escape.h"
 #include "common/text.h"
 
 namespace cnnscope::cli {
@@ -35,17 +37,17 @@ void run_summary(const SummaryFlags& f) {
   std::vector<std::string> left;
   size_t width = 0;
   for (const app::SummaryRow& row : s.rows) {
-    const std::string text = std::string(2 * row.tap->depth, ' ') + row.tap->name + ": " +
-                             (row.tap->leaf ? row.tap->repr : row.tap->type);
+    const std::string text = escape_control(std::string(2 * row.tap->depth, ' ') + row.tap->name +
+                                            ": " + (row.tap->leaf ? row.tap->repr : row.tap->type));
     width = std::max(width, text.size());
     left.push_back(text);
   }
   const auto line = [&](const std::string& name, const std::string& shape,
                         const std::string& params, const std::string& mult_adds) {
-    std::printf("%-*s  %-20s %12s %16s\n", static_cast<int>(width), name.c_str(), shape.c_str(),
-                params.c_str(), mult_adds.c_str());
+    print("%-*s  %-20s %12s %16s\n", static_cast<int>(width), name.c_str(), shape.c_str(),
+          params.c_str(), mult_adds.c_str());
   };
-  std::printf("%s\n%s\n", f.checkpoint.c_str(), info.description.c_str());
+  print("%s\n%s\n", f.checkpoint.c_str(), info.description.c_str());
   line("Layer (input " + shape_text(s.input_shape) + ")", "Output shape", "Params", "Mult-adds");
   line(net.module().name(), shape_text(s.output_shape), thousands(s.params),
        thousands(s.mult_adds));
@@ -55,10 +57,10 @@ void run_summary(const SummaryFlags& f) {
          s.rows[i].mult_adds ? thousands(s.rows[i].mult_adds) : "--");
   constexpr double kMega = 1e6;
   constexpr double kGiga = 1e9;
-  std::printf("Total params: %s (%.2f M)\nTotal mult-adds: %s (%.3f G)\nDefault preset: %s\n",
-              thousands(s.params).c_str(), static_cast<double>(s.params) / kMega,
-              thousands(s.mult_adds).c_str(), static_cast<double>(s.mult_adds) / kGiga,
-              info.default_preset.c_str());
+  print("Total params: %s (%.2f M)\nTotal mult-adds: %s (%.3f G)\nDefault preset: %s\n",
+        thousands(s.params).c_str(), static_cast<double>(s.params) / kMega,
+        thousands(s.mult_adds).c_str(), static_cast<double>(s.mult_adds) / kGiga,
+        info.default_preset.c_str());
 }
 
 const Register reg{{"summary", "the rebuilt network: layers, output shapes, parameters, mult-adds",

@@ -1,7 +1,10 @@
-// AtomicFile: temp-file-and-rename output, and the "never overwrite an input" guard.
-// Follows POSIX rename(2) semantics (atomic replacement within one file system).
+// AtomicFile and AtomicDir: exclusive temporaries with unpredictable names, renamed into place;
+// and the "never overwrite an input" guard. Follows POSIX open(2) O_EXCL|O_NOFOLLOW and rename(2)
+// (atomic replacement within one file system).
 #include "common/atomic_file.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,13 +12,19 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <utility>
 #include <vector>
 
 #include "common/error.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kCreateTries = 16;  // name collisions with 64 random bits are for attackers only
 
 struct FileId {
   dev_t dev;
@@ -40,6 +49,46 @@ bool is_registered_input(const std::string& path) {
   return false;
 }
 
+// 64 bits from the system's random source as 16 hex digits: a name nobody can plant ahead.
+std::string random_hex() {
+  std::random_device rd;
+  const uint64_t v = (uint64_t{rd()} << 32) ^ rd();
+  return fmt::format("{:016x}", v);
+}
+
+// Calls `create(name)` with fresh names `base + random` until it does not fail with EEXIST;
+// returns the name, or fails naming `target`.
+template <typename Create>
+std::string create_exclusive(const std::string& target, const std::string& base,
+                             const std::string& what, Create create) {
+  for (int i = 0; i < kCreateTries; ++i) {
+    std::string name = base + random_hex();
+    if (create(name)) return name;
+    if (errno != EEXIST) break;
+  }
+  fail(target, "cannot create " + what + ": " + std::strerror(errno));
+}
+
+[[noreturn]] void fail_write(const std::string& path, int error) {
+  fail(path, std::string("cannot write: ") + std::strerror(error));
+}
+
+// Moves the entries of `from` into `to`: a folder into a folder of the same name entry by entry,
+// anything else by rename(2) over what is there.
+void move_entries(const fs::path& from, const fs::path& to) {
+  std::vector<fs::path> entries;
+  for (const fs::directory_entry& e : fs::directory_iterator(from)) entries.push_back(e.path());
+  for (const fs::path& entry : entries) {
+    const fs::path dest = to / entry.filename();
+    if (fs::is_directory(fs::symlink_status(entry)) && fs::is_directory(fs::symlink_status(dest))) {
+      move_entries(entry, dest);
+      continue;
+    }
+    if (::rename(entry.c_str(), dest.c_str()) != 0)
+      fail(dest.string(), std::string("cannot move output into place: ") + std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 void register_input(const std::string& path) {
@@ -51,33 +100,41 @@ void register_input(const std::string& path) {
 
 void make_output_dir(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  fs::create_directories(dir, ec);
   if (ec) fail(dir, "cannot create output directory: " + ec.message());
 }
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   if (is_registered_input(path_))
     fail(path_, "refusing to overwrite an input file", "choose another output name");
-  temp_ = path_ + ".tmp." + std::to_string(::getpid());
-  file_ = std::fopen(temp_.c_str(), "wb");
-  if (!file_) fail(path_, std::string("cannot create output file: ") + std::strerror(errno));
+  int fd = -1;
+  temp_ = create_exclusive(path_, path_ + ".tmp-", "output file", [&fd](const std::string& name) {
+    fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    return fd >= 0;
+  });
+  file_ = ::fdopen(fd, "wb");
+  if (!file_) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temp_.c_str());
+    fail(path_, std::string("cannot create output file: ") + std::strerror(error));
+  }
 }
 
 AtomicFile::~AtomicFile() {
   if (file_) std::fclose(file_);
-  if (!committed_) std::remove(temp_.c_str());
+  if (!committed_) ::unlink(temp_.c_str());
 }
 
 void AtomicFile::write(const void* data, size_t size) {
-  if (size && std::fwrite(data, 1, size, file_) != size)
-    fail(path_, std::string("write failed: ") + std::strerror(errno));
+  if (!file_) fail(path_, "cannot write: already committed");
+  if (size && std::fwrite(data, 1, size, file_) != size) fail_write(path_, errno);
 }
 
 void AtomicFile::commit() {
-  if (std::fflush(file_) != 0 || std::ferror(file_))
-    fail(path_, std::string("write failed: ") + std::strerror(errno));
+  if (std::fflush(file_) != 0 || std::ferror(file_)) fail_write(path_, errno);
   std::FILE* f = std::exchange(file_, nullptr);
-  if (std::fclose(f) != 0) fail(path_, std::string("close failed: ") + std::strerror(errno));
+  if (std::fclose(f) != 0) fail_write(path_, errno);
   if (std::rename(temp_.c_str(), path_.c_str()) != 0)
     fail(path_, std::string("cannot rename output into place: ") + std::strerror(errno));
   committed_ = true;
@@ -87,6 +144,37 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   AtomicFile out(path);
   out.write(bytes);
   out.commit();
+}
+
+AtomicDir::AtomicDir(std::string target) : target_(std::move(target)) {
+  while (target_.size() > 1 && target_.back() == '/') target_.pop_back();
+  std::error_code ec;
+  created_target_ = !fs::exists(fs::symlink_status(target_, ec));
+  make_output_dir(target_);
+  staging_ =
+      create_exclusive(target_, target_ + "/.cnnscope-", "a temporary folder",
+                       [](const std::string& name) { return ::mkdir(name.c_str(), 0777) == 0; });
+}
+
+AtomicDir::~AtomicDir() {
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
+  if (!committed_ && created_target_) ::rmdir(target_.c_str());
+}
+
+std::string AtomicDir::final_path(const std::string& staged) const {
+  if (!starts_with(staged, staging_)) return staged;
+  return target_ + staged.substr(staging_.size());
+}
+
+void AtomicDir::commit() {
+  try {
+    move_entries(staging_, target_);
+    fs::remove_all(staging_);  // empty folders left by the moves
+  } catch (const fs::filesystem_error& e) {
+    fail(target_, std::string("cannot move outputs into place: ") + e.code().message());
+  }
+  committed_ = true;
 }
 
 }  // namespace cnnscope

@@ -1,5 +1,10 @@
-// Output files appear whole or not at all: data goes to a temporary name next to the target and
-// is renamed over it on commit(); an uncommitted AtomicFile removes its temporary on destruction.
+// Output files and folders appear whole or not at all. A file's data goes to a temporary next to
+// the target, created exclusively (O_EXCL|O_NOFOLLOW, an unpredictable name), and is renamed over
+// the target on commit(); an uncommitted AtomicFile removes its temporary on destruction. A folder
+// of outputs (AtomicDir) is written into a fresh hidden folder inside the target and moved in on
+// commit(). Leaves out: fsync (a power cut may still lose a committed file), and atomicity of a
+// folder's commit as a whole (each file is replaced atomically, one after the other).
+// Spec: docs/DESIGN.md section 7.4 (safety rules); POSIX rename(2).
 #pragma once
 
 #include <cstdio>
@@ -16,10 +21,9 @@ class AtomicFile {
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
 
+  // Throws Error "PATH: cannot write: REASON" on failure (a full disk).
   void write(const void* data, size_t size);
   void write(std::string_view bytes) { write(bytes.data(), bytes.size()); }
-  // For libraries that write through a FILE* (libpng, cairo streams).
-  std::FILE* stream() { return file_; }
   // Flushes, closes and renames into place. Throws Error on any I/O failure.
   void commit();
 
@@ -38,5 +42,29 @@ void register_input(const std::string& path);
 
 // Creates a directory (and parents) for outputs; throws Error naming it on failure.
 void make_output_dir(const std::string& dir);
+
+// A folder of outputs written by one job: everything goes under staging(), a fresh folder
+// (exclusive, unpredictable name) inside `target`; commit() moves its entries into `target`,
+// replacing files of the same names and keeping others. Without commit() (a failure midway) the
+// destructor removes the staging folder, so `target` keeps what it held (a target folder this
+// object created is removed again if empty).
+class AtomicDir {
+ public:
+  explicit AtomicDir(std::string target);
+  ~AtomicDir();
+  AtomicDir(const AtomicDir&) = delete;
+  AtomicDir& operator=(const AtomicDir&) = delete;
+
+  const std::string& staging() const { return staging_; }
+  // The path `staged` (under staging()) will have after commit(); other paths are returned as is.
+  std::string final_path(const std::string& staged) const;
+  void commit();
+
+ private:
+  std::string target_;
+  std::string staging_;
+  bool created_target_ = false;
+  bool committed_ = false;
+};
 
 }  // namespace cnnscope

@@ -1,5 +1,8 @@
-// Text helpers (see text.h). Spec: PyTorch's list repr for shapes; IEC binary prefixes for sizes.
+// Text helpers (see text.h); format_table escapes its cells (common/escape.h). Spec: PyTorch's list
+// repr for shapes; IEC binary prefixes for sizes.
 #include "common/text.h"
+
+#include "common/escape.h"
 
 #include <fmt/format.h>
 
@@ -96,8 +99,14 @@ std::string join(const std::vector<std::string>& parts, std::string_view separat
   return fmt::format("{}", fmt::join(parts, separator));
 }
 
-std::string format_table(const std::vector<std::vector<std::string>>& rows,
+std::string format_table(const std::vector<std::vector<std::string>>& raw_rows,
                          const std::vector<bool>& left) {
+  std::vector<std::vector<std::string>> rows;  // cells from files may hold terminal controls
+  rows.reserve(raw_rows.size());
+  for (const auto& raw : raw_rows) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (const std::string& cell : raw) row.push_back(escape_control(cell));
+  }
   const auto width = [](const std::string& s) {  // code points: "×" is two bytes, one column
     return static_cast<size_t>(
         std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));

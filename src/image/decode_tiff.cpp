@@ -5,7 +5,8 @@
 // palette 1/2/4/8 bit (16-bit colormap, high byte), CMYK 8/16 bit (Pillow's cmyk2rgb), JPEG YCbCr
 // as RGB. Leaves out (refused with the layout named): float and 32-bit samples, 12-bit, LAB,
 // uncompressed YCbCr, associated-alpha gray. Spec: Pillow TiffImagePlugin.py (OPEN_INFO, _setup),
-// Unpack.c, TIFF 6.0.
+// Unpack.c, TIFF 6.0. A tile larger than both the image and 1024x1024 pixels is refused before
+// any buffer exists (strips are bounded by the image, whose size is checked first).
 #include <tiffio.h>
 
 #include <algorithm>
@@ -20,6 +21,9 @@
 
 namespace cnnscope {
 namespace {
+
+// The largest tile accepted whatever the image's size (1024x1024 pixels; common tiles are 256x256).
+constexpr uint64_t kMaxTilePixels = uint64_t{1} << 20;
 
 struct TiffMemory {
   const uint8_t* data;
@@ -208,6 +212,13 @@ void read_samples(const std::string& path, TIFF* tif, TiffMemory* io, const Layo
     const tmsize_t tile_size = TIFFTileSize(tif);
     const tmsize_t tile_row = TIFFTileRowSize(tif);
     if (tw == 0 || th == 0 || tile_size <= 0 || tile_row <= 0) broken("tiles");
+    // A tile is one buffer: no larger than the image (already within kMaxImagePixels), or than
+    // kMaxTilePixels for small images, so a tiny image cannot declare a gigabyte tile.
+    if (uint64_t{tw} * th > std::max<uint64_t>(uint64_t{width} * height, kMaxTilePixels))
+      fail(path,
+           "TIFF tile of " + std::to_string(tw) + "x" + std::to_string(th) + " pixels for a " +
+               std::to_string(width) + "x" + std::to_string(height) + " image",
+           "the file is corrupt");
     std::vector<uint8_t> tile(static_cast<size_t>(tile_size));
     for (int plane = 0; plane < planes; ++plane)
       for (uint32_t y = 0; y < height; y += th)

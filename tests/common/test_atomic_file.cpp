@@ -1,10 +1,14 @@
-// common/atomic_file.h: outputs appear whole or not at all, leave no temporary behind, and never
-// replace a registered input.
+// common/atomic_file.h: outputs appear whole or not at all, leave no temporary behind, never
+// replace a registered input, never write through a planted symlink; AtomicDir folders are moved in
+// whole on commit and leave the target as it was without one.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -70,6 +74,72 @@ TEST_F(AtomicFileTest, OutputDirErrorsNameTheFolder) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("file/sub"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(AtomicFileTest, PlantedSymlinkAtTheOldTemporaryNameIsNotFollowed) {
+  write_file_atomic(path("victim"), "secret");
+  // The temporary used to be OUT.tmp.<pid>: a symlink planted there was written through.
+  fs::create_symlink(path("victim"), path("out.bin") + ".tmp." + std::to_string(::getpid()));
+  write_file_atomic(path("out.bin"), "output");
+  EXPECT_EQ(slurp(path("victim")), "secret");
+  EXPECT_EQ(slurp(path("out.bin")), "output");
+  EXPECT_FALSE(fs::is_symlink(path("out.bin")));
+}
+
+TEST_F(AtomicFileTest, TemporaryNamesAreUnpredictableAndModeFollowsTheUmask) {
+  std::string first, second;
+  {
+    AtomicFile a(path("out.bin"));
+    AtomicFile b(path("out.bin"));
+    for (const auto& e : fs::directory_iterator(dir_))
+      (first.empty() ? first : second) = e.path().filename().string();
+  }
+  EXPECT_NE(first, second);
+  EXPECT_EQ(first.rfind("out.bin.tmp-", 0), 0u) << first;
+  EXPECT_EQ(entries(), 0u);
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  write_file_atomic(path("mode.bin"), "x");
+  struct stat st {};
+  ASSERT_EQ(::stat(path("mode.bin").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
+}
+
+TEST_F(AtomicFileTest, AtomicDirWithoutCommitLeavesTheTargetAsItWas) {
+  make_output_dir(path("out/img"));
+  write_file_atomic(path("out/img/conv1.png"), "old");
+  {
+    AtomicDir out(path("out"));
+    make_output_dir(out.staging() + "/img");
+    write_file_atomic(out.staging() + "/img/conv1.png", "new");
+  }  // a failure midway: no commit
+  EXPECT_EQ(slurp(path("out/img/conv1.png")), "old");
+  EXPECT_EQ(std::distance(fs::directory_iterator(path("out")), fs::directory_iterator()), 1);
+  {
+    AtomicDir fresh(path("fresh"));
+    write_file_atomic(fresh.staging() + "/a.png", "new");
+  }
+  EXPECT_FALSE(fs::exists(path("fresh")));  // created for the job, removed again
+}
+
+TEST_F(AtomicFileTest, AtomicDirCommitMovesEntriesIn) {
+  make_output_dir(path("out/img"));
+  write_file_atomic(path("out/img/conv1.png"), "old");
+  write_file_atomic(path("out/keep.txt"), "mine");
+  AtomicDir out(path("out") + "/");
+  const std::string staging = out.staging();
+  EXPECT_EQ(fs::path(staging).parent_path(), fs::path(path("out")));
+  EXPECT_EQ(fs::path(staging).filename().string().rfind(".cnnscope-", 0), 0u) << staging;
+  make_output_dir(staging + "/img");
+  write_file_atomic(staging + "/img/conv1.png", "new");
+  write_file_atomic(staging + "/img/conv2.png", "new2");
+  EXPECT_EQ(out.final_path(staging + "/img/conv2.png"), path("out") + "/img/conv2.png");
+  EXPECT_EQ(out.final_path("elsewhere.png"), "elsewhere.png");
+  out.commit();
+  EXPECT_EQ(slurp(path("out/img/conv1.png")), "new");
+  EXPECT_EQ(slurp(path("out/img/conv2.png")), "new2");
+  EXPECT_EQ(slurp(path("out/keep.txt")), "mine");
+  EXPECT_FALSE(fs::exists(staging));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// common/text.h: shapes, digit grouping, byte sizes, suffixes, joining, edit distance and the
-// closest-name suggestion.
+// common/text.h: shapes, digit grouping, byte sizes, suffixes, joining, tables (cells escaped),
+// edit distance and the closest-name suggestion.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -84,6 +84,13 @@ TEST(Text, ClosestNamesNearestFirstTiesInOrder) {
   EXPECT_EQ(closest_names("cnv1", names, 1), (std::vector<std::string>{"conv1"}));
   EXPECT_EQ(closest_names("x", names, 10).size(), names.size());
   EXPECT_TRUE(closest_names("x", {}, 3).empty());
+}
+
+TEST(Text, FormatTableEscapesEveryCell) {
+  const std::string table =
+      format_table({{"name", "n"}, {"k\x1b[2J", "1"}, {"head\x9b"}}, {true, false});
+  EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+  EXPECT_EQ(table, "name      n\nk\\x1b[2J  1\nhead\\x9b\n");
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// Text from files (tensor keys, class names, file names, labels) made safe for a terminal, and the
+// one line the CLI prints for an error. format_table() (text.h) escapes every cell with
+// escape_control(). Leaves out: JSON output (nlohmann escapes control characters itself).
+// Spec: docs/DESIGN.md section 7.4 (safety rules); RFC 3629 (UTF-8).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cnnscope {
+
+// C0 controls (newline and tab included), DEL and bytes that are not valid UTF-8 become "\xNN",
+// C1 controls (U+0080..U+009F) become "\u0080"; the rest, backslashes included, is kept.
+// Idempotent.
+std::string escape_control(std::string_view text);
+
+// What the CLI prints after "cnnscope: error: " for an exception's message: its first line
+// (LibTorch messages span several), escape_control()led, never empty: a blank message becomes
+// "TYPE: internal error (please report)".
+std::string error_line(const std::string& message, const std::string& type);
+
+}  // namespace cnnscope

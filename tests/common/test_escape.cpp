@@ -1,0 +1,41 @@
+// common/escape.h: escape_control() leaves no terminal control and no invalid UTF-8 in text from
+// files; error_line() (what the CLI prints after "cnnscope: error: ") is one line, escaped, and
+// never empty.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/escape.h"
+
+namespace cnnscope {
+namespace {
+
+TEST(Escape, EscapeControlLeavesNoTerminalControls) {
+  EXPECT_EQ(escape_control("conv1.weight"), "conv1.weight");
+  EXPECT_EQ(escape_control("a\x1b[31mred\x1b]0;title\x07"), "a\\x1b[31mred\\x1b]0;title\\x07");
+  constexpr char kRaw[] = "nul\0tab\tnl\ndel\x7f";
+  EXPECT_EQ(escape_control(std::string(kRaw, sizeof kRaw - 1)), "nul\\x00tab\\x09nl\\x0adel\\x7f");
+  EXPECT_EQ(escape_control("c1 \xc2\x9b"
+                           "31m"),
+            "c1 \\u009b31m");                                               // U+009B, the 8-bit CSI
+  EXPECT_EQ(escape_control("\xff\xc3(\xe2\x82"), "\\xff\\xc3(\\xe2\\x82");  // invalid UTF-8
+  EXPECT_EQ(escape_control("\xc0\xaf\xed\xa0\x80"),
+            "\\xc0\\xaf\\xed\\xa0\\x80");  // overlong, surrogate
+  // Valid UTF-8 and backslashes stay; escaping twice changes nothing.
+  EXPECT_EQ(escape_control("48\u00d73 \u2016W\u2016 \U0001F600 a\\b"),
+            "48\u00d73 \u2016W\u2016 \U0001F600 a\\b");
+  const std::string once = escape_control("\x1b\xff\xc2\x85");
+  EXPECT_EQ(escape_control(once), once);
+}
+
+TEST(Escape, ErrorLineIsOneLineAndNeverEmpty) {
+  EXPECT_EQ(error_line("a.pth: broken (retry)", "cnnscope::Error"), "a.pth: broken (retry)");
+  EXPECT_EQ(error_line("first line\nException raised from ...", "c10::Error"), "first line");
+  EXPECT_EQ(error_line("", "std::bad_alloc"), "std::bad_alloc: internal error (please report)");
+  EXPECT_EQ(error_line("  \nmore", "std::exception"),
+            "std::exception: internal error (please report)");
+  EXPECT_EQ(error_line("key \x1b]0;pwned\x07", "x"), "key \\x1b]0;pwned\\x07");
+}
+
+}  // namespace
+}  // namespace cnnscope
