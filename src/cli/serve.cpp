@@ -81,7 +81,8 @@ const Register reg{
        sub.add_option("--cache-mb", o.cache_mb, "activations kept for recent images")
            ->capture_default_str();
        sub.add_option("--timeout", o.timeout_s,
-                      "seconds a request may take to arrive, and its answer to leave")
+                      "seconds a request may take to arrive, its forward through a TorchScript "
+                      "network to run, and its answer to leave")
            ->capture_default_str();
        sub.add_flag("--open", f->open, "open the page in the default browser");
        return [f] { run_serve(*f); };
