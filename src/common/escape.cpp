@@ -1,12 +1,10 @@
-// escape_control and error_line (see escape.h). Spec: RFC 3629 (valid UTF-8: no overlong forms, no
-// surrogates, nothing past U+10FFFF); ECMA-48 (C0 and C1 control sets).
+// utf8_length, is_utf8, escape_control and error_line (see escape.h). Spec: RFC 3629 (valid UTF-8:
+// no overlong forms, no surrogates, nothing past U+10FFFF); ECMA-48 (C0 and C1 control sets).
 #include "common/escape.h"
 
 #include <fmt/format.h>
 
 namespace cnnscope {
-
-namespace {
 
 // The length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlong forms, no
 // surrogates, nothing past U+10FFFF), or 0.
@@ -35,7 +33,14 @@ size_t utf8_length(std::string_view s) {
   return n;
 }
 
-}  // namespace
+bool is_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_length(s.substr(i));
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
 
 std::string escape_control(std::string_view text) {
   std::string out;

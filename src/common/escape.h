@@ -4,6 +4,7 @@
 // Spec: docs/DESIGN.md section 7.4 (safety rules); RFC 3629 (UTF-8).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,11 @@ namespace cnnscope {
 // C1 controls (U+0080..U+009F) become "\u0080"; the rest, backslashes included, is kept.
 // Idempotent.
 std::string escape_control(std::string_view text);
+
+// The length of the valid UTF-8 sequence at the start of `s` (no overlong forms, no surrogates,
+// nothing past U+10FFFF), or 0; and whether all of `s` is such sequences.
+size_t utf8_length(std::string_view s);
+bool is_utf8(std::string_view s);
 
 // What the CLI prints after "cnnscope: error: " for an exception's message: its first line
 // (LibTorch messages span several), escape_control()led, never empty: a blank message becomes
