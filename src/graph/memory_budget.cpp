@@ -5,6 +5,7 @@
 #include "graph/memory_budget.h"
 
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 
 #include <mutex>
 #include <string>
@@ -12,6 +13,14 @@
 
 #include "common/text.h"
 #include "graph/limits.h"
+
+// LibTorch 2's Allocator::allocate is not const and it adds copy_data; Debian's LibTorch 1.13
+// (the `TORCH=debian` build) has neither.
+#if TORCH_VERSION_MAJOR >= 2
+#define CNNSCOPE_ALLOCATE_CONST
+#else
+#define CNNSCOPE_ALLOCATE_CONST const
+#endif
 
 namespace cnnscope::graph {
 namespace {
@@ -44,7 +53,7 @@ class BudgetAllocator final : public c10::Allocator {
  public:
   explicit BudgetAllocator(c10::Allocator* base) : base_(base) {}
 
-  c10::DataPtr allocate(size_t n) override {
+  c10::DataPtr allocate(size_t n) CNNSCOPE_ALLOCATE_CONST override {
     if (!active) return base_->allocate(n);
     const auto bytes = static_cast<int64_t>(n);
     const int64_t live = active->live.fetch_add(bytes) + bytes;
@@ -75,9 +84,11 @@ class BudgetAllocator final : public c10::Allocator {
 
   c10::DeleterFnPtr raw_deleter() const override { return &free_counted; }
 
+#if TORCH_VERSION_MAJOR >= 2
   void copy_data(void* dest, const void* src, std::size_t count) const override {
     default_copy_data(dest, src, count);
   }
+#endif
 
  private:
   c10::Allocator* base_;

@@ -8,6 +8,7 @@
 #include <torch/csrc/jit/serialization/import_source.h>
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_set>
 
 #include "checkpoint/pth.h"
@@ -33,6 +34,26 @@ constexpr size_t kMaxCodeBytes = size_t{4} << 20;  // one code/ file; real ones 
 constexpr size_t kMaxStatementBytes = 64 << 10;    // one logical line (brackets span lines)
 constexpr int kMaxNesting = 64;                    // brackets, and indentation levels
 
+constexpr size_t kClassBodyIndent = 2;  // torch.jit.save writes a class's body 2 spaces in
+
+// A class-body line `NAME = value` must be __parameters__ or __buffers__: every other class
+// attribute is annotated (`name : T`, `NAME : Final[T] = value`). LibTorch 1.13's compiler (the
+// Debian build's) dereferences the missing annotation of any other one (found by fuzzing).
+template <typename Refuse>
+void check_class_line(const std::string& text, size_t start, const Refuse& refuse) {
+  size_t end = start;
+  while (end < text.size() &&
+         (std::isalnum(static_cast<unsigned char>(text[end])) != 0 || text[end] == '_'))
+    ++end;
+  size_t next = end;
+  while (next < text.size() && text[next] == ' ') ++next;
+  const std::string name = text.substr(start, end - start);
+  const bool assignment =
+      end > start && next + 1 < text.size() && text[next] == '=' && text[next + 1] != '=';
+  if (assignment && name != "__parameters__" && name != "__buffers__")
+    refuse("has a class attribute '" + name + "' without a type");
+}
+
 // Refuses code text that would drive the compiler's recursion past what on_large_stack holds:
 // a file over 4 MiB, brackets nested deeper than 64, more than 64 indentation levels, or one
 // statement (a logical line) over 64 KiB. String literals are skipped.
@@ -44,11 +65,15 @@ void check_code(const std::string& file, const std::string& module, const std::s
   int depth = 0;
   size_t statement_start = 0;
   bool line_start = true;
+  bool in_class = false;  // the last top-level line began a class (not a function)
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (line_start && c != '\n') {
       const size_t indent = text.find_first_not_of(' ', i) - i;
       if (indent > 2 * static_cast<size_t>(kMaxNesting)) refuse("is indented too deeply");
+      if (indent == 0 && depth == 0) in_class = text.compare(i, 6, "class ") == 0;
+      if (indent == kClassBodyIndent && depth == 0 && in_class)
+        check_class_line(text, i + indent, refuse);
       line_start = false;
     }
     if (c == '\'' || c == '"') {  // a string literal: to its closing quote

@@ -20,6 +20,7 @@ models_ts_red_NAME.pt, NAME:
   longline  a statement over 64 KiB
   listmul   [0] * 2**40
   any       a value of type List[Any]
+  classattr a class attribute without a type (`__bufoers__ = []`, a fuzzer's find)
   shared    LEVELS levels, each holding the level below twice (a DAG of 2**LEVELS paths)
 models_ts_red_expected.json: the logits of `tap`, `warn` and `chain` for models_ts_red_input.npy, and the
 named_modules() of `shared` (the root left out).
@@ -238,6 +239,10 @@ for name, body in (
                 z = z + y
             expected[name] = model.fc(z)[0].tolist()
 
+# What fuzz_torchscript found: an unannotated class attribute crashes LibTorch 1.13's compiler.
+save(Plain(), "classattr")
+rewrite("classattr", lambda record, text: text.replace("__buffers__ = []", "__bufoers__ = []", 1)
+        if record.endswith("code/__torch__.py") else text)
 save(Shared(), "shared")
 expected["shared_modules"] = [n for n, _ in torch.jit.script(Shared()).named_modules()][1:]
 
