@@ -58,11 +58,12 @@ bool returns_tensor(const c10::ClassTypePtr& type) {
 
 class TorchScriptBackend : public Backend {
  public:
-  TorchScriptBackend(std::string file, graph::ScriptModule module, std::string arch,
+  TorchScriptBackend(std::string file, graph::ScriptModule module,
+                     std::unique_ptr<graph::Program> program, std::string arch,
                      graph::Limits limits)
       : file_(std::move(file)),
         module_(std::move(module)),
-        program_(module_.root->type(), "forward"),
+        program_(std::move(program)),
         arch_(std::move(arch)),
         limits_(limits) {
     for (const auto& [name, obj] : module_.modules)
@@ -85,7 +86,7 @@ class TorchScriptBackend : public Backend {
     };
     c10::IValue out;
     try {
-      out = program_.run(module_.root, {input}, limits, hook);
+      out = program_->run(module_.root, {input}, limits, hook);
     } catch (const Error&) {
       throw;  // a tap or hook's own error
     } catch (const std::exception& e) {
@@ -144,7 +145,7 @@ class TorchScriptBackend : public Backend {
  private:
   std::string file_;
   graph::ScriptModule module_;
-  graph::Program program_;
+  std::unique_ptr<graph::Program> program_;  // checked once, run by every forward
   std::string arch_;
   graph::Limits limits_;
   std::set<std::string> untappable_;  // forward returns no tensor
@@ -154,11 +155,11 @@ class TorchScriptBackend : public Backend {
 
 Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
   graph::ScriptModule module;
-  std::unique_ptr<graph::Program> check;  // compiles every method forward reaches
+  std::unique_ptr<graph::Program> program;  // compiles and checks every method forward reaches
   try {
     graph::on_large_stack([&] {
       module = graph::load_script_module(sd.file);
-      check = std::make_unique<graph::Program>(module.root->type(), "forward");
+      program = std::make_unique<graph::Program>(module.root->type(), "forward");
     });
   } catch (const Error&) {
     throw;
@@ -174,7 +175,6 @@ Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
              what.substr(start, what.find('\n', start) - start),
          "saved by a much newer PyTorch, or edited by hand");
   }
-  check.reset();
   const c10::ClassTypePtr root_type = module.root->type();
 
   std::vector<TapInfo> taps;
@@ -214,7 +214,8 @@ Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
   info.description = info.arch + " (TorchScript), " + std::to_string(taps.size()) + " modules, " +
                      std::to_string(info.num_classes) + " classes, no preprocessing in the archive";
   const std::string arch = info.arch;
-  auto backend = std::make_shared<TorchScriptBackend>(sd.file, std::move(module), arch, limits);
+  auto backend = std::make_shared<TorchScriptBackend>(sd.file, std::move(module),
+                                                      std::move(program), arch, limits);
   return Network(
       std::make_shared<Network::Impl>(std::move(info), std::move(taps), std::move(backend), arch));
 }
