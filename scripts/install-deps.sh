@@ -24,6 +24,8 @@ PACKAGES=(
   libgif-dev libwebp-dev libtiff-dev
   # CLI11, fmt, nlohmann_json (find_package names); Boost.CRC (header-only) for TensorBoard files
   libcli11-dev libfmt-dev nlohmann-json3-dev libboost-dev
+  # ONNX models: the ONNX project's own generated protobuf classes (and protobuf under them)
+  libonnx-dev libprotobuf-dev
   # `cnnscope serve`: cpp-httplib (HTTP/1.1 server with a thread pool, timeouts, body limits)
   libcpp-httplib-dev
   # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report

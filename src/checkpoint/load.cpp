@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "checkpoint/module_tree.h"
+#include "checkpoint/onnx_file.h"
+#include "checkpoint/pt2.h"
 #include "checkpoint/pth.h"
 #include "checkpoint/safetensors.h"
 #include "checkpoint/state_dict.h"
@@ -238,11 +240,29 @@ Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
 
 }  // namespace
 
+// The weights of a graph file (a torch.export program's parameters and buffers by their
+// state_dict names, an ONNX model's initializers) as a checkpoint of `format`.
+Checkpoint from_graph_weights(StateDict weights, const std::string& format) {
+  Checkpoint out;
+  out.content = "program";
+  out.state_dict = std::move(weights);
+  out.state_dict.format = format;
+  for (const NamedTensor& t : out.state_dict.tensors) out.entries.push_back({t.name, t.tensor, ""});
+  return out;
+}
+
 Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options) {
   auto file = MappedFile::open(path);
   register_input(path);
   if (file->size() == 0)
     fail(path, "file is empty", "expected a PyTorch checkpoint or safetensors");
+  if (looks_like_zip(*file) && is_pt2(file)) {
+    Pt2File pt2 = read_pt2(file);
+    StateDict weights;
+    weights.file = path;
+    weights.tensors = std::move(pt2.weights);
+    return from_graph_weights(std::move(weights), "pt2");
+  }
   if (looks_like_zip(*file)) {
     auto pth = read_zip(file);
     return from_pth(*pth, options);
@@ -261,6 +281,7 @@ Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options) 
     out.stripped_module_prefix = strip_module_prefix(out.state_dict.tensors);
     return out;
   }
+  if (looks_like_onnx(*file)) return from_graph_weights(onnx_state_dict(path), "onnx");
   if (looks_like_tar(*file))
     fail(path, "tar-based checkpoint (PyTorch before 1.0) is not supported",
          "load and re-save it with a current torch.save");

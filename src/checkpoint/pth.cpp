@@ -63,12 +63,6 @@ class MappedAdapter final : public caffe2::serialize::ReadAdapterInterface {
   std::shared_ptr<const MappedFile> file_;
 };
 
-struct ZipEntry {
-  uint64_t size = 0;  // uncompressed
-  uint64_t compressed = 0;
-  uint16_t method = 0;
-};
-
 // A record that is read whole into memory (data.pkl, byteorder, code/*.py): refused before LibTorch
 // allocates its declared size when that size is over 1 GiB or more than deflate can give from its
 // compressed bytes (at most 1032:1), or a stored record's sizes differ.
@@ -290,77 +284,114 @@ std::optional<Quantization> PthFile::quantization(const pickle::TensorRef& ref) 
   return out;
 }
 
+ZipArchive::ZipArchive(std::shared_ptr<const MappedFile> file)
+    : file_(std::move(file)), entries_(central_directory(*file_)) {
+  const std::string& path = file_->path();
+  // Every record sits under one top-level folder (PyTorchStreamReader takes it from the first).
+  for (const auto& [name, entry] : entries_) {
+    const std::string folder = name.substr(0, name.find('/') + 1);
+    if (folder.empty() || (!folder_.empty() && folder != folder_))
+      fail(path, "records under more than one top-level folder",
+           "not an archive written by PyTorch");
+    folder_ = folder;
+  }
+  // The records PyTorchStreamReader reads whole as it opens the archive (the version, under
+  // whichever folder it takes from the first entry): sizes checked first (fuzz_load found a
+  // 3.4 GB version record allocated inside the reader's constructor), and the pickles and JSON
+  // read whole later, so that a crafted size is named before miniz rejects the directory.
+  for (const auto& [name, entry] : entries_)
+    for (const char* metadata :
+         {"/.data/version", "/version", "/.data/serialization_id", "/byteorder", ".pkl", ".json"})
+      if (ends_with(name, metadata)) check_record_size(path, name, entry);
+  try {
+    reader_ = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
+        std::make_shared<MappedAdapter>(file_));
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    fail(path, "not a readable PyTorch zip archive: " + msg.substr(0, msg.find('\n')),
+         "the file is truncated or damaged");
+  }
+  if (has("byteorder") && read("byteorder") != "little")
+    fail(path, "big-endian archive", "re-save it on a little-endian machine");
+}
+
+ZipArchive::~ZipArchive() = default;
+
+std::vector<std::string> ZipArchive::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, entry] : entries_)
+    if (name.compare(0, folder_.size(), folder_) == 0) out.push_back(name.substr(folder_.size()));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool ZipArchive::has(const std::string& name) const {
+  return entries_.count(folder_ + name) != 0;
+}
+
+uint64_t ZipArchive::size(const std::string& name) const {
+  auto it = entries_.find(folder_ + name);
+  return it == entries_.end() ? 0 : it->second.size;
+}
+
+std::string ZipArchive::read(const std::string& name) const {
+  auto it = entries_.find(folder_ + name);
+  if (it == entries_.end())
+    fail(file_->path(), "record '" + folder_ + name + "' is missing", "the archive is damaged");
+  check_record_size(file_->path(), it->first, it->second);
+  try {
+    auto [ptr, n] = reader_->getRecord(name);
+    return std::string(static_cast<const char*>(ptr.get()), n);
+  } catch (const c10::Error& e) {
+    fail(file_->path(), "cannot read record '" + it->first + "'", "the archive is damaged");
+  }
+}
+
+PthFile::Bytes ZipArchive::place(const std::string& name) const {
+  const std::string& path = file_->path();
+  auto it = entries_.find(folder_ + name);
+  if (it == entries_.end())
+    fail(path, "record '" + folder_ + name + "' is missing", "the archive is truncated or damaged");
+  if (it->second.method != kMethodStored || it->second.compressed != it->second.size)
+    fail(path, "record '" + it->first + "' is compressed",
+         "PyTorch stores tensor records uncompressed; re-save the file with PyTorch");
+  size_t offset = 0;
+  try {
+    offset = reader_->getRecordOffset(name);
+  } catch (const c10::Error& e) {
+    fail(path, "cannot locate record '" + it->first + "'", "the zip archive is damaged");
+  }
+  if (offset > file_->size() || it->second.size > file_->size() - offset)
+    fail(path, "record '" + it->first + "' passes the end of the file", "the file is truncated");
+  return {file_->data() + offset, it->second.size};
+}
+
 std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file,
                                   const std::string& archive) {
   const std::string& path = file->path();
   auto out = std::make_unique<PthFile>();
   out->file = file;
   out->format = "zip";
-  const auto entries = central_directory(*file);
-  // Every record sits under one top-level folder; take it from data.pkl's name.
-  std::string prefix;
-  for (const auto& [name, entry] : entries)
-    if (name.size() > 9 && name.compare(name.size() - 9, 9, "/data.pkl") == 0) {
-      prefix = name.substr(0, name.size() - 8);
-      check_record_size(path, name, entry);
-    }
-  // The records PyTorchStreamReader reads whole as it opens the archive (the version, under
-  // whichever folder it takes from the first entry) or that are read here: sizes checked first
-  // (fuzz_load found a 3.4 GB version record allocated inside the reader's constructor).
-  for (const auto& [name, entry] : entries)
-    for (const char* metadata : {"/.data/version", "/version", "/.data/serialization_id",
-                                 "/byteorder"})
-      if (ends_with(name, metadata)) check_record_size(path, name, entry);
-  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
-  std::string pickle_bytes;
-  try {
-    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(
-        std::make_shared<MappedAdapter>(file));
-    if (!reader->hasRecord(archive + ".pkl"))
-      fail(path, "zip archive without " + archive + ".pkl",
-           "not a torch.save checkpoint or a TorchScript archive of torch 1.4 or later");
-    if (reader->hasRecord("byteorder")) {
-      auto [ptr, n] = reader->getRecord("byteorder");
-      if (std::string(static_cast<const char*>(ptr.get()), n) != "little")
-        fail(path, "big-endian checkpoint", "re-save it on a little-endian machine");
-    }
-    auto [ptr, n] = reader->getRecord(archive + ".pkl");
-    pickle_bytes.assign(static_cast<const char*>(ptr.get()), n);
-  } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    fail(path, "not a readable torch.save zip archive: " + msg.substr(0, msg.find('\n')),
-         "the file is truncated or damaged");
-  }
+  const ZipArchive zip(file);
+  if (!zip.has(archive + ".pkl"))
+    fail(path, "zip archive without " + archive + ".pkl",
+         "not a torch.save checkpoint or a TorchScript archive of torch 1.4 or later");
+  const std::string pickle_bytes = zip.read(archive + ".pkl");
   // TorchScript (torch.jit.save): code/<module path>.py declares each class of data.pkl.
-  for (const auto& [name, entry] : entries) {
-    const std::string code = prefix + "code/";
-    if (name.compare(0, code.size(), code) != 0 || !ends_with(name, ".py")) continue;
+  for (const std::string& name : zip.names()) {
+    if (name.compare(0, 5, "code/") != 0 || !ends_with(name, ".py")) continue;
     out->format = "torchscript";
-    check_record_size(path, name, entry);
-    std::string module = name.substr(code.size(), name.size() - code.size() - 3);
+    std::string module = name.substr(5, name.size() - 5 - 3);
     std::replace(module.begin(), module.end(), '/', '.');
-    try {
-      auto [ptr, n] = reader->getRecord(name.substr(prefix.size()));
-      std::string& text = out->script_sources[module];
-      text.assign(static_cast<const char*>(ptr.get()), n);
-      parse_script_classes(module, text, out->script_classes);
-    } catch (const c10::Error& e) {
-      fail(path, "cannot read TorchScript record '" + name + "'", "the archive is damaged");
-    }
+    std::string& text = out->script_sources[module];
+    text = zip.read(name);
+    parse_script_classes(module, text, out->script_classes);
   }
 
   // The archive's format version (TorchScript's operator upgraders key on it).
   for (const char* record : {".data/version", "version"}) {
-    auto it = entries.find(prefix + record);
-    if (out->format != "torchscript" || it == entries.end()) continue;
-    check_record_size(path, it->first, it->second);
-    try {
-      auto [ptr, n] = reader->getRecord(record);
-      out->script_version =
-          std::strtoull(std::string(static_cast<const char*>(ptr.get()), n).c_str(), nullptr, 10);
-    } catch (const c10::Error& e) {
-      fail(path, "cannot read TorchScript record '" + it->first + "'", "the archive is damaged");
-    }
+    if (out->format != "torchscript" || !zip.has(record)) continue;
+    out->script_version = std::strtoull(zip.read(record).c_str(), nullptr, 10);
     break;
   }
 
@@ -375,29 +406,18 @@ std::unique_ptr<PthFile> read_zip(const std::shared_ptr<const MappedFile>& file,
     ref.key = key_of(*pid.items[2], path);
     ref.numel = static_cast<uint64_t>(pid.items[4]->i);
     const std::string record = archive + "/" + ref.key;
-    auto it = entries.find(prefix + record);
-    if (it == entries.end())
-      fail(path, "storage record '" + prefix + record + "' is missing",
-           "the checkpoint is truncated or damaged");
-    if (it->second.method != kMethodStored || it->second.compressed != it->second.size)
-      fail(path, "storage record '" + record + "' is compressed",
-           "torch.save stores records uncompressed; re-save the file with torch.save");
-    if (nbytes(ref, path) > it->second.size)
-      fail(path,
-           "storage '" + ref.key + "' declares " + std::to_string(ref.numel) +
-               " elements but record '" + record + "' holds " + std::to_string(it->second.size) +
-               " bytes",
-           "the checkpoint is truncated or crafted");
     if (!out->storages.count(ref.key)) {
-      size_t offset = 0;
-      try {
-        offset = reader->getRecordOffset(record);
-      } catch (const c10::Error& e) {
-        fail(path, "cannot locate record '" + record + "'", "the zip archive is damaged");
-      }
-      if (offset > file->size() || it->second.size > file->size() - offset)
-        fail(path, "record '" + record + "' passes the end of the file", "the file is truncated");
-      out->storages[ref.key] = {file->data() + offset, it->second.size};
+      const PthFile::Bytes bytes = zip.place(record);
+      if (nbytes(ref, path) > bytes.size)
+        fail(path,
+             "storage '" + ref.key + "' declares " + std::to_string(ref.numel) +
+                 " elements but record '" + record + "' holds " + std::to_string(bytes.size) +
+                 " bytes",
+             "the checkpoint is truncated or crafted");
+      out->storages[ref.key] = bytes;
+    } else if (nbytes(ref, path) > out->storages[ref.key].size) {
+      fail(path, "storage '" + ref.key + "' is declared larger than its record",
+           "the checkpoint is truncated or crafted");
     }
     Value* v = out->unpickler->make(Kind::Storage);
     v->storage = table.get(std::move(ref));

@@ -11,10 +11,16 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "checkpoint/pickle.h"
 #include "checkpoint/state_dict.h"
 #include "common/mapped_file.h"
+
+namespace caffe2::serialize {
+class PyTorchStreamReader;
+}
 
 namespace cnnscope {
 
@@ -51,6 +57,37 @@ struct PthFile {
 
  private:
   std::map<const pickle::StorageRef*, at::Tensor> cache_;  // [numel] per storage
+};
+
+// One record's sizes in a zip's central directory.
+struct ZipEntry {
+  uint64_t size = 0;  // uncompressed
+  uint64_t compressed = 0;
+  uint16_t method = 0;
+};
+
+// A zip written by PyTorch (torch.save, torch.jit.save, torch.export.save): records named below
+// the archive's one top-level folder, each read whole (its declared size checked first) or, when
+// stored uncompressed, placed in the file's bytes without a copy. Errors name the record.
+class ZipArchive {
+ public:
+  explicit ZipArchive(std::shared_ptr<const MappedFile> file);
+  ~ZipArchive();
+  ZipArchive(const ZipArchive&) = delete;
+  ZipArchive& operator=(const ZipArchive&) = delete;
+
+  const std::string& path() const { return file_->path(); }
+  std::vector<std::string> names() const;  // sorted, below the folder: "models/model.json"
+  bool has(const std::string& name) const;
+  uint64_t size(const std::string& name) const;  // uncompressed; 0 when missing
+  std::string read(const std::string& name) const;
+  PthFile::Bytes place(const std::string& name) const;
+
+ private:
+  std::shared_ptr<const MappedFile> file_;
+  std::unordered_map<std::string, ZipEntry> entries_;  // full name -> sizes
+  std::string folder_;                                 // "archive/"
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader_;
 };
 
 bool looks_like_zip(const MappedFile& file);

@@ -32,8 +32,8 @@ struct NamedTensor {
 };
 
 struct StateDict {
-  std::string file;                  // path it was read from
-  std::string format;                // "zip" | "legacy" | "torchscript" | "safetensors"
+  std::string file;    // path it was read from
+  std::string format;  // "zip" | "legacy" | "torchscript" | "safetensors" | "pt2" | "onnx"
   std::vector<NamedTensor> tensors;  // in the order of the file
   // torch's state_dict()._metadata versions: each module's prefix ("" for the root, "layers.0")
   // and its class's _version, as Python's state_dict() records them (Network::state_dict fills
@@ -79,7 +79,8 @@ struct Checkpoint {
   std::vector<CheckpointEntry> entries;
   // What the state_dict was read from: "state_dict" (a dict of tensors), "model" (a whole-model
   // pickle: the module tree's parameters and persistent buffers), "torchscript", "tensor" (one
-  // tensor, named "0") or "tensors" (a list/tuple of tensors named "0", "1", ...).
+  // tensor, named "0"), "tensors" (a list/tuple of tensors named "0", "1", ...) or "program" (a
+  // torch.export program's parameters and buffers, an ONNX model's initializers).
   std::string content = "state_dict";
   std::vector<ModuleInfo> modules;  // "model" and "torchscript": the module tree
 };

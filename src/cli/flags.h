@@ -61,7 +61,9 @@ inline CLI::Option* add_arch(CLI::App& sub, std::string& arch,
          "pretrained weights)")
       ->check(CLI::IsMember({"on", "off"}));
   add_graph_limits(sub);
-  return sub.add_option("--arch", arch, "network (default: detected from the keys)");
+  return sub.add_option("--arch", arch,
+                        "network (default: detected from the keys; the names: cnnscope summary "
+                        "--list-archs)");
 }
 
 inline CLI::Option* add_key(CLI::App& sub, std::string& key) {

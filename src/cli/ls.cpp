@@ -49,6 +49,9 @@ std::string content_text(const Checkpoint& ck) {
   const std::string root = ck.modules.empty() ? "" : " " + ck.modules.front().class_name;
   if (ck.content == "model") return ", whole model" + root;
   if (ck.content == "torchscript") return ", TorchScript module" + root;
+  if (ck.content == "program")
+    return ck.state_dict.format == "onnx" ? ", ONNX model's initializers"
+                                          : ", torch.export program's parameters and buffers";
   if (ck.content == "tensor") return ", a single tensor, named 0";
   if (ck.content == "tensors")
     return fmt::format(", a list of {} tensors, named 0..{}", ck.state_dict.tensors.size(),

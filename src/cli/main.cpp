@@ -9,6 +9,7 @@
 #include <typeinfo>
 
 #include "cli/command.h"
+#include "cli/print.h"
 #include "common/error.h"
 #include "common/escape.h"
 
@@ -23,9 +24,10 @@ namespace {
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
-// The contract is one line on stderr, escaped and never empty (common/escape.h).
-void print_error(const std::string& message, const std::string& type) {
-  std::fprintf(stderr, "cnnscope: error: %s\n", cnnscope::error_line(message, type).c_str());
+// The contract is one line on stderr, escaped and never empty (common/escape.h); a
+// cnnscope::Error's further lines (at most kMaxErrorLines in all) follow it, indented.
+void print_error(const std::string& message, const std::string& type, size_t max_lines = 1) {
+  cnnscope::cli::print_problem("error", message, type, max_lines);
 }
 }  // namespace
 
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
+  } catch (const CLI::Success&) {
+    return 0;  // an option that printed what it was asked for (summary --list-archs)
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
@@ -64,6 +68,9 @@ int main(int argc, char** argv) {
     action();
   } catch (const c10::Error& e) {
     print_error(e.what_without_backtrace(), "c10::Error");
+    return kExitFailure;
+  } catch (const cnnscope::Error& e) {
+    print_error(e.what(), "cnnscope::Error", cnnscope::kMaxErrorLines);
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(e.what(), c10::demangle(typeid(e).name()));

@@ -9,6 +9,7 @@
 #include <deque>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "common/escape.h"
 
@@ -37,6 +38,15 @@ void print_to(std::FILE* out, const char* format, const Args&... args) {
 template <typename... Args>
 void print(const char* format, const Args&... args) {
   print_to(stdout, format, args...);
+}
+
+// An error's or warning's lines on stderr: "cnnscope: KIND: " and the first of error_lines(), then
+// the others (a cnnscope::Error's way out, kMaxErrorLines in all) indented by two spaces.
+inline void print_problem(const char* kind, const std::string& message, const std::string& type,
+                          size_t max_lines) {
+  const std::vector<std::string> lines = error_lines(message, type, max_lines);
+  std::fprintf(stderr, "cnnscope: %s: %s\n", kind, lines[0].c_str());
+  for (size_t i = 1; i < lines.size(); ++i) std::fprintf(stderr, "  %s\n", lines[i].c_str());
 }
 
 }  // namespace cnnscope::cli

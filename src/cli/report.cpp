@@ -13,8 +13,9 @@
 namespace cnnscope::cli {
 namespace {
 
+// A network the report cannot run is a warning with the error's way out below it.
 void warn(const std::string& message) {
-  print_to(stderr, "cnnscope: warning: %s\n", message.substr(0, message.find('\n')).c_str());
+  print_problem("warning", message, "warning", kMaxErrorLines);
 }
 
 struct ReportFlags {

@@ -1,5 +1,6 @@
 // `cnnscope summary CKPT [--arch A] [--input-size N] [--json]`: what was detected, then the module
 // tree as print(model) shows it with output shapes, parameters and multiply-adds (app/summary.h).
+// `cnnscope summary --list-archs`: the names --arch takes, one a line (no CKPT needed).
 // Spec: the `summary` section of docs/DESIGN.md.
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "cli/print.h"
 #include "common/escape.h"
 #include "common/text.h"
+#include "models/network.h"
 
 namespace cnnscope::cli {
 namespace {
@@ -63,10 +65,19 @@ void run_summary(const SummaryFlags& f) {
         info.default_preset.c_str());
 }
 
+// Prints the --arch names and ends the parse with success, before CKPT is checked (as --version).
+void list_archs() {
+  for (const std::string& arch : models::known_archs()) print("%s\n", arch.c_str());
+  std::fflush(stdout);
+  throw CLI::Success();
+}
+
 const Register reg{{"summary", "the rebuilt network: layers, output shapes, parameters, mult-adds",
                     [](CLI::App& sub) {
                       auto f = std::make_shared<SummaryFlags>();
                       add_checkpoint(sub, f->checkpoint);
+                      sub.add_flag_callback("--list-archs", list_archs,
+                                            "print the names --arch takes, one a line, and exit");
                       add_arch(sub, f->arch, f->transform_input);
                       sub.add_option("--input-size", f->input_size,
                                      "input height and width (default: the default preset's crop, "

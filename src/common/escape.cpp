@@ -1,8 +1,10 @@
-// utf8_length, is_utf8, escape_control and error_line (see escape.h). Spec: RFC 3629 (valid UTF-8:
+// utf8_length, is_utf8, escape_control and error_lines (see escape.h). Spec: RFC 3629 (valid UTF-8:
 // no overlong forms, no surrogates, nothing past U+10FFFF); ECMA-48 (C0 and C1 control sets).
 #include "common/escape.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace cnnscope {
 
@@ -63,11 +65,21 @@ std::string escape_control(std::string_view text) {
   return out;
 }
 
-std::string error_line(const std::string& message, const std::string& type) {
-  std::string line = escape_control(std::string_view(message).substr(0, message.find('\n')));
-  if (line.find_first_not_of(' ') == std::string::npos)
-    line = type + ": internal error (please report)";
-  return line;
+std::vector<std::string> error_lines(const std::string& message, const std::string& type,
+                                     size_t max_lines) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  do {
+    const size_t end = std::min(message.find('\n', start), message.size());
+    lines.push_back(escape_control(std::string_view(message).substr(start, end - start)));
+    start = end + 1;
+  } while (start <= message.size() && lines.size() < std::max<size_t>(max_lines, 1));
+  const auto blank = [](const std::string& line) {
+    return line.find_first_not_of(' ') == std::string::npos;
+  };
+  while (lines.size() > 1 && blank(lines.back())) lines.pop_back();
+  if (blank(lines[0])) lines = {type + ": internal error (please report)"};
+  return lines;
 }
 
 }  // namespace cnnscope

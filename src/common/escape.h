@@ -1,5 +1,5 @@
 // Text from files (tensor keys, class names, file names, labels) made safe for a terminal, and the
-// one line the CLI prints for an error. format_table() (text.h) escapes every cell with
+// lines the CLI prints for an error. format_table() (text.h) escapes every cell with
 // escape_control(). Leaves out: JSON output (nlohmann escapes control characters itself).
 // Spec: docs/DESIGN.md section 7.4 (safety rules); RFC 3629 (UTF-8).
 #pragma once
@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cnnscope {
 
@@ -20,9 +21,12 @@ std::string escape_control(std::string_view text);
 size_t utf8_length(std::string_view s);
 bool is_utf8(std::string_view s);
 
-// What the CLI prints after "cnnscope: error: " for an exception's message: its first line
-// (LibTorch messages span several), escape_control()led, never empty: a blank message becomes
-// "TYPE: internal error (please report)".
-std::string error_line(const std::string& message, const std::string& type);
+// What the CLI prints for an exception's message: its first `max_lines` lines (1 for LibTorch's,
+// whose further lines are a backtrace; 3 for cnnscope::Error's, whose further lines are a way out),
+// each escape_control()led. The first, printed after "cnnscope: error: ", is never empty: a blank
+// message becomes "TYPE: internal error (please report)".
+constexpr size_t kMaxErrorLines = 3;  // a cnnscope::Error's line and at most two of way out
+std::vector<std::string> error_lines(const std::string& message, const std::string& type,
+                                     size_t max_lines = 1);
 
 }  // namespace cnnscope

@@ -39,7 +39,8 @@ struct PreprocessOptions {
 // IMAGENET1K_V1 transforms of most builders); and, named after the torchvision builder, the
 // IMAGENET1K_V1 transforms that differ ("inception_v3": 342/299, "efficientnet_b3": 320/300
 // bicubic, ...); the tutorial nets' "cifar10" (32/32, Normalize(0.5, 0.5)), "cifar10_imagenet"
-// (32/32, ImageNet mean/std) and "mnist" (28/28, 1 channel, Normalize(0.1307, 0.3081)). Throws
+// (32/32, ImageNet mean/std), "mnist" (28/28, 1 channel, Normalize(0.1307, 0.3081)) and a graph
+// network's own "exported-CxHxW" (resized to H x W, C channels, Normalize(0.5, 0.5)). Throws
 // Error on any other name, listing the known ones.
 PreprocessOptions preset(const std::string& name);
 

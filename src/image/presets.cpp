@@ -5,6 +5,8 @@
 // Leaves out the other weights' transforms (IMAGENET1K_V2, SWAG, ...): pass --resize/--crop.
 #include <array>
 #include <cstdint>
+#include <cstdio>
+#include <optional>
 
 #include "common/error.h"
 #include "common/text.h"
@@ -76,7 +78,30 @@ std::vector<std::string> preset_names() {
   return names;
 }
 
+// "exported-CxHxW": a graph network's own input (graph/dataflow.h's input_shape): resized to
+// H x W, C channels, mean and std 0.5 (ToTensor + Normalize(0.5, 0.5), what most small custom
+// networks train with).
+std::optional<PreprocessOptions> exported_preset(const std::string& name) {
+  const std::string prefix = "exported-";
+  if (name.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  int64_t c = 0, h = 0, w = 0;
+  char tail = 0;
+  if (std::sscanf(name.c_str() + prefix.size(), "%ldx%ldx%ld%c", &c, &h, &w, &tail) != 3 ||
+      (c != 1 && c != 3) || h <= 0 || w <= 0)
+    return std::nullopt;
+  PreprocessOptions o;
+  o.name = name;
+  o.resize_height = h;
+  o.resize_width = w;
+  o.interpolation = kBilinear;
+  o.mean = kHalf;
+  o.std = kHalf;
+  o.channels = c;
+  return o;
+}
+
 PreprocessOptions preset(const std::string& name) {
+  if (auto exported = exported_preset(name)) return *exported;
   for (const Entry& e : table()) {
     if (name != e.name) continue;
     PreprocessOptions o;

@@ -156,6 +156,7 @@ std::vector<std::string> Network::all_layers() const {
 }
 
 void Network::check_tap(const std::string& name) const {
+  if (impl_->backend && impl_->backend->extra_tap(name)) return;
   std::vector<std::string> names;
   for (const TapInfo& t : impl_->taps) {
     if (t.name == name) return;

@@ -1,11 +1,13 @@
 // Picks the family and configuration of a state_dict (or the one `--arch` names), loads it
 // strictly and initializes fresh networks (the family's own init, else as the seed does). The
-// families, in detection order, are the list in families(): one line each.
+// families, in detection order, are the list in families(): one line each. A file no family
+// runs is refused with what its keys look like and the way out (torch.export), in three lines.
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/text.h"
 #include "models/family.h"
 #include "models/network_impl.h"
@@ -78,14 +80,35 @@ std::string prefix_hint(const StateDict& sd) {
 }
 
 // The first family whose detect fits `sd` (nullptr: none), its network in `built`.
-const Family* detect(const StateDict& sd, Built& built, std::string* tried) {
+const Family* detect(const StateDict& sd, Built& built) {
   for (const Family* f : families()) {
     std::string why_not;
     built = f->detect(sd, why_not);
     if (built.root) return f;
-    if (tried) *tried += (tried->empty() ? "" : "; ") + f->name + ": " + why_not;
   }
   return nullptr;
+}
+
+// "12 keys like block1.0.weight, block1.0.bias, block1.1.weight": what a state_dict no family
+// matches looks like (the keys escaped here, so that a newline in one cannot start a line).
+std::string keys_like(const StateDict& sd) {
+  std::vector<std::string> first;
+  for (size_t i = 0; i < sd.tensors.size() && i < kListed; ++i)
+    first.push_back(escape_control(sd.tensors[i].name));
+  const size_t n = sd.tensors.size();
+  return std::to_string(n) + (n == 1 ? " key: " : " keys like ") + join(first, ", ");
+}
+
+// A network cnnscope cannot run: `what` and `hint` on the error's line, then two lines (as many
+// as an Error may have below its own; the CLI indents them): what works, how to get a runnable
+// file.
+[[noreturn]] void fail_not_runnable(const std::string& file, const std::string& what,
+                                    const std::string& hint) {
+  throw Error(
+      ErrorMessage{file, what, hint}.str() +
+      "\ncnnscope ls, weights and filters work on it; to run it, export the model with an "
+      "example input x (README, \"Your own model\"):"
+      "\nep = torch.export.export(model.eval(), (x,)); torch.export.save(ep, \"model.pt2\")");
 }
 
 // The network of `built`, finished as its family says (preset, build options).
@@ -168,20 +191,20 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
   // A TorchScript archive runs its own code (checked first); --arch rebuilds a zoo net instead.
   if (sd.format == "torchscript" && options.arch.empty())
     return detail::torchscript_network(sd, options.limits.value_or(graph::default_limits()));
+  if ((sd.format == "pt2" || sd.format == "onnx") && options.arch.empty())
+    return detail::graph_network(sd, options.limits.value_or(graph::default_limits()));
   Built built;
   const Family* family = nullptr;
   std::string hint;
   if (options.arch.empty()) {
-    std::string tried;
-    family = detect(sd, built, &tried);
+    family = detect(sd, built);
     if (!family) {
       if (const std::string why = detail::unknown_forward(sd); !why.empty())
-        fail(sd.file, why,
-             "torch.jit.script(model).save(\"model.pt\") in Python gives a file cnnscope runs");
-      std::string prefix = prefix_hint(sd);
-      fail(sd.file, "matches no known network (tried " + tried + ")",
-           prefix.empty() ? "pass --arch " + join(known_archs(), "|") + " to see what differs"
-                          : prefix);
+        fail_not_runnable(sd.file, why, "");
+      if (sd.tensors.empty()) fail(sd.file, "matches no known network", prefix_hint(sd));
+      const std::string prefix = prefix_hint(sd);
+      fail_not_runnable(sd.file, "matches no known network: " + keys_like(sd),
+                        prefix.empty() ? "a model class of your own?" : prefix);
     }
   } else {
     family = family_of(options.arch);
@@ -191,7 +214,7 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
     constexpr int64_t kImageNetClasses = 1000;
     built = family->make(options.arch, classes.empty() ? kImageNetClasses : classes[0]);
     Built guess;
-    if (detect(sd, guess, nullptr) && guess.info.arch != options.arch)
+    if (detect(sd, guess) && guess.info.arch != options.arch)
       hint = "looks like " + guess.info.arch + "; pass --arch " + guess.info.arch +
              " or leave --arch out";
     else

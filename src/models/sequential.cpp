@@ -359,8 +359,7 @@ std::string unknown_forward(const StateDict& sd) {
   if (modules.front().class_name == "torch.nn.modules.container.Sequential")
     return "an nn.Sequential that cnnscope cannot rebuild: " + why_not;
   return "a whole model of class " + modules.front().class_name +
-         ": its forward is Python code, which the pickle does not hold, so there are no feature "
-         "maps or predictions (weights, filters and ls work)";
+         ": its forward is Python code, which the pickle does not hold";
 }
 
 const Family& sequential_family() {

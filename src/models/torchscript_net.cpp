@@ -24,8 +24,6 @@
 namespace cnnscope::models::detail {
 namespace {
 
-constexpr size_t kDefaultLayers = 3;
-
 // The Python class name of a module type:
 // "__torch__.torch.nn.modules.conv.___torch_mangle_3.Conv2d" -> "Conv2d".
 std::string class_name(const c10::ClassTypePtr& type) {
@@ -38,22 +36,6 @@ bool returns_tensor(const c10::ClassTypePtr& type) {
   const auto forward = type->findMethod("forward");
   return forward && forward->getSchema().returns().size() == 1 &&
          forward->getSchema().returns()[0].type()->isSubtypeOf(*c10::TensorType::get());
-}
-
-// What a failed run says: one line naming the limit, the refusal or the op that failed.
-[[noreturn]] void run_failed(const std::string& file, const std::string& arch,
-                             const at::Tensor& input, const std::exception& e) {
-  if (dynamic_cast<const graph::LimitError*>(&e))
-    fail(file, arch + "'s forward passed " + e.what(),
-         "raise the limit only for a network you trust");
-  if (dynamic_cast<const graph::Refused*>(&e))
-    fail(file, "refused while running " + arch + ": " + e.what(),
-         "cnnscope runs only graphs whose values have the types they declare");
-  const auto* op = dynamic_cast<const graph::OpFailed*>(&e);
-  fail(file,
-       "input " + shape_text(input.sizes()) + " does not fit " + arch + ": " +
-           (op ? op->where + ": " : std::string()) + e.what(),
-       "made for another input size? pass --resize N --crop N");
 }
 
 class TorchScriptBackend : public Backend {
@@ -121,11 +103,7 @@ class TorchScriptBackend : public Backend {
   }
 
   // The first three convolutions' outputs; all: every convolution (the leaves when none).
-  std::vector<std::string> default_layers() const override {
-    std::vector<std::string> all = all_layers();
-    if (all.size() > kDefaultLayers) all.resize(kDefaultLayers);
-    return all;
-  }
+  std::vector<std::string> default_layers() const override { return first_layers(all_layers()); }
   std::vector<std::string> all_layers() const override {
     std::vector<std::string> convs, leaves;
     for (const auto& [name, obj] : module_.modules) {

@@ -1,6 +1,7 @@
 """End-to-end `cnnscope summary` on real torch.save checkpoints: the JSON's layers are Python's
 named_modules() with the class names, output shapes (forward hooks) and parameter counts;
-the text names what was detected; bad input exits 1 with one line on stderr."""
+the text names what was detected; bad input exits 1 with one line on stderr; `--list-archs` prints
+the names `--arch` takes."""
 import json
 import os
 import unittest
@@ -76,6 +77,19 @@ class Summary(unittest.TestCase):
             self.assertTrue(r.stderr.startswith("cnnscope: error: "), r.stderr)
         r = run("summary", fixture("cli_models_seed_alexnet.pth"), "--arch", "resnet50")
         self.assertIn("looks like alexnet_seed", r.stderr)
+
+    def test_list_archs_prints_the_arch_names_without_a_checkpoint(self):
+        r = run("summary", "--list-archs")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        names = r.stdout.splitlines()
+        for arch in ("alexnet_seed", "resnet18", "mobilenet_v3_small", "lenet_blitz",
+                     "resnet20_cifar"):
+            self.assertIn(arch, names)
+        self.assertEqual(len(names), len(set(names)))
+        r = run("summary")  # without it, CKPT is still required: a usage error
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("CKPT", r.stderr)
 
 
 if __name__ == "__main__":

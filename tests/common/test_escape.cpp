@@ -1,9 +1,10 @@
 // common/escape.h: escape_control() leaves no terminal control and no invalid UTF-8 in text from
-// files; error_line() (what the CLI prints after "cnnscope: error: ") is one line, escaped, and
-// never empty.
+// files; error_lines() (what the CLI prints for an error) keeps the lines asked for, each escaped,
+// the first never empty.
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "common/escape.h"
 
@@ -28,13 +29,20 @@ TEST(Escape, EscapeControlLeavesNoTerminalControls) {
   EXPECT_EQ(escape_control(once), once);
 }
 
-TEST(Escape, ErrorLineIsOneLineAndNeverEmpty) {
-  EXPECT_EQ(error_line("a.pth: broken (retry)", "cnnscope::Error"), "a.pth: broken (retry)");
-  EXPECT_EQ(error_line("first line\nException raised from ...", "c10::Error"), "first line");
-  EXPECT_EQ(error_line("", "std::bad_alloc"), "std::bad_alloc: internal error (please report)");
-  EXPECT_EQ(error_line("  \nmore", "std::exception"),
-            "std::exception: internal error (please report)");
-  EXPECT_EQ(error_line("key \x1b]0;pwned\x07", "x"), "key \\x1b]0;pwned\\x07");
+TEST(Escape, ErrorLinesAreEscapedAndTheFirstIsNeverEmpty) {
+  using Lines = std::vector<std::string>;
+  EXPECT_EQ(error_lines("a.pth: broken (retry)", "cnnscope::Error"),
+            Lines{"a.pth: broken (retry)"});
+  EXPECT_EQ(error_lines("first line\nException raised from ...", "c10::Error"),
+            Lines{"first line"});
+  EXPECT_EQ(error_lines("", "std::bad_alloc"),
+            Lines{"std::bad_alloc: internal error (please report)"});
+  EXPECT_EQ(error_lines("  \nmore", "std::exception", 3),
+            Lines{"std::exception: internal error (please report)"});
+  EXPECT_EQ(error_lines("key \x1b]0;pwned\x07", "x"), Lines{"key \\x1b]0;pwned\\x07"});
+  // A way out below the first line: the lines asked for, each escaped, no blank one at the end.
+  EXPECT_EQ(error_lines("a: b\nc \x1b\nd\ne", "x", 3), (Lines{"a: b", "c \\x1b", "d"}));
+  EXPECT_EQ(error_lines("a: b\nc\n\n", "x", 3), (Lines{"a: b", "c"}));
 }
 
 }  // namespace
