@@ -9,7 +9,9 @@
 // StringStringEntryProto), docs/ExternalData.md of the ONNX repository.
 #include "checkpoint/onnx_file.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <onnx/onnx_pb.h>
 
 #include <charconv>
@@ -20,6 +22,8 @@
 
 #include "checkpoint/dtype.h"
 #include "common/error.h"
+#include "common/escape.h"
+#include "common/text.h"
 
 namespace cnnscope {
 namespace {
@@ -69,7 +73,8 @@ class ExternalFiles {
   }
 
   std::shared_ptr<const MappedFile> open(const std::string& tensor, const std::string& location) {
-    const std::string where = "external data of tensor '" + tensor + "' at '" + location + "'";
+    const std::string where = "external data of tensor '" + escape_control(tensor) + "' at '" +
+                              escape_control(location) + "'";
     const std::string hint = "ONNX external data must be a file in the model's own folder";
     if (location.empty() || location.find('\0') != std::string::npos)
       fail(model_path_, where + " names no file", hint);
@@ -167,7 +172,8 @@ at::Tensor typed_data(const onnx::TensorProto& t, at::ScalarType dtype,
 
 at::Tensor read_tensor(const OnnxModel& model, const onnx::TensorProto& t, ExternalFiles& files) {
   const auto bad = [&](const std::string& what) {
-    fail(model.path, "tensor '" + t.name() + "': " + what, "the ONNX file is malformed");
+    fail(model.path, "tensor '" + escape_control(t.name()) + "': " + what,
+         "the ONNX file is malformed");
   };
   if (t.has_segment()) bad("is stored in segments, which cnnscope does not read");
   const std::optional<at::ScalarType> dtype = onnx_scalar_type(t.data_type());
@@ -257,12 +263,61 @@ bool looks_like_onnx(const MappedFile& file) {
   return false;
 }
 
+// What parsing a ModelProto would build, counted from the wire before it is built (protobuf's
+// parser allocates for every entry: 10 million empty initializers, 2 bytes each, would take
+// 2.5 GB): at most kMaxMessages sub-messages and kMaxEntries fields of any kind, unknown ones
+// included, nested at most kMaxNesting deep. Malformed bytes stop the count; the parse that
+// follows reports them.
+class WireCount {
+ public:
+  static constexpr int64_t kMaxMessages = int64_t{1} << 20;
+  static constexpr int64_t kMaxEntries = int64_t{1} << 24;
+  static constexpr int kMaxNesting = 100;
+
+  // False when the message at `in` passes a bound.
+  bool fits(google::protobuf::io::CodedInputStream& in, const google::protobuf::Descriptor* type,
+            int depth) {
+    using google::protobuf::FieldDescriptor;
+    using google::protobuf::internal::WireFormatLite;
+    for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+      if (++entries_ > kMaxEntries) return false;
+      const FieldDescriptor* field =
+          type ? type->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag)) : nullptr;
+      const bool message =
+          field && field->type() == FieldDescriptor::TYPE_MESSAGE &&
+          WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+      if (!message) {
+        if (!WireFormatLite::SkipField(&in, tag)) return true;
+        continue;
+      }
+      if (++messages_ > kMaxMessages || depth >= kMaxNesting) return false;
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length)) return true;
+      const auto limit = in.PushLimit(static_cast<int>(length));
+      if (!fits(in, field->message_type(), depth + 1)) return false;
+      in.PopLimit(limit);
+    }
+    return true;
+  }
+
+ private:
+  int64_t messages_ = 0;
+  int64_t entries_ = 0;
+};
+
 OnnxModel read_onnx(const std::string& path) {
   const std::shared_ptr<const MappedFile> file = MappedFile::open(path);
   if (file->size() == 0) fail(path, "empty file");
   if (file->size() > static_cast<size_t>(INT_MAX))
     fail(path, "an ONNX file over 2 GiB",
          "protobuf cannot read it; keep the weights as external data");
+  google::protobuf::io::CodedInputStream wire(file->data(), static_cast<int>(file->size()));
+  if (!WireCount().fits(wire, onnx::ModelProto::descriptor(), 0))
+    fail(path,
+         "the model holds over " + thousands(WireCount::kMaxMessages) + " messages or " +
+             thousands(WireCount::kMaxEntries) + " fields, or nests deeper than " +
+             std::to_string(WireCount::kMaxNesting),
+         "the file is crafted");
   auto proto = std::make_shared<onnx::ModelProto>();
   if (!proto->ParseFromArray(file->data(), static_cast<int>(file->size())))
     fail(path, "not a valid ONNX model: the protobuf does not parse",
@@ -279,7 +334,9 @@ at::Tensor onnx_tensor(const OnnxModel& model, const onnx::TensorProto& t) {
 std::vector<NamedTensor> onnx_initializers(const OnnxModel& model) {
   const onnx::GraphProto& graph = model.proto->graph();
   if (graph.sparse_initializer_size() > 0)
-    fail(model.path, "sparse initializers ('" + graph.sparse_initializer(0).values().name() + "')",
+    fail(model.path,
+         "sparse initializers ('" + escape_control(graph.sparse_initializer(0).values().name()) +
+             "')",
          "cnnscope reads dense tensors only");
   ExternalFiles files(model.path);
   std::vector<NamedTensor> out;

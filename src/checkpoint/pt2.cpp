@@ -20,6 +20,9 @@ namespace cnnscope {
 namespace {
 
 constexpr int kMaxJsonDepth = 128;
+// DenseNet-121's program is 1.3 MB and 94,000 values; these allow 40 times more.
+constexpr size_t kMaxJsonBytes = size_t{64} << 20;
+constexpr int64_t kMaxJsonValues = int64_t{1} << 22;
 constexpr const char* kArchiveVersion = "0";
 
 // (pt2.h)
@@ -91,7 +94,7 @@ std::vector<NamedTensor> payloads(const ZipArchive& zip, const std::string& conf
   std::map<std::string, at::Tensor> storages;  // path_name -> [numel]
   for (const auto& [name, meta] : config["config"].items()) {
     if (!meta.is_object() || !meta.contains("path_name") || !meta["path_name"].is_string())
-      fail(path, "entry '" + name + "' of '" + config_name + "' names no record",
+      fail(path, "entry '" + escape_control(name) + "' of '" + config_name + "' names no record",
            "the archive is damaged");
     if (meta.value("use_pickle", false))
       fail(path,
@@ -108,7 +111,8 @@ std::vector<NamedTensor> payloads(const ZipArchive& zip, const std::string& conf
     const nlohmann::json tensor_meta = meta.value("tensor_meta", nlohmann::json());
     if (!tensor_meta.is_object() || !tensor_meta.contains("dtype") ||
         !tensor_meta["dtype"].is_number_integer())
-      fail(path, "entry '" + name + "' has no tensor_meta", "the archive is damaged");
+      fail(path, "entry '" + escape_control(name) + "' has no tensor_meta",
+           "the archive is damaged");
     const at::ScalarType type = scalar_type(path, tensor_meta["dtype"].get<int64_t>());
     auto it = storages.find(record);
     if (it == storages.end()) {
@@ -125,15 +129,23 @@ std::vector<NamedTensor> payloads(const ZipArchive& zip, const std::string& conf
     } else if (it->second.scalar_type() != type) {
       fail(path, "record '" + dir + record + "' is read as two dtypes", "the archive is crafted");
     }
-    out.push_back({name, view_of(path, name, it->second, tensor_meta)});
+    out.push_back({name, view_of(path, escape_control(name), it->second, tensor_meta)});
     if (parameter) parameter->push_back(meta.value("is_param", false));
   }
   return out;
 }
 
-// Depth of JSON nesting, strings skipped: refused past kMaxJsonDepth before parsing.
-void check_json_depth(const std::string& path, const std::string& what, const std::string& text) {
+// JSON refused before parsing when over kMaxJsonBytes, nesting deeper than kMaxJsonDepth or
+// holding more than kMaxJsonValues values (commas, colons and brackets counted, strings skipped):
+// what a parsed tree costs is bounded by the values, not the bytes (a deflated record of zeros
+// expands 1000-fold).
+void check_json_shape(const std::string& path, const std::string& what, const std::string& text) {
+  const auto refuse = [&](const std::string& why) {
+    fail(path, "record '" + what + "' " + why, "the archive is crafted");
+  };
+  if (text.size() > kMaxJsonBytes) refuse("is over " + human_bytes(kMaxJsonBytes) + " of JSON");
   int depth = 0;
+  int64_t values = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -142,16 +154,15 @@ void check_json_depth(const std::string& path, const std::string& what, const st
         ++i;
       else if (c == '"')
         in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth)
-        fail(path, "record '" + what + "' nests deeper than " + std::to_string(kMaxJsonDepth),
-             "the archive is crafted");
-    } else if (c == ']' || c == '}') {
-      --depth;
+      continue;
     }
+    if (c == '"') in_string = true;
+    if (c == ',' || c == ':' || c == '[' || c == '{') ++values;
+    if ((c == '[' || c == '{') && ++depth > kMaxJsonDepth)
+      refuse("nests deeper than " + std::to_string(kMaxJsonDepth));
+    if (c == ']' || c == '}') --depth;
   }
+  if (values > kMaxJsonValues) refuse("holds over " + thousands(kMaxJsonValues) + " JSON values");
 }
 
 }  // namespace
@@ -162,7 +173,7 @@ at::ScalarType export_scalar_type(const std::string& path, int64_t code) {
 
 nlohmann::json parse_json_bounded(const std::string& path, const std::string& what,
                                   const std::string& text) {
-  check_json_depth(path, what, text);
+  check_json_shape(path, what, text);
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
@@ -203,12 +214,21 @@ Pt2File read_pt2(const std::shared_ptr<const MappedFile>& file) {
            "PT2 archive with " + std::to_string(models.size()) + " programs and none named 'model'",
            "save one program per file");
   }
-  out.program =
-      parse_json_bounded(path, "models/" + model + ".json", zip.read("models/" + model + ".json"));
-  out.weights = payloads(zip, "data/weights/" + model + "_weights_config.json", "data/weights/",
-                         &out.parameter);
-  out.constants = payloads(zip, "data/constants/" + model + "_constants_config.json",
-                           "data/constants/", nullptr);
+  try {
+    out.program = parse_json_bounded(path, "models/" + model + ".json",
+                                     zip.read("models/" + model + ".json"));
+    out.weights = payloads(zip, "data/weights/" + model + "_weights_config.json", "data/weights/",
+                           &out.parameter);
+    out.constants = payloads(zip, "data/constants/" + model + "_constants_config.json",
+                             "data/constants/", nullptr);
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("a JSON record of the archive is malformed: ") + e.what(),
+         "the archive is damaged or crafted");
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    fail(path, "a weight cannot be made: " + escape_control(what.substr(0, what.find('\n'))),
+         "the archive is damaged or crafted");
+  }
   return out;
 }
 

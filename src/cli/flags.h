@@ -19,7 +19,9 @@
 namespace cnnscope::cli {
 
 inline CLI::Option* add_checkpoint(CLI::App& sub, std::string& path) {
-  return sub.add_option("CKPT", path, "checkpoint (.pth/.pt zip or legacy, .safetensors)")
+  return sub
+      .add_option("CKPT", path,
+                  "checkpoint (.pth/.pt, .safetensors, TorchScript .pt, torch.export .pt2, .onnx)")
       ->required();
 }
 

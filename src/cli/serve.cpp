@@ -64,7 +64,9 @@ const Register reg{
      [](CLI::App& sub) {
        auto f = std::make_shared<ServeFlags>();
        serve::ServeOptions& o = f->job;
-       sub.add_option("CKPT", o.checkpoints, "checkpoints (.pth/.pt zip or legacy, .safetensors)")
+       sub.add_option(
+              "CKPT", o.checkpoints,
+              "checkpoints (.pth/.pt, .safetensors, TorchScript .pt, torch.export .pt2, .onnx)")
            ->required();
        sub.add_option("--images", o.images,
                       "images the page can pick: files or folders (JPEG, PNG, ..., .npy); "

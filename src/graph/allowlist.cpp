@@ -153,7 +153,6 @@ bool allowed_op(const std::string& qualified_name) {
       "aten::adaptive_avg_pool2d",
       "aten::adaptive_max_pool2d",
       "aten::batch_norm",
-      "aten::_native_batch_norm_legit_no_training",
       "aten::native_layer_norm",
       "aten::native_group_norm",
       "aten::_adaptive_avg_pool2d",

@@ -155,6 +155,9 @@ std::vector<c10::IValue> run(const Dataflow& flow, std::vector<c10::IValue> inpu
       if (!conforms(out[i], value.kind))
         throw Refused("output '" + value.name + "' of " + where(node) + " is not " +
                       kind_name(value.kind));
+      if (out[i].isTensor()) check_elements(out[i].toTensor().numel(), limits);
+      if (out[i].isTensorList())
+        for (const at::Tensor& t : out[i].toTensorList()) check_elements(t.numel(), limits);
       env[static_cast<size_t>(node.outputs[i])] = std::move(out[i]);
     }
     if (hook && n < at_node.size())

@@ -29,6 +29,7 @@ struct Slot {
   c10::IValue literal;
   std::vector<int> items;     // positions in the node's inputs; -1: the literal below / None
   std::vector<int64_t> ints;  // Ints: the literal entries where items[i] == -1
+  c10::TypePtr schema_type;   // Value: the schema's type, checked at each call
 };
 
 // How one schema return becomes node outputs.
@@ -90,8 +91,9 @@ class Builder {
     bind_inputs(field(graph, "inputs"), field(signature, "input_specs"), graph);
     for (const json& node : field(graph, "nodes")) add_node(node);
     for (const json& spec : field(signature, "output_specs")) {
-      if (!spec.contains("user_output")) continue;  // buffer mutations (training) are not kept
-      const std::string name = tensor_name(spec["user_output"]["arg"]);
+      if (!spec.is_object() || !spec.contains("user_output"))
+        continue;  // buffer mutations (training) are not kept
+      const std::string name = tensor_name(spec.at("user_output").at("arg"));
       if (flow_.outputs.empty()) flow_.output_shape = example_shape(graph, name);
       flow_.outputs.push_back(use(name));
     }
@@ -161,8 +163,9 @@ class Builder {
       if (!spec.is_object() || spec.empty()) damaged("an empty input spec");
       const std::string kind = spec.begin().key();
       const json& body = spec.begin().value();
+      if (!body.is_object() || !body.contains("arg")) damaged("an input spec without its value");
       if (kind == "user_input") {
-        const std::string name = tensor_name(body["arg"]);
+        const std::string name = tensor_name(body.at("arg"));
         flow_.inputs.push_back(define(name, ValueKind::Tensor));
         if (flow_.inputs.size() == 1) flow_.input_shape = example_shape(graph, name);
         continue;
@@ -181,8 +184,8 @@ class Builder {
         throw Refused("an input of kind '" + escape_control(kind) +
                       "' (custom objects, tokens, constants) is not supported");
       }
-      const std::string name = body.contains("arg") && body["arg"].contains("name")
-                                   ? body["arg"]["name"].get<std::string>()
+      const std::string name = body.at("arg").contains("name")
+                                   ? body.at("arg").at("name").get<std::string>()
                                    : std::string();
       Weight w;
       w.name = stored;
@@ -380,6 +383,7 @@ class Builder {
         throw Refused(where + " lacks argument '" + a.name() + "'");
       }
       check_literal(s, a, where);
+      if (s.type == Slot::Type::Value) s.schema_type = a.type();
       slots.push_back(std::move(s));
     }
     if (!given.empty())
@@ -407,24 +411,40 @@ class Builder {
     switch (s.type) {
       case Slot::Type::Literal:
         return s.literal;
-      case Slot::Type::Value:
-        return in[static_cast<size_t>(s.items[0])];
+      case Slot::Type::Value: {
+        const c10::IValue& v = in[static_cast<size_t>(s.items[0])];
+        if (s.schema_type && !v.type()->isSubtypeOf(*s.schema_type))
+          throw Refused("a value of type " + v.type()->str() + " is passed as " +
+                        s.schema_type->str());
+        return v;
+      }
       case Slot::Type::Tensors: {
         c10::List<at::Tensor> list;
-        for (int i : s.items) list.push_back(in[static_cast<size_t>(i)].toTensor());
+        for (int i : s.items) {
+          if (!in[static_cast<size_t>(i)].isTensor())
+            throw Refused("a list of tensors holds a value that is not a tensor");
+          list.push_back(in[static_cast<size_t>(i)].toTensor());
+        }
         return list;
       }
       case Slot::Type::OptionalTensors: {
         c10::List<c10::optional<at::Tensor>> list;
-        for (int i : s.items)
+        for (int i : s.items) {
+          if (i >= 0 && !in[static_cast<size_t>(i)].isTensor())
+            throw Refused("a list of tensors holds a value that is not a tensor");
           list.push_back(i < 0 ? c10::optional<at::Tensor>()
                                : c10::optional<at::Tensor>(in[static_cast<size_t>(i)].toTensor()));
+        }
         return list;
       }
       case Slot::Type::Ints: {
         std::vector<int64_t> ints = s.ints;
-        for (size_t k = 0; k < ints.size(); ++k)
-          if (s.items[k] >= 0) ints[k] = in[static_cast<size_t>(s.items[k])].toInt();
+        for (size_t k = 0; k < ints.size(); ++k) {
+          if (s.items[k] < 0) continue;
+          const c10::IValue& v = in[static_cast<size_t>(s.items[k])];
+          if (!v.isInt()) throw Refused("a list of sizes holds a value that is not an int");
+          ints[k] = v.toInt();
+        }
         return ints;
       }
     }
@@ -470,7 +490,13 @@ class Builder {
 }  // namespace
 
 Dataflow lower_export_program(const Pt2File& file) {
-  Dataflow flow = Builder(file).build();
+  Dataflow flow;
+  try {
+    flow = Builder(file).build();
+  } catch (const nlohmann::json::exception& e) {
+    fail(file.path, std::string("exported program is malformed: ") + e.what(),
+         "the archive is damaged or crafted");
+  }
   check(flow);
   return flow;
 }

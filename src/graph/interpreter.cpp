@@ -435,6 +435,7 @@ class Run {
       throw Refused(c.where + " gave " + std::to_string(stack.size()) + " values");
     for (size_t i = 0; i < stack.size(); ++i) {
       check_size(stack[i], c.where);
+      if (stack[i].isTensor()) check_elements(stack[i].toTensor().numel(), limits_);
       set(env, node, i, std::move(stack[i]), c);
     }
   }

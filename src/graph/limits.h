@@ -1,4 +1,4 @@
-// The bounds every graph run (a TorchScript forward, later torch.export and ONNX programs) stays
+// The bounds every graph run (a TorchScript forward, a torch.export or ONNX program) stays
 // inside: a step budget (nodes executed, loop iterations included), a memory budget (bytes of
 // tensor memory live at once that the run allocated on its thread) and an optional deadline.
 // Defaults are generous for real CNNs (a scripted DenseNet-121 forward executes about 7,900 nodes).
@@ -31,5 +31,10 @@ void set_default_limits(const Limits& limits);
 struct LimitError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+
+// Throws LimitError when a value a node made holds more elements than the memory budget has
+// bytes, even as a view of less memory (an expand to [2^22, 2^22] costs nothing to make, but an
+// op reading it would run for hours): the bound on what one operator may read.
+void check_elements(int64_t numel, const Limits& limits);
 
 }  // namespace cnnscope::graph

@@ -555,6 +555,7 @@ Body split(const Site& s) {
   const Attrs a(s);
   const int64_t axis = a.i("axis", 0);
   const int64_t count = static_cast<int64_t>(s.outputs.size());
+  if (count == 0) refuse(s, "it names no outputs");
   const Ints sizes_attr = s.opset < 13 ? a.ints("split") : Ints();
   const bool from_input = s.opset >= 13;
   return [axis, count, sizes_attr, from_input](const In& in) {

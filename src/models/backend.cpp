@@ -3,6 +3,7 @@
 #include "models/backend.h"
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/text.h"
 #include "graph/interpreter.h"
 
@@ -11,15 +12,15 @@ namespace cnnscope::models::detail {
 void run_failed(const std::string& file, const std::string& arch, const at::Tensor& input,
                 const std::exception& e) {
   if (dynamic_cast<const graph::LimitError*>(&e))
-    fail(file, arch + "'s forward passed " + e.what(),
+    fail(file, arch + "'s forward passed " + escape_control(e.what()),
          "raise the limit only for a network you trust");
   if (dynamic_cast<const graph::Refused*>(&e))
-    fail(file, "refused while running " + arch + ": " + e.what(),
+    fail(file, "refused while running " + arch + ": " + escape_control(e.what()),
          "cnnscope runs only graphs whose values have the types they declare");
   const auto* op = dynamic_cast<const graph::OpFailed*>(&e);
   fail(file,
        "input " + shape_text(input.sizes()) + " does not fit " + arch + ": " +
-           (op ? op->where + ": " : std::string()) + e.what(),
+           escape_control((op ? op->where + ": " : std::string()) + e.what()),
        "made for another input size? pass --resize N --crop N");
 }
 

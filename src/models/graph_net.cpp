@@ -14,6 +14,7 @@
 
 #include "checkpoint/pt2.h"
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/mapped_file.h"
 #include "common/text.h"
 #include "graph/export_program.h"
@@ -38,6 +39,7 @@ class GraphBackend : public Backend {
  public:
   GraphBackend(std::string file, graph::Dataflow flow, graph::Limits limits, bool name_taps)
       : file_(std::move(file)), flow_(std::move(flow)), limits_(limits) {
+    flow_.root_type = escape_control(flow_.root_type);  // a name from the file
     // Parameters take part in autograd as nn.Parameter does (the CAM methods differentiate
     // through a layer's output).
     for (graph::Weight& w : flow_.weights)
@@ -71,9 +73,10 @@ class GraphBackend : public Backend {
       throw;  // a tap or hook's own error
     } catch (const graph::OpFailed& e) {
       // A program exported with batch 1 may have fixed it in its shapes (x.view(x.size(0), -1)):
-      // a batch runs one image at a time (not under autograd: the taps would not connect).
+      // a batch runs one image at a time (under autograd only without taps: the taps of single
+      // images, put together, would not be the tensors the logits came from).
       const bool batch_one = !flow_.input_shape.empty() && flow_.input_shape[0] == 1;
-      if (!batch_one || input.size(0) == 1 || options.gradients)
+      if (!batch_one || input.size(0) == 1 || (options.gradients && !options.taps.empty()))
         run_failed(file_, flow_.root_type, input, e);
       return one_at_a_time(input, options, probe);
     } catch (const std::exception& e) {
@@ -89,7 +92,7 @@ class GraphBackend : public Backend {
     std::vector<at::Tensor> logits;                                  // per image [1, K]
     for (int64_t i = 0; i < input.size(0); ++i) {
       std::vector<at::Tensor> captured(options.taps.size());
-      Probe alone(&wanted, &captured);
+      Probe alone(&wanted, &captured, options.gradients, options.hook ? &options.hook : nullptr);
       try {
         logits.push_back(run_graph(input.narrow(0, i, 1), options, alone));
       } catch (const Error&) {
@@ -237,9 +240,11 @@ graph::Dataflow read_dataflow(const StateDict& sd) {
 std::string default_preset(const graph::Dataflow& flow, int64_t channels) {
   const std::vector<int64_t>& s = flow.input_shape;
   constexpr size_t kImageDims = 4;
-  if (s.size() != kImageDims || s[2] <= 0 || s[3] <= 0 ||
+  constexpr int64_t kMaxSide = 4096;  // the largest input preprocessing makes
+  if (s.size() != kImageDims || s[2] <= 0 || s[3] <= 0 || s[2] > kMaxSide || s[3] > kMaxSide ||
+      (channels != 1 && channels != 3) ||
       (channels == 3 && s[2] == kImageNetSize && s[3] == kImageNetSize))
-    return channels == 3 ? "imagenet"
+    return channels != 1 ? "imagenet"
                          : "exported-" + std::to_string(channels) + "x" +
                                std::to_string(kImageNetSize) + "x" + std::to_string(kImageNetSize);
   return "exported-" + std::to_string(channels) + "x" + std::to_string(s[2]) + "x" +
@@ -255,7 +260,7 @@ Network graph_network(const StateDict& sd, const graph::Limits& limits) {
   } catch (const Error&) {
     throw;
   } catch (const graph::Refused& e) {
-    fail(sd.file, std::string("refused: ") + e.what(),
+    fail(sd.file, "refused: " + escape_control(e.what()),
          "cnnscope runs only graphs of tensor operators (no files, printing or custom ops); "
          "docs/DESIGN.md lists them");
   }

@@ -2,7 +2,9 @@
 saved program runs with PyTorch's logits and taps its modules by path; every hostile archive made
 by editing its records (an op that reads files, a custom namespace op, a weight record outside
 the archive, a pickled weight, an unknown archive version, JSON nested 100,000 deep, a cycle) is
-refused in one line naming what is wrong, nothing is written, and `ls` and `summary` agree."""
+refused in one line naming what is wrong, nothing is written, and `ls` and `summary` agree; so is
+what a red-team pass found (an expand to 2^44 elements summed, a newline in a value name, JSON type
+errors, 8 million JSON values)."""
 import json
 import os
 import sys
@@ -55,7 +57,9 @@ class Hostile(unittest.TestCase):
     def test_refused_in_one_line(self):
         cases = (("from_file", "aten::from_file"), ("custom_op", "mylib::evil"),
                  ("outside", "../../outside"), ("pickled", "pickle"), ("version", "version 7"),
-                 ("deep", "nests deeper"), ("cycle", "before any node makes it"))
+                 ("deep", "nests deeper"), ("cycle", "before any node makes it"),
+                 ("expand_sum", "elements"), ("newline", "v\\x0asecond line"),
+                 ("type_error", "malformed"), ("values", "JSON values"))
         for name, what in cases:
             with self.subTest(name), tempfile.TemporaryDirectory() as tmp:
                 archive = fixture(f"graph_export_{name}.pt2")

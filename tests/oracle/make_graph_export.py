@@ -10,6 +10,10 @@ hostile archives made by editing that archive's records the way an attacker coul
   version.pt2     archive_version 7 (a version cnnscope does not understand)
   deep.pt2        model.json nested 100,000 lists deep
   cycle.pt2       the first node reads the last node's output (a cycle)
+  expand_sum.pt2  an expand of the input to 2^44 elements, then a sum over it
+  newline.pt2     a node reading a value named "v\nsecond line" (nothing makes it)
+  type_error.pt2  a node's int list given as strings
+  values.pt2      model.json padded with 8 million zeros
 Written by Python's zipfile (stored records), as any editor of the archive would write them.
 """
 import json
@@ -127,6 +131,44 @@ def weights_config(change):
         return json.dumps(config).encode()
     return apply
 
+
+# Found by the red-team pass: an expand to 2^44 elements that a sum would read for hours, a value
+# name holding a newline (a second line in the error), ints given as strings (a JSON type error),
+# and 8 million JSON values (gigabytes once parsed) in a record stored in a few megabytes.
+def expand_sum(program):
+    ns = nodes(program)
+    first = ns[0]
+    x = first["inputs"][0]["arg"]["as_tensor"]["name"]
+    expand = {"target": "torch.ops.aten.expand.default", "name": "expand", "metadata": {},
+              "inputs": [{"name": "self", "arg": {"as_tensor": {"name": x}}, "kind": 1},
+                         {"name": "size", "arg": {"as_ints": [1 << 22, 1 << 22, 8, 8]}, "kind": 1}],
+              "outputs": [{"as_tensor": {"name": "huge"}}]}
+    total = {"target": "torch.ops.aten.sum.default", "name": "sum", "metadata": {},
+             "inputs": [{"name": "self", "arg": {"as_tensor": {"name": "huge"}}, "kind": 1}],
+             "outputs": [{"as_tensor": {"name": "huge_sum"}}]}
+    ns[0:0] = [expand, total]
+
+
+edit_program("expand_sum", expand_sum)
+
+
+def newline_name(program):
+    nodes(program)[0]["inputs"][0]["arg"] = {"as_tensor": {"name": "v\nsecond line"}}
+
+
+edit_program("newline", newline_name)
+
+
+def strings_for_ints(program):
+    for node in nodes(program):
+        for named in node["inputs"]:
+            if "as_ints" in named["arg"]:
+                named["arg"]["as_ints"] = ["one"] * len(named["arg"]["as_ints"])
+                return
+
+
+edit_program("type_error", strings_for_ints)
+edit_program("values", lambda program: program.update(pad=[0] * (1 << 23)))
 
 edit("outside", "model_weights_config.json",
      weights_config(lambda w: w.update(path_name="../../outside")))

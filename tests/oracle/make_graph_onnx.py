@@ -207,6 +207,28 @@ del big.dims[:]
 big.dims.extend([1 << 20, 1 << 20])
 save_hostile(m, "huge_dims.onnx")
 
+# Found by the red-team pass: a Split naming no outputs (a division by zero in the kernel), an
+# external-data location holding a newline (a second line in the error), a model of a million
+# empty initializers (2 bytes each in the file, 250 MB once parsed), an Expand to 2^44 elements
+# that a ReduceSum would read for hours.
+m = edited("net_legacy17")
+m.graph.node.append(helper.make_node("Split", [m.graph.input[0].name], [], name="split0", axis=0))
+save_hostile(m, "split_no_outputs.onnx")
+external_at("a\nb.data", "external_newline.onnx")
+m = edited("net_legacy17")
+for _ in range((1 << 20) + 1):
+    m.graph.initializer.add()
+save_hostile(m, "empty_initializers.onnx")
+m = edited("net_legacy17")
+x = m.graph.input[0].name
+m.graph.initializer.append(helper.make_tensor("huge_shape", onnx.TensorProto.INT64, [4],
+                                              [1 << 22, 1 << 22, 1, 1]))
+m.graph.node.insert(0, helper.make_node("Expand", [x, "huge_shape"], ["huge"], name="expand"))
+m.graph.node.insert(1, helper.make_node("ReduceSum", ["huge"], ["huge_sum"], name="sum",
+                                        keepdims=0))
+m.graph.output.append(helper.make_tensor_value_info("huge_sum", onnx.TensorProto.FLOAT, []))
+save_hostile(m, "expand_huge.onnx")
+
 # What each hostile file's refusal must name.
 with open(os.path.join(hostile, "names.txt"), "w") as f:
     f.write("custom_domain.onnx mylib::Foo\n")
@@ -217,4 +239,8 @@ with open(os.path.join(hostile, "names.txt"), "w") as f:
     f.write("truncated.onnx truncated.onnx\n")
     f.write("cycle.onnx cycle\n")
     f.write("opset9.onnx opset 9\n")
-    f.write(f"huge_dims.onnx {m.graph.initializer[0].name}\n")
+    f.write(f"huge_dims.onnx {edited('net_legacy17').graph.initializer[0].name}\n")
+    f.write("split_no_outputs.onnx names no outputs\n")
+    f.write("external_newline.onnx a\\x0ab.data\n")
+    f.write("empty_initializers.onnx messages\n")
+    f.write("expand_huge.onnx elements\n")
