@@ -1,8 +1,9 @@
 # libFuzzer targets (clang only; scripts/fuzz.sh configures build-fuzz with clang and runs one):
 # fuzz_load over the checkpoint loader (src/checkpoint, src/common), fuzz_decode over the image
 # decoders (src/image/decode*, src/common) and fuzz_torchscript over TorchScript archives and the
-# graph interpreter (src/checkpoint, src/common, src/graph) and fuzz_onnx over ONNX models and the
-# Dataflow interpreter (the same sources); only those sources are compiled in, instrumented.
+# graph interpreter (src/checkpoint, src/common, src/graph), fuzz_onnx and fuzz_pt2 over ONNX
+# models and torch.export archives and the Dataflow interpreter (the same sources); only those
+# sources are compiled in, instrumented.
 # src/checkpoint holds the ONNX reader, so every target that compiles it links its protobuf classes.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "CNNSCOPE_FUZZ needs clang: CC=clang CXX=clang++ (scripts/fuzz.sh does this)")
@@ -40,11 +41,14 @@ target_link_libraries(fuzz_torchscript PRIVATE ${TORCH_LIBRARIES} nlohmann_json:
 target_precompile_headers(fuzz_torchscript REUSE_FROM fuzz_load)
 set_target_properties(fuzz_torchscript PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
-add_executable(fuzz_onnx fuzz/fuzz_onnx.cpp ${CNNSCOPE_FUZZ_SOURCES} ${CNNSCOPE_FUZZ_GRAPH_SOURCES})
-target_include_directories(fuzz_onnx PRIVATE src)
-target_compile_options(fuzz_onnx PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
-target_link_options(fuzz_onnx PRIVATE ${CNNSCOPE_SANITIZE})
-target_link_libraries(fuzz_onnx PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json fmt::fmt
-                      ${CNNSCOPE_ONNX_LIBRARIES})
-target_precompile_headers(fuzz_onnx REUSE_FROM fuzz_load)
-set_target_properties(fuzz_onnx PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+foreach(target fuzz_onnx fuzz_pt2)
+  add_executable(${target} fuzz/${target}.cpp ${CNNSCOPE_FUZZ_SOURCES}
+                 ${CNNSCOPE_FUZZ_GRAPH_SOURCES})
+  target_include_directories(${target} PRIVATE src)
+  target_compile_options(${target} PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+  target_link_options(${target} PRIVATE ${CNNSCOPE_SANITIZE})
+  target_link_libraries(${target} PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json
+                        fmt::fmt ${CNNSCOPE_ONNX_LIBRARIES})
+  target_precompile_headers(${target} REUSE_FROM fuzz_load)
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+endforeach()

@@ -2,7 +2,7 @@
 // data refused outside the file's folder), the lowering to a Dataflow (opset, op table, attribute
 // checks, topological order, scopes) and a run of the graph interpreter on a small input inside
 // small limits. Any input must load and run, or throw Error or a graph error; never crash, hang or
-// grow past the limits. Seeds: small exports that fuzz/make_corpus_onnx.py writes at run time
+// grow past the limits. Seeds: small exports that fuzz/make_corpus_graph.py writes at run time
 // (scripts/fuzz.sh). Leaves out: taps.
 #include <algorithm>
 #include <cstdint>

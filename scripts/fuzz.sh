@@ -4,7 +4,8 @@
 # checkpoint loader, seeds in fuzz/corpus; the default) or fuzz_decode (the image decoders, seeds
 # in fuzz/corpus_decode) or fuzz_torchscript (TorchScript archives and the graph interpreter; seeds
 # written at run time by fuzz/make_corpus_torchscript.py with the oracle venv's PyTorch) or
-# fuzz_onnx (ONNX models and the Dataflow interpreter; seeds from fuzz/make_corpus_onnx.py).
+# fuzz_onnx / fuzz_pt2 (ONNX models / torch.export archives and the Dataflow interpreter; seeds
+# written at run time by fuzz/make_corpus_graph.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
@@ -18,11 +19,11 @@ case "$target" in
     seeds=$build/seeds_torchscript
     "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_torchscript.py "$seeds"
     FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-65536} ;;
-  fuzz_onnx)
-    seeds=$build/seeds_onnx
-    "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_onnx.py "$seeds"
+  fuzz_onnx | fuzz_pt2)
+    seeds=$build/seeds_${target#fuzz_}
+    "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_graph.py "$seeds" "${target#fuzz_}"
     FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-65536} ;;
-  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript or fuzz_onnx, got '$target'" >&2
+  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript, fuzz_onnx or fuzz_pt2, got '$target'" >&2
      exit 1 ;;
 esac
 if [ ! -f "$build/CMakeCache.txt" ]; then

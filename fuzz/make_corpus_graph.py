@@ -1,7 +1,8 @@
-"""Seeds for fuzz/fuzz_onnx.cpp, written at run time into the folder given as argv[1]: a tiny
-grayscale CNN (conv, batch norm, ReLU, max pooling, nearest upsampling, a residual add, flatten,
-a linear head) exported by torch.onnx.export with the dynamo exporter and the legacy one (opsets
-11 and 17), a few KB each."""
+"""Seeds for fuzz/fuzz_onnx.cpp and fuzz/fuzz_pt2.cpp, written at run time into the folder given as
+argv[1]: a tiny grayscale CNN (conv, batch norm, ReLU, max pooling, nearest upsampling, a residual
+add, flatten, a linear head), for argv[2] == "onnx" exported by torch.onnx.export with the dynamo
+exporter and the legacy one (opsets 11 and 17), for "pt2" by torch.export.export and
+torch.export.save; a few KB each."""
 import os
 import sys
 import warnings
@@ -33,6 +34,9 @@ class Net(nn.Module):
 
 model = Net().eval()
 x = torch.rand(1, 1, 8, 8)
+if sys.argv[2] == "pt2":
+    torch.export.save(torch.export.export(model, (x,)), os.path.join(out, "net.pt2"))
+    sys.exit(0)
 torch.onnx.export(model, (x,), os.path.join(out, "dynamo.onnx"), dynamo=True, external_data=False)
 for opset in (11, 17):
     torch.onnx.export(model, (x,), os.path.join(out, f"legacy{opset}.onnx"), dynamo=False,
