@@ -497,7 +497,6 @@ Dataflow lower_export_program(const Pt2File& file) {
     fail(file.path, std::string("exported program is malformed: ") + e.what(),
          "the archive is damaged or crafted");
   }
-  check(flow);
   return flow;
 }
 

@@ -372,14 +372,4 @@ Dataflow load_onnx(const std::string& path) {
   return lower_onnx(read_onnx(path));
 }
 
-std::vector<std::vector<int64_t>> onnx_input_shapes(const OnnxModel& model) {
-  const onnx::GraphProto& g = model.proto->graph();
-  std::set<std::string> initializers;
-  for (const onnx::TensorProto& t : g.initializer()) initializers.insert(t.name());
-  std::vector<std::vector<int64_t>> shapes;
-  for (const onnx::ValueInfoProto& input : g.input())
-    if (!initializers.count(input.name())) shapes.push_back(declared_dims(input));
-  return shapes;
-}
-
 }  // namespace cnnscope::graph

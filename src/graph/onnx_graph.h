@@ -28,7 +28,4 @@ Dataflow lower_onnx(const OnnxModel& model);
 // read_onnx(path), then lower_onnx.
 Dataflow load_onnx(const std::string& path);
 
-// The declared dims of each graph input in Dataflow::inputs order (-1: symbolic or unknown).
-std::vector<std::vector<int64_t>> onnx_input_shapes(const OnnxModel& model);
-
 }  // namespace cnnscope::graph

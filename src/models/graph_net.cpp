@@ -257,6 +257,7 @@ Network graph_network(const StateDict& sd, const graph::Limits& limits) {
   graph::Dataflow flow;
   try {
     flow = read_dataflow(sd);
+    graph::check(flow);  // both formats: nothing runs until every value is made before its use
   } catch (const Error&) {
     throw;
   } catch (const graph::Refused& e) {
