@@ -1,6 +1,6 @@
 # cnnscope: `make demo` and `make test` do all set-up on a fresh Debian machine.
 # LibTorch: TORCH=wheel, the one inside the pip torch wheel of the oracle venv (the default: see
-# README, "Two LibTorch builds"), or TORCH=debian, Debian's libtorch-dev (the fallback). The
+# docs/building.md, "Two LibTorch builds"), or TORCH=debian, Debian's libtorch-dev (the fallback). The
 # default builds into build/, the other into build-$(TORCH)/.
 TORCH ?= wheel
 DEFAULT_TORCH = wheel

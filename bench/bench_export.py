@@ -1,4 +1,4 @@
-"""Benchmark (issue 25): forward of an exported torchvision ResNet50 (random init, batch 1,
+"""Benchmark: forward of an exported torchvision ResNet50 (random init, batch 1,
 224x224, eval, no grad), at one thread by default, cnnscope vs the reference runtimes in one run:
 - model.pt2 (`torch.export.save` of `torch.export.export(model, (x,))`): cnnscope's
   `predict model.pt2 --repeat N` (stderr line "forward: X ms per image") against PyTorch running
@@ -7,7 +7,7 @@
   `predict model.onnx --repeat N` against onnxruntime's CPU session with intra_op_num_threads=1
   (and inter_op 1, its default graph optimizations; also timed without them, for context).
 Best of --rounds loops of --runs forwards, each side after a warm-up. Prints ratio = reference /
-cnnscope (above 1: cnnscope faster); issue 25 asks for cnnscope within 1.1x of both references'
+cnnscope (above 1: cnnscope faster); the bar is cnnscope within 1.1x of both references'
 time, i.e. ratio >= 0.91, or a reason. Leaves out: load time, taps, other networks, batches.
 The exported files are kept in --work and reused by later runs.
 
@@ -29,7 +29,7 @@ import torchvision
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_forward import python_ms  # noqa: E402
 
-BAR = 1 / 1.1  # issue 25: at most 1.1x the reference's time
+BAR = 1 / 1.1  # at most 1.1x the reference's time
 
 
 def export(work, x):
@@ -120,12 +120,12 @@ def main():
             failed = True
             continue
         diff = float(np.abs(logits - ref_logits).max())
-        flag = "" if ref_ms / cs_ms >= BAR else "  (slower than issue 25's 1.1x)"
+        flag = "" if ref_ms / cs_ms >= BAR else "  (slower than the 1.1x goal)"
         print(f"{name:<14} {ref:<12} {ref_ms:8.2f} {cs_ms:12.2f} {ref_ms / cs_ms:6.2f}  "
               f"{diff:16.2e}{flag}")
     plain, _ = ort_ms(onnx_path, x, args.runs, args.rounds, args.threads, optimize=False)
     print(f"onnxruntime without its graph optimizations (ORT_DISABLE_ALL): {plain:.2f} ms")
-    print(f"ratio = reference / cnnscope (above 1: cnnscope faster; issue 25's bar {BAR:.2f})")
+    print(f"ratio = reference / cnnscope (above 1: cnnscope faster; goal {BAR:.2f})")
     if failed:
         sys.exit(1)
 

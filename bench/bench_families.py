@@ -1,4 +1,4 @@
-"""Benchmark (issue 13): forward time per image (batch 1, 224x224, eval, no grad, 1 thread by
+"""Benchmark: forward time per image (batch 1, 224x224, eval, no grad, 1 thread by
 default) of torchvision's mobilenet_v3_large, efficientnet_b0, regnet_y_400mf, convnext_tiny,
 densenet121, resnext50_32x4d, squeezenet1_1, googlenet and inception_v3 (224x224 for all),
 cnnscope vs PyTorch Python, in one run. Both run LibTorch's kernels, so the ratio measures

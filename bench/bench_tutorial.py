@@ -1,4 +1,4 @@
-"""Benchmark: the tutorial nets (issue 14 part 3), cnnscope vs the Python pipeline, in one run.
+"""Benchmark: the tutorial nets, cnnscope vs the Python pipeline, in one run.
 (1) Forward time per image (batch 1 at the net's own input size, eval, no grad): cnnscope timed
 in-process by `predict --repeat N` (stderr "forward: X ms per image"), Python by the same loop
 around model(x) of the class in tests/oracle/tutorial_models.py; best of --rounds, alternating.

@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "app/run_folder.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -37,6 +38,13 @@ bool is_checkpoint_file(const fs::path& p) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return std::tolower(c); });
   return kExtensions.count(ext) > 0;
+}
+
+// A training run's best.pth / last.pth: copies of epochs already in the series, left out of a
+// folder (named as files they are taken).
+bool is_run_summary(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name == kBestCheckpoint || name == kLastCheckpoint;
 }
 
 // The top-level `epoch` of a training checkpoint, if it holds an integer one.
@@ -135,7 +143,7 @@ std::string page(const EvolveOptions& o, const EvolveResult& r,
   }
   main += "<section id=\"drift\"><h2>Drift</h2>";
   for (const ReportFigure& f : figures)
-    if (f.title.rfind("drift", 0) == 0) main += html_figure(f);
+    if (starts_with(f.title, "drift")) main += html_figure(f);
   main += "</section>\n<section id=\"filters\"><h2>First-layer filters</h2>";
   if (!animation.bytes.empty()) main += html_figure(animation);
   main += "<div style=\"display:flex;flex-wrap:wrap;gap:8px\">";
@@ -155,7 +163,7 @@ std::string page(const EvolveOptions& o, const EvolveResult& r,
             fmt_opt(t.rel_change_from_first.back()) + "</td></tr>";
   main += "</tbody></table></div>";
   for (const ReportFigure& f : figures)
-    if (f.title.rfind("drift", 0) != 0) main += html_figure(f);
+    if (!starts_with(f.title, "drift")) main += html_figure(f);
   main += "</section>\n";
   return html_document("cnnscope evolve: " + r.checkpoints.front(), header, main,
                        "Made by cnnscope " + std::string(CNNSCOPE_VERSION) +
@@ -170,7 +178,8 @@ CheckpointSeries order_series(const std::vector<std::string>& inputs) {
   if (inputs.size() == 1 && fs::is_directory(inputs[0])) {
     std::error_code ec;
     for (const fs::directory_entry& e : fs::directory_iterator(inputs[0], ec))
-      if (e.is_regular_file() && is_checkpoint_file(e.path())) s.files.push_back(e.path().string());
+      if (e.is_regular_file() && is_checkpoint_file(e.path()) && !is_run_summary(e.path()))
+        s.files.push_back(e.path().string());
     if (ec) fail(inputs[0], "cannot list the folder: " + ec.message());
     std::sort(s.files.begin(), s.files.end(), [](const std::string& a, const std::string& b) {
       return natural_less(fs::path(a).filename().string(), fs::path(b).filename().string());
@@ -220,9 +229,9 @@ CheckpointSeries order_series(const std::vector<std::string>& inputs) {
 EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
   check_bins(o.bins);
   const FigureFormat format = parse_figure_format(o.format);
-  if (o.frame_ms < 10 || o.frame_ms > 60000) fail("", "--frame-ms must be 10..60000");
+  if (o.frame_ms < 10 || o.frame_ms > 60000) fail("", "the frame time must be 10..60000 ms");
   if (!o.tensorboard.empty() && format != FigureFormat::kPng)
-    fail("", "--tensorboard takes PNG figures, got --format " + o.format, "use --format png");
+    fail("", "TensorBoard takes PNG figures, got " + o.format, "", {{"format", "png"}});
   const CheckpointSeries series = order_series(o.inputs);
   EvolveResult r;
   r.checkpoints = series.files;
@@ -323,10 +332,7 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
       const Histogram& h = histograms[k];
       int64_t total = 0;
       for (int64_t c : h.counts) total += c;
-      if (total > 0)
-        tb->add_histogram("weights/" + names[k],
-                          histogram_summary(*t, h.edges, {h.counts.begin(), h.counts.end()}),
-                          r.steps[i]);
+      if (total > 0) tb->add_weight_histogram(names[k], *t, h, r.steps[i]);
       tb->add_scalar("l2/" + names[k], static_cast<float>(*et.l2[i]), r.steps[i]);
       if (et.rel_change_from_first[i])
         tb->add_scalar("rel_change_from_first/" + names[k],

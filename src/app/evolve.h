@@ -54,8 +54,8 @@ struct EvolveResult {
 EvolveResult evolve_checkpoints(const EvolveOptions& options, const StepFn& on_step = {});
 
 // The series order and steps alone (for tests and `evolve --json`): files as given, or a folder's
-// checkpoint files (.pth .pt .ckpt .bin .tar .safetensors) sorted naturally, then by `epoch` when
-// every file holds one.
+// checkpoint files (.pth .pt .ckpt .bin .tar .safetensors; a training run's best.pth and last.pth
+// left out) sorted naturally (epoch_2 before epoch_10), then by `epoch` when every file holds one.
 struct CheckpointSeries {
   std::vector<std::string> files;
   std::vector<int64_t> steps;

@@ -1,5 +1,5 @@
 // The `explain` job: images (batched when of one size) through the network, the target class per
-// image (--class or the top-1), and per method the map (explain/explain.h) written as figures (a
+// image (--class or the top-1), and per method the map (explain/methods.h) written as figures (a
 // CAM over the image as the network saw it and alone; a pixel attribution as a signed and an
 // absolute map) and, with npy, as arrays. Leaves out: printing (cli/explain.cpp), several CAM
 // layers at once.
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "app/steps.h"
-#include "explain/explain.h"
+#include "explain/methods.h"
 #include "image/preprocess_spec.h"
 
 namespace cnnscope::app {

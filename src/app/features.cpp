@@ -7,7 +7,9 @@
 
 #include <filesystem>
 
+#include "app/feature_maps.h"
 #include "app/image_list.h"
+#include "app/network_input.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
@@ -21,28 +23,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int64_t kMaxBatch = 256;
-
 void check_options(const FeaturesOptions& o) {
   check_view_options(o);
-  if (o.batch < 1 || o.batch > kMaxBatch)
-    fail("",
-         "--batch must be 1.." + std::to_string(kMaxBatch) + ", got " + std::to_string(o.batch));
+  if (o.batch < 1) fail("", "images per batch must be at least 1, got " + std::to_string(o.batch));
   if (!o.tensorboard.empty() && parse_figure_format(o.format) != FigureFormat::kPng)
-    fail("", "--tensorboard takes PNG figures, got --format " + o.format, "use --format png");
+    fail("", "TensorBoard takes PNG figures, got the format " + o.format, "draw PNG figures");
 }
 
-// Draws (and saves) one image's layer.
+// Draws (and saves) one image's layer: `activation` [C, H, W] its feature maps, `output` the
+// module's output for the image as it is ([C, H, W], [C, L] or [C]), the .npy's array.
 LayerFeatures write_layer(const FeaturesOptions& o, const ImageJob& job, const std::string& layer,
-                          const at::Tensor& activation /* [C, H, W] */) {
+                          const at::Tensor& activation, const at::Tensor& output) {
   LayerView view = view_layer(o, job.name, layer, activation);
   LayerFeatures& out = view.features;
+  out.stats.shape = output.sizes().vec();  // [D] for a Linear, not its [D, 1, 1] view
   const FigureFormat format = parse_figure_format(o.format);
   out.figure = (fs::path(job.out_dir) / (layer + "." + figure_extension(format))).string();
   write_file_atomic(out.figure, render_feature_grid(activation, view.grid, format));
   if (o.npy) {
     out.npy = (fs::path(job.out_dir) / (layer + ".npy")).string();
-    write_npy(out.npy, activation.to(at::kFloat));
+    write_npy(out.npy, output.to(at::kFloat));
   }
   return std::move(out);
 }
@@ -64,9 +64,10 @@ std::string write_tensorboard(const FeaturesResult& result, const std::string& d
 }  // namespace
 
 void check_view_options(const FeaturesOptions& o) {
-  if (o.channels < 1) fail("", "--channels must be at least 1, got " + std::to_string(o.channels));
+  if (o.channels < 1)
+    fail("", "channels per figure must be at least 1, got " + std::to_string(o.channels));
   if (o.pick != "first" && o.pick != "top")
-    fail("", "unknown --pick '" + o.pick + "'", "use first or top");
+    fail("", "unknown channel pick '" + o.pick + "'", "use first or top");
   colormap(o.cmap);
   parse_feature_scale(o.scale);
 }
@@ -103,7 +104,7 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
       models::build_network(load_state_dict(o.checkpoint), {o.arch, o.transform_input});
   FeaturesResult result;
   result.info = net.info();
-  const PreprocessOptions pre = resolve_preprocess(o.preprocess, result.info.default_preset);
+  const PreprocessOptions pre = network_preprocess(o.preprocess, result.info);
   result.preset = pre.name;
   result.layers = net.select_layers(o.layers);
   const std::vector<std::string>& layers = result.layers;
@@ -113,55 +114,37 @@ FeaturesResult run_features(const FeaturesOptions& o, const StepFn& on_step) {
   for (const ImageJob& job : jobs) make_output_dir(job.out_dir);
 
   const int64_t total_steps = static_cast<int64_t>(jobs.size() * layers.size());
-  at::Tensor pending;  // [3, H, W] loaded, but of another size than the batch before it
-  for (size_t first = 0; first < jobs.size();) {
-    std::vector<at::Tensor> batch;  // each [3, H, W]
-    batch.push_back(pending.defined() ? pending : load_input(jobs[first].path, pre));
-    pending = at::Tensor();
-    size_t end = first + 1;
-    while (end < jobs.size() && static_cast<int64_t>(batch.size()) < o.batch) {
-      at::Tensor next = load_input(jobs[end].path, pre);  // [3, H, W]
-      if (next.sizes() != batch.front().sizes()) {
-        pending = std::move(next);
-        break;
-      }
-      batch.push_back(std::move(next));
-      ++end;
-    }
-    const models::ForwardResult forward = net.run(at::stack(batch), layers);  // [B, 3, H, W]
-    for (const std::string& layer : layers) {
-      if (!forward.find(layer)->defined())
-        fail(o.checkpoint, "layer " + layer + " never runs in " + net.info().arch + "'s forward",
-             "an empty Sequential (ShuffleNet's branch1) or a block without its residual; pick "
-             "another layer");
-      if (forward.find(layer)->dim() != 4)
-        fail(o.checkpoint,
-             "layer " + layer + " outputs " + std::to_string(forward.find(layer)->dim()) +
-                 "-d tensors, not feature maps [N, C, H, W]",
-             "pick a convolutional layer (cnnscope summary lists them)");
-    }
-    const int64_t per_image = static_cast<int64_t>(layers.size());
-    const int64_t count = static_cast<int64_t>(end - first) * per_image;
+  const int64_t per_image = static_cast<int64_t>(layers.size());
+  const auto load = [&](size_t i) { return load_input(jobs[i].path, pre); };  // [C, H, W]
+  const auto shape = [](const at::Tensor& input) { return input.sizes().vec(); };
+  const auto run_batch = [&](size_t first, const std::vector<at::Tensor>& batch) {
+    const models::ForwardResult forward = net.run(at::stack(batch), layers);  // [B, C, H, W]
+    std::vector<at::Tensor> maps;  // per layer [B, C, H, W]
+    for (const std::string& layer : layers)
+      maps.push_back(feature_maps(*forward.find(layer), layer, net.info().arch, o.checkpoint));
+    const int64_t count = static_cast<int64_t>(batch.size()) * per_image;
     std::vector<LayerFeatures> drawn(static_cast<size_t>(count));
     at::parallel_for(0, count, 1, [&](int64_t begin, int64_t stop) {
       for (int64_t k = begin; k < stop; ++k) {
-        const std::string& layer = layers[static_cast<size_t>(k % per_image)];
-        const at::Tensor& captured = *forward.find(layer);  // [B, C, H, W]
-        drawn[static_cast<size_t>(k)] = write_layer(
-            o, jobs[first + static_cast<size_t>(k / per_image)], layer, captured[k / per_image]);
+        const auto l = static_cast<size_t>(k % per_image);
+        const int64_t b = k / per_image;
+        drawn[static_cast<size_t>(k)] =
+            write_layer(o, jobs[first + static_cast<size_t>(b)], layers[l], maps[l][b],
+                        (*forward.find(layers[l]))[b]);
       }
     });
-    for (size_t i = first; i < end; ++i) {
-      ImageFeatures image{jobs[i].path, jobs[i].out_dir, {}};
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const ImageJob& job = jobs[first + i];
+      ImageFeatures image{job.path, job.out_dir, {}};
       for (int64_t l = 0; l < per_image; ++l) {
         image.layers.push_back(
-            std::move(drawn[static_cast<size_t>(static_cast<int64_t>(i - first) * per_image + l)]));
-        if (on_step) on_step(total_steps, jobs[i].name + " " + layers[static_cast<size_t>(l)]);
+            std::move(drawn[static_cast<size_t>(static_cast<int64_t>(i) * per_image + l)]));
+        if (on_step) on_step(total_steps, job.name + " " + layers[static_cast<size_t>(l)]);
       }
       result.images.push_back(std::move(image));
     }
-    first = end;
-  }
+  };
+  for_each_batch(jobs.size(), o.batch, load, shape, run_batch);
   if (!o.tensorboard.empty()) result.tensorboard = write_tensorboard(result, o.tensorboard);
   out_dir.commit();
   for (ImageFeatures& image : result.images) {

@@ -1,4 +1,5 @@
-// draw_filters (see filters.h). Spec: the `filters` section of docs/DESIGN.md.
+// write_filters_figure and render_filters (see filters.h). Spec: the `filters` section of
+// docs/DESIGN.md.
 #include "app/filters.h"
 
 #include <filesystem>
@@ -36,7 +37,7 @@ const NamedTensor& find_layer(const StateDict& sd, const std::string& layer) {
 FilterFigure render_filters(const StateDict& sd, const std::string& layer,
                             const FilterMosaicOptions& options, FigureFormat format) {
   if (options.max_kernels < 0 || options.max_channels < 0)
-    fail("", "--max-kernels and --max-channels take 0 (all) or more");
+    fail("", "the kernel and channel counts must be 0 (all) or more");
   const NamedTensor& conv = find_layer(sd, layer);
   if (!is_conv_weight(conv.tensor))
     fail(sd.file, "'" + conv.name + "' is not a convolution weight (4-D floating tensor)",
@@ -47,15 +48,15 @@ FilterFigure render_filters(const StateDict& sd, const std::string& layer,
   try {
     figure.bytes = filter_mosaic(conv.tensor, mosaic, format);
   } catch (const Error& e) {
-    fail(sd.file, e.what());
+    fail(sd.file, e.what(), "", e.settings());
   }
   return figure;
 }
 
-FiltersResult draw_filters(const FiltersOptions& options) {
+FiltersResult write_filters_figure(const FiltersOptions& options) {
   const FigureFormat format = format_of(options.out);
   if (options.mosaic.max_kernels < 0 || options.mosaic.max_channels < 0)
-    fail("", "--max-kernels and --max-channels take 0 (all) or more");
+    fail("", "the kernel and channel counts must be 0 (all) or more");
   const StateDict sd = load_state_dict(options.checkpoint);
   const FilterFigure figure = render_filters(sd, options.layer, options.mosaic, format);
   write_file_atomic(options.out, figure.bytes);

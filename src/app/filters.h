@@ -23,7 +23,8 @@ struct FiltersResult {
   std::vector<int64_t> shape;
 };
 
-FiltersResult draw_filters(const FiltersOptions& options);
+// Loads the checkpoint, draws the figure and writes it to `options.out`.
+FiltersResult write_filters_figure(const FiltersOptions& options);
 
 // The same drawing in memory (also `cnnscope serve`): `layer` as FiltersOptions::layer.
 struct FilterFigure {

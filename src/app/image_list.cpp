@@ -46,6 +46,18 @@ std::vector<std::string> expand_images(const std::vector<std::string>& given) {
   return files;
 }
 
+std::vector<std::pair<size_t, size_t>> same_shape_batches(
+    const std::vector<std::vector<int64_t>>& shapes) {
+  std::vector<std::pair<size_t, size_t>> batches;
+  for (size_t begin = 0; begin < shapes.size();) {
+    size_t end = begin + 1;
+    while (end < shapes.size() && shapes[end] == shapes[begin]) ++end;
+    batches.emplace_back(begin, end);
+    begin = end;
+  }
+  return batches;
+}
+
 std::vector<ImageJob> plan_image_jobs(const std::vector<std::string>& files,
                                       const std::string& out) {
   std::vector<ImageJob> jobs;
@@ -69,7 +81,7 @@ NpyPlan plan_npy_outputs(const std::vector<std::string>& images, const std::stri
   if (ends_with(out, ".npy")) {
     if (images.size() == 1) return {"", {out}};
     fail(out, "one output file for " + std::to_string(images.size()) + " images",
-         "give -o a folder for several images");
+         "give an output folder for several images", {{"out", "DIR"}});
   }
   NpyPlan plan{out, {}};
   std::vector<std::string>& files = plan.files;

@@ -1,9 +1,14 @@
-// Which images a command reads and where each one's outputs go: `--image` values (files or
-// folders) expanded in a fixed order, and per-image output folders that never collide. Leaves out:
-// reading the images (image/) and recursion into subfolders.
+// Which images a command reads, how they go through the network and where each one's outputs
+// go: `--image` values (files or folders) expanded in a fixed order, batches of consecutive inputs
+// of one size, and per-image output folders that never collide. Leaves out: reading the images
+// (image/) and recursion into subfolders.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cnnscope::app {
@@ -11,9 +16,36 @@ namespace cnnscope::app {
 // JPEG, PNG or .npy by extension, case-insensitively.
 bool is_input_file(const std::string& path);
 
-// Files as given; a folder becomes its JPEG/PNG/.npy files in name order. Throws Error naming a
-// folder that cannot be listed or holds no such file.
+// Files as given; a folder becomes its image files (every format image/decode.h reads) and .npy
+// files in name order. Throws Error naming a folder that cannot be listed or holds no such file.
 std::vector<std::string> expand_images(const std::vector<std::string>& given);
+
+// Consecutive inputs of one shape go through the network together: the [begin, end) ranges of
+// equal neighbours in `shapes` (each input's [C, H, W]), in order.
+std::vector<std::pair<size_t, size_t>> same_shape_batches(
+    const std::vector<std::vector<int64_t>>& shapes);
+
+// Inputs 0..count-1 loaded in chunks of at most `max_batch` (`load(i)` returns the input, `shape`
+// its [C, H, W]), each chunk handed on as same_shape_batches: `use(first, inputs)` with the index
+// of the batch's first input and its inputs, all of one shape.
+template <class Load, class Shape, class Use>
+void for_each_batch(size_t count, int64_t max_batch, Load load, Shape shape, Use use) {
+  const size_t chunk = max_batch > 0 ? static_cast<size_t>(max_batch) : 1;
+  for (size_t first = 0; first < count; first += chunk) {
+    std::vector<decltype(load(first))> loaded;
+    std::vector<std::vector<int64_t>> shapes;
+    for (size_t i = first; i < count && i < first + chunk; ++i) {
+      loaded.push_back(load(i));
+      shapes.push_back(shape(loaded.back()));
+    }
+    for (const auto& [begin, end] : same_shape_batches(shapes)) {
+      const auto from = loaded.begin() + static_cast<std::ptrdiff_t>(begin);
+      const auto to = loaded.begin() + static_cast<std::ptrdiff_t>(end);
+      use(first + begin,
+          decltype(loaded)(std::make_move_iterator(from), std::make_move_iterator(to)));
+    }
+  }
+}
 
 // One input image and where its outputs go.
 struct ImageJob {

@@ -43,16 +43,34 @@ nlohmann::json summary_json(const models::ArchInfo& info, const Summary& s) {
           {"layers", layers}};
 }
 
-nlohmann::json predict_json(const models::ArchInfo& info, const std::string& preset,
-                            const Predictions& p) {
+namespace {
+
+nlohmann::json predictions_json(const Predictions& p) {
   nlohmann::json top = nlohmann::json::array();
   for (const Prediction& t : p.top)
     top.push_back({{"index", t.index}, {"label", t.label}, {"probability", t.probability}});
-  return {{"logits", p.logits},
-          {"probabilities", p.probabilities},
-          {"top", top},
-          {"arch", info.arch},
-          {"preset", preset}};
+  return {{"logits", p.logits}, {"probabilities", p.probabilities}, {"top", top}};
+}
+
+}  // namespace
+
+nlohmann::json predict_json(const models::ArchInfo& info, const std::string& preset,
+                            const Predictions& p) {
+  nlohmann::json doc = predictions_json(p);
+  doc["arch"] = info.arch;
+  doc["preset"] = preset;
+  return doc;
+}
+
+nlohmann::json predict_images_json(const models::ArchInfo& info, const std::string& preset,
+                                   const std::vector<ImagePredictions>& images) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ImagePredictions& i : images) {
+    nlohmann::json entry = predictions_json(i.predictions);
+    entry["image"] = i.image;
+    list.push_back(std::move(entry));
+  }
+  return {{"arch", info.arch}, {"preset", preset}, {"images", std::move(list)}};
 }
 
 nlohmann::ordered_json feature_layer_json(const LayerFeatures& l) {
@@ -70,6 +88,21 @@ nlohmann::ordered_json feature_layer_json(const LayerFeatures& l) {
   }
   entry["channels"] = std::move(channels);
   return entry;
+}
+
+nlohmann::ordered_json features_json(const std::string& checkpoint, const FeaturesOptions& o,
+                                     const FeaturesResult& r) {
+  nlohmann::ordered_json images = nlohmann::ordered_json::array();
+  for (const ImageFeatures& image : r.images) {
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const LayerFeatures& l : image.layers) layers.push_back(feature_layer_json(l));
+    images.push_back(
+        {{"image", image.image}, {"out", path_or_null(image.out)}, {"layers", std::move(layers)}});
+  }
+  return {{"checkpoint", checkpoint}, {"arch", r.info.arch},
+          {"preset", r.preset},       {"layers", r.layers},
+          {"cmap", o.cmap},           {"scale", o.scale},
+          {"pick", o.pick},           {"images", std::move(images)}};
 }
 
 nlohmann::ordered_json diff_json(const DiffResult& r) {

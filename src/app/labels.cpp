@@ -13,6 +13,23 @@
 #include "common/mapped_file.h"
 
 namespace cnnscope::app {
+namespace {
+
+// Every class has a label: the same check for both formats.
+void check_count(const std::string& path, size_t labels, int64_t num_classes,
+                 const std::string& hint) {
+  if (static_cast<int64_t>(labels) != num_classes)
+    fail(path,
+         "has " + std::to_string(labels) + (labels == 1 ? " label" : " labels") +
+             ", the model has " + std::to_string(num_classes) + " classes",
+         hint);
+}
+
+}  // namespace
+
+std::vector<std::string> labels_or_run(const std::string& path, const models::ArchInfo& info) {
+  return path.empty() ? info.class_names : read_labels(path, info.num_classes);
+}
 
 std::vector<std::string> read_labels(const std::string& path, int64_t num_classes) {
   register_input(path);
@@ -26,6 +43,9 @@ std::vector<std::string> read_labels(const std::string& path, int64_t num_classe
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object())
       fail(path, "is not valid JSON", "expected {\"0\": \"daisy\", \"1\": \"dandelion\", ...}");
+    check_count(
+        path, doc.size(), num_classes,
+        "one label per class: {\"0\": ..., \"" + std::to_string(num_classes - 1) + "\": ...}");
     labels.resize(static_cast<size_t>(num_classes));
     for (const auto& [key, value] : doc.items()) {
       size_t used = 0;
@@ -49,11 +69,7 @@ std::vector<std::string> read_labels(const std::string& path, int64_t num_classe
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) labels.push_back(line);
   }
-  if (static_cast<int64_t>(labels.size()) != num_classes)
-    fail(path,
-         "has " + std::to_string(labels.size()) + " labels, the model has " +
-             std::to_string(num_classes) + " classes",
-         "one label per line, in class-index order");
+  check_count(path, labels.size(), num_classes, "one label per line, in class-index order");
   return labels;
 }
 

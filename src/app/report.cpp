@@ -9,9 +9,12 @@
 #include <memory>
 #include <optional>
 
+#include "app/feature_maps.h"
 #include "app/labels.h"
+#include "app/network_input.h"
 #include "app/predictions.h"
-#include "app/scan.h"
+#include "app/scan_html.h"
+#include "app/scan_json.h"
 #include "app/summary.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
@@ -56,9 +59,7 @@ void add_weights(const StateDict& sd, int bins, ReportContent& c, EventWriter* t
       const Histogram h = histogram(t.tensor, bins);
       w.edges = h.edges;
       w.counts = h.counts;
-      if (tb)
-        tb->add_histogram("weights/" + t.name,
-                          histogram_summary(t.tensor, h.edges, {h.counts.begin(), h.counts.end()}));
+      if (tb) tb->add_weight_histogram(t.name, t.tensor, h);
     } else {
       c.notes.push_back(t.name + ": no finite values, no histogram");
     }
@@ -94,12 +95,14 @@ void add_filters(const StateDict& sd, const models::Network* net, ReportContent&
   }
 }
 
-void add_summary(const models::Network& net, ReportContent& c) {
-  const Summary s = summarize(net);
+// The summary at the size `preprocess` makes.
+void add_summary(const models::Network& net, const PreprocessOptions& preprocess,
+                 ReportContent& c) {
+  const Summary s = summarize(net, input_size_of(preprocess));
   c.input_shape = shape_text(s.input_shape);
   for (const SummaryRow& row : s.rows)
     c.layers.push_back({row.tap->name, row.tap->type,
-                        row.ran ? shape_text(row.output_shape) : "(not run)", row.tap->params,
+                        row.ran ? shape_text(row.output_shape) : "(no tensor)", row.tap->params,
                         row.tap->depth});
 }
 
@@ -125,14 +128,12 @@ void report_image(const ImageRun& run, const std::string& path, int64_t step, Ev
                           static_cast<int>(picture.size(0)))};
   if (tb) tb->add_image("input/" + name, img.input.bytes, step);
   if (!run.net) return;
-  const models::ForwardResult r = run.net->run(input.tensor.unsqueeze(0), run.layers);  // [1,3,H,W]
+  const models::ForwardResult r = run.net->run(input.tensor.unsqueeze(0), run.layers);  // [1,C,H,W]
   for (const Prediction& p : predict_top(r.logits[0], run.options->topk, run.labels).top)
     img.predictions.push_back({p.index, run.labels.empty() ? "" : p.label, p.probability});
   for (const NamedTensor& tap : r.taps) {
-    if (!tap.tensor.defined())  // an empty Sequential (ShuffleNet's branch1): nothing to draw
-      fail("", "layer " + tap.name + " never runs in " + run.net->info().arch + "'s forward",
-           "pick another layer");
-    const at::Tensor activation = tap.tensor[0];  // [C, H, W]
+    const at::Tensor activation =
+        feature_maps(tap.tensor, tap.name, run.net->info().arch, "")[0];  // [C, H, W]
     FeatureGridOptions grid;
     grid.layer = tap.name;
     grid.image = name;
@@ -153,8 +154,9 @@ ReportResult write_report(const ReportOptions& o,
                           const std::function<void(const std::string&)>& on_warning,
                           const StepFn& on_step) {
   check_bins(o.bins);
-  if (o.topk < 1) fail("", "--topk must be at least 1, got " + std::to_string(o.topk));
-  if (o.channels < 1) fail("", "--channels must be at least 1, got " + std::to_string(o.channels));
+  if (o.topk < 1) fail("", "top classes listed must be at least 1, got " + std::to_string(o.topk));
+  if (o.channels < 1)
+    fail("", "channels per figure must be at least 1, got " + std::to_string(o.channels));
   const auto warn = [&](const std::string& m) {
     if (on_warning) on_warning(m);
   };
@@ -191,10 +193,10 @@ ReportResult write_report(const ReportOptions& o,
     c.arch = info.description.empty() ? info.arch : info.description;
     c.params = net->num_parameters();
     c.num_classes = info.num_classes;
-    add_summary(*net, c);
+    run.preprocess = network_preprocess(o.preprocess, info);
+    add_summary(*net, run.preprocess, c);
     run.layers = net->select_layers(o.layers);
-    run.preprocess = resolve_preprocess(o.preprocess, info.default_preset);
-    if (!o.classes.empty()) run.labels = read_labels(o.classes, info.num_classes);
+    run.labels = labels_or_run(o.classes, info);
     if (tb) tb->add_scalar("model/parameters", static_cast<float>(c.params));
   } else {
     run.preprocess = resolve_preprocess(o.preprocess, "imagenet");

@@ -1,15 +1,14 @@
-// The `scan` and `merge` jobs: a whole image set (a folder, recursively, class subfolders as
-// labels; or a text list of paths) streamed in batches through the network, and per chosen layer
-// and channel the statistics over all images and positions (count, mean, std, min, max, positive
-// fraction, dead, always on), the top-k images by spatial maximum with its position, and per class
-// folder each channel's mean; written as DIR/scan.json. `--shard I/N` scans every N-th image from
-// the I-th (1-based) of the sorted list; `merge` combines shard outputs exactly (counts, min/max
-// and top-k equal to one run; means and std by Chan et al.'s update). Where a layer's receptive
-// field is known (models/receptive_field.h), each top hit's input patch, drawn per layer as
-// OUT/<layer>_top.png. Leaves out: printing (cli/scan.cpp, cli/merge.cpp), mosaics of merged
-// results (their patches are kept). A BatchNorm2d layer also gets its running mean/var against the
-// mean/var observed at its input. Spec: the `scan` and
-// `merge` sections of docs/DESIGN.md.
+// The `scan` job: a whole image set (a folder, recursively, class subfolders as labels; or a text
+// list of paths) streamed in batches through the network, and per chosen layer and channel the
+// statistics over all images and positions (count, mean, std, min, max, positive fraction, dead,
+// always on), the top-k images by spatial maximum with its position, and per class folder each
+// channel's mean; written as DIR/scan.json. `--shard I/N` scans every N-th image from the I-th
+// (1-based) of the sorted list (app/scan_plan.h). Where a layer's receptive field is known
+// (models/receptive_field.h), each top hit's input patch, drawn per layer as OUT/<layer>_top.png
+// (app/scan_mosaic.h). A BatchNorm2d layer also gets its running mean/var against the mean/var
+// observed at its input. Leaves out: printing (cli/scan.cpp), scan.json (app/scan_json.h), the
+// report section (app/scan_html.h), combining shards (app/scan_merge.h). Spec: the `scan` section
+// of docs/DESIGN.md.
 #pragma once
 
 #include <array>
@@ -19,12 +18,15 @@
 #include <string>
 #include <vector>
 
+#include "app/scan_plan.h"
 #include "app/steps.h"
 #include "image/preprocess_spec.h"
 #include "models/receptive_field.h"
 #include "stats/channel_stats.h"
 
 namespace cnnscope::app {
+
+constexpr int64_t kMaxScanTopk = 1000;  // top images kept per channel
 
 struct ScanOptions {
   std::string checkpoint;
@@ -39,24 +41,6 @@ struct ScanOptions {
   std::string shard = "1/1";  // I/N
   std::string out = "scan";
 };
-
-// One image in the sorted list: its path and class (first subfolder under the root; "" none).
-struct ScanImage {
-  std::string path;
-  std::string label;
-};
-
-// The sorted image list of a folder (recursively, JPEG/PNG/BMP/GIF/WebP/TIFF/.npy) or of a text
-// file (one path a line, relative to the file's folder; blank lines and # comments skipped).
-// Throws Error naming the folder or list when it cannot be read or holds no image.
-std::vector<ScanImage> list_scan_images(const std::string& source);
-
-struct ScanShard {
-  int64_t index = 1;  // 1-based
-  int64_t count = 1;
-};
-// "I/N" with 1 <= I <= N; throws Error otherwise.
-ScanShard parse_shard(const std::string& text);
 
 // A BatchNorm2d layer's running statistics (from the checkpoint) against the statistics observed
 // at its input (the output of the leaf module right before it in the same parent, a Conv2d).
@@ -113,24 +97,5 @@ struct ScanResult {
 // Checks every option before any work; throws Error (naming the file where there is one). One bad
 // image is skipped and listed, not an error. Writes OUT/scan.json atomically.
 ScanResult run_scan(const ScanOptions& options, const StepFn& on_step = {});
-
-// scan.json as written (and printed by --json).
-std::string scan_json(const ScanResult& result);
-// Reads a scan.json back (exact: doubles are written with 17 digits). Throws Error naming it.
-ScanResult read_scan_json(const std::string& path);
-
-// The report's "Data set" section (inner HTML, every text escaped): image counts, per layer a
-// channel table (statistics, dead/always on, strongest image), the BatchNorm check, the mosaic
-// (read from `dir`, where the scan wrote it) and the classes.
-std::string scan_report_html(const ScanResult& result, const std::string& dir);
-
-struct MergeOptions {
-  std::vector<std::string> dirs;  // each holding a scan.json
-  std::string out = "scan";
-};
-
-// Combines shard outputs of one plan (same checkpoint, layers, preset, top-k, image list and shard
-// count; no shard twice) into OUT/scan.json. Throws Error naming the first mismatch.
-ScanResult run_merge(const MergeOptions& options);
 
 }  // namespace cnnscope::app

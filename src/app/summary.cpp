@@ -7,9 +7,9 @@
 #include <map>
 #include <string>
 
+#include "app/network_input.h"
 #include "common/error.h"
 #include "common/text.h"
-#include "image/input.h"
 
 namespace cnnscope::app {
 namespace {
@@ -42,12 +42,16 @@ StateDict modules_weights(const models::Network& net) {
 
 }  // namespace
 
-int64_t default_input_size(const models::Network& net) {
-  const PreprocessOptions p = preset(net.info().default_preset);
+int64_t input_size_of(const PreprocessOptions& p) {
   if (p.crop_height > 0 && p.crop_height == p.crop_width) return p.crop_height;
   if (p.crop_height == 0 && p.resize_height > 0 && p.resize_height == p.resize_width)
     return p.resize_height;
+  if (p.crop_height == 0 && p.resize_short > 0) return p.resize_short;
   return kDefaultSummaryInputSize;
+}
+
+int64_t default_input_size(const models::Network& net) {
+  return input_size_of(network_preprocess({}, net.info()));
 }
 
 Summary summarize(const models::Network& net) {
@@ -56,7 +60,7 @@ Summary summarize(const models::Network& net) {
 
 Summary summarize(const models::Network& net, int64_t input_size) {
   if (input_size < 1 || input_size > kMaxInputSize)
-    fail("", "--input-size must be 1.." + std::to_string(kMaxInputSize) + ", got " +
+    fail("", "the input size must be 1.." + std::to_string(kMaxInputSize) + ", got " +
                  std::to_string(input_size));
   const auto& taps = net.taps();
   std::vector<std::string> names;

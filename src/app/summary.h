@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "image/input.h"
 #include "models/network.h"
 
 namespace cnnscope::app {
@@ -14,7 +15,8 @@ namespace cnnscope::app {
 struct SummaryRow {
   const models::TapInfo* tap = nullptr;  // points into the network's taps()
   std::vector<int64_t> output_shape;     // for the summary's input; empty when it did not run
-  bool ran = true;  // false: the forward never calls it (ShuffleNet's empty branch1, ...)
+  bool ran = true;  // false: no tensor (never called, as ShuffleNet's empty branch1, or no single
+                    // tensor returned)
   int64_t mult_adds = 0;
 };
 
@@ -28,8 +30,12 @@ struct Summary {
 
 constexpr int64_t kDefaultSummaryInputSize = 224;  // without a preset size
 
-// The input size a summary uses by default: the network's default preset's crop (or fixed resize),
-// e.g. 224 for ImageNet nets, 32 for the CIFAR tutorial nets, 28 for MNIST's Net.
+// The side of the square input `p` makes: its crop, else its fixed or shorter-side resize, else
+// kDefaultSummaryInputSize.
+int64_t input_size_of(const PreprocessOptions& p);
+
+// The input size a summary uses by default: the network's own size, else its default preset's
+// (input_size_of), e.g. 224 for ImageNet nets, 32 for the CIFAR tutorial nets, 28 for MNIST's Net.
 int64_t default_input_size(const models::Network& net);
 
 // One forward of zeros [1, C, input_size, input_size] (C: the network's input channels). Throws

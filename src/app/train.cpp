@@ -1,182 +1,58 @@
 // The `train` job (app/train.h): the seed series' train.py loop (cross-entropy, Adam or SGD,
-// validation each epoch, the best checkpoint by validation accuracy) on LibTorch, with the
-// optimizer state saved as torch.optim.Optimizer.state_dict() lays it out (torch 2.15: Adam's
-// state {i: {"step": float32 scalar, "exp_avg", "exp_avg_sq"}}, SGD's {"momentum_buffer"}; the
-// param_groups keys of torch.optim.Adam / SGD defaults). The next batch is prepared in a
-// background thread while the current one trains. Leaves out: amsgrad, nesterov, dampening,
-// schedules, CUDA.
+// validation each epoch, the best checkpoint by validation accuracy) on LibTorch. Each step is a
+// function of its own: checking the options, building or resuming the network, one epoch of
+// training, validation, the epoch's outputs. The next batch is prepared in a background thread
+// while the current one trains. Leaves out: the optimizer's state layout (app/train_optimizer),
+// the run folder's names and metrics file (app/run_folder), schedules, CUDA.
 #include "app/train.h"
 
-#include <torch/optim/adam.h>
-#include <torch/optim/sgd.h>
+#include <torch/optim/optimizer.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <future>
-#include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
+#include <utility>
 
-#include "checkpoint/pickle.h"
-#include "checkpoint/pth.h"
+#include "app/run_folder.h"
+#include "app/train_optimizer.h"
+#include "checkpoint/run_info.h"
 #include "checkpoint/writer.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "common/mapped_file.h"
+#include "dataset/data.h"
 #include "export/tensorboard.h"
 #include "models/network.h"
 #include "render/filter_mosaic.h"
 #include "stats/histogram.h"
-#include "train/data.h"
 
 namespace cnnscope::app {
 namespace {
 
-constexpr double kAdamBeta1 = 0.9, kAdamBeta2 = 0.999, kAdamEps = 1e-8;
-
-std::string epoch_name(int64_t epoch) {
-  char name[32];
-  std::snprintf(name, sizeof name, "epoch_%03lld.pth", static_cast<long long>(epoch));
-  return name;
+void check_options(const TrainOptions& o) {
+  if (o.device != "cpu")
+    fail("", "device '" + o.device + "' is not supported by this build", "", {{"device", "cpu"}});
+  if (o.batch_size < 1) fail("", "the batch size must be 1 or more");
+  if (o.epochs < 1) fail("", "the number of epochs must be 1 or more");
+  if (o.augment != "seed" && o.augment != "none")
+    fail("", "unknown augmentation '" + o.augment + "'", "seed or none");
+  if (o.optimizer != "adam" && o.optimizer != "sgd")
+    fail("", "unknown optimizer '" + o.optimizer + "'", "adam or sgd");
 }
 
-// model.parameters(): the state_dict's tensors that require grad, in its order.
-std::vector<at::Tensor> parameters(const models::Network& net) {
-  std::vector<at::Tensor> params;
-  for (const NamedTensor& t : net.state_dict().tensors)
-    if (t.tensor.requires_grad()) params.push_back(t.tensor);
-  return params;
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o,
-                                                        const std::vector<at::Tensor>& params) {
-  if (o.optimizer == "adam")
-    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr)
-                                                            .betas({kAdamBeta1, kAdamBeta2})
-                                                            .eps(kAdamEps)
-                                                            .weight_decay(o.weight_decay));
-  if (o.optimizer == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  fail("", "unknown --optimizer '" + o.optimizer + "'", "adam or sgd");
-}
-
-// optimizer.state_dict() as torch 2.15 writes it.
-PyValue optimizer_state(const TrainOptions& o, torch::optim::Optimizer& opt,
-                        const std::vector<at::Tensor>& params) {
-  PyValue state = PyValue::dict();
-  for (size_t i = 0; i < params.size(); ++i) {
-    auto it = opt.state().find(params[i].unsafeGetTensorImpl());
-    if (it == opt.state().end()) continue;
-    PyValue entry = PyValue::dict();
-    if (o.optimizer == "adam") {
-      auto& s = static_cast<torch::optim::AdamParamState&>(*it->second);
-      entry.set("step", PyValue::of(at::scalar_tensor(static_cast<double>(s.step()), at::kFloat)));
-      entry.set("exp_avg", PyValue::of(s.exp_avg()));
-      entry.set("exp_avg_sq", PyValue::of(s.exp_avg_sq()));
-    } else {
-      auto& s = static_cast<torch::optim::SGDParamState&>(*it->second);
-      if (!s.momentum_buffer().defined()) continue;
-      entry.set("momentum_buffer", PyValue::of(s.momentum_buffer()));
-    }
-    state.set(PyValue::integer(static_cast<int64_t>(i)), std::move(entry));
-  }
-  PyValue group = PyValue::dict();
-  group.set("lr", PyValue::real(o.lr));
-  if (o.optimizer == "adam") {
-    group.set("betas", PyValue::tuple({PyValue::real(kAdamBeta1), PyValue::real(kAdamBeta2)}));
-    group.set("eps", PyValue::real(kAdamEps));
-    group.set("weight_decay", PyValue::real(o.weight_decay));
-    group.set("amsgrad", PyValue::boolean(false));
-    group.set("maximize", PyValue::boolean(false));
-    group.set("foreach", PyValue::none());
-    group.set("capturable", PyValue::boolean(false));
-    group.set("differentiable", PyValue::boolean(false));
-    group.set("fused", PyValue::none());
-    group.set("decoupled_weight_decay", PyValue::boolean(false));
-  } else {
-    group.set("momentum", PyValue::real(o.momentum));
-    group.set("dampening", PyValue::integer(0));
-    group.set("weight_decay", PyValue::real(o.weight_decay));
-    group.set("nesterov", PyValue::boolean(false));
-    group.set("maximize", PyValue::boolean(false));
-    group.set("foreach", PyValue::none());
-    group.set("differentiable", PyValue::boolean(false));
-    group.set("fused", PyValue::none());
-  }
-  std::vector<PyValue> ids;
-  for (size_t i = 0; i < params.size(); ++i) ids.push_back(PyValue::integer(int64_t(i)));
-  group.set("params", PyValue::list(std::move(ids)));
-  PyValue out = PyValue::dict();
-  out.set("state", std::move(state));
-  out.set("param_groups", PyValue::list({std::move(group)}));
-  return out;
-}
-
-// A training checkpoint read back for --resume.
-struct Resumed {
-  int64_t epoch = 0;
-  double best_val_acc = 0;
-};
-
-double number(const pickle::Value* v, const std::string& file, const std::string& key) {
-  if (v && v->kind == pickle::Kind::Float) return v->f;
-  if (v && (v->kind == pickle::Kind::Int || v->kind == pickle::Kind::Bool))
-    return static_cast<double>(v->i);
-  fail(file, "'" + key + "' is missing or not a number",
-       "--resume takes the last.pth of a cnnscope or PyTorch training run");
-}
-
-// Reads epoch, best_val_acc and the optimizer state of `path` into `opt` (the model was loaded
-// by the caller).
-Resumed resume_optimizer(const std::string& path, const TrainOptions& o,
-                         torch::optim::Optimizer& opt, const std::vector<at::Tensor>& params) {
-  auto pth = read_zip(MappedFile::open(path));
-  const pickle::Value& root = *pth->root;
-  if (root.kind != pickle::Kind::Dict)
-    fail(path, "not a training checkpoint (a dict with epoch, model_state_dict, ...)");
-  Resumed r;
-  r.epoch = static_cast<int64_t>(number(pickle::dict_get(root, "epoch"), path, "epoch"));
-  r.best_val_acc = number(pickle::dict_get(root, "best_val_acc"), path, "best_val_acc");
-  const pickle::Value* os = pickle::dict_get(root, "optimizer_state_dict");
-  const pickle::Value* state =
-      os && os->kind == pickle::Kind::Dict ? pickle::dict_get(*os, "state") : nullptr;
-  if (!state || state->kind != pickle::Kind::Dict) fail(path, "no optimizer_state_dict['state']");
-  const auto tensor = [&](const pickle::Value& entry, const std::string& key) {
-    const pickle::Value* v = pickle::dict_get(entry, key);
-    if (!v || v->kind != pickle::Kind::Tensor)
-      fail(path, "optimizer state entry without tensor '" + key + "'",
-           "was it saved by another optimizer than --optimizer " + o.optimizer + "?");
-    return pth->tensor(*v->tensor).clone();
-  };
-  for (const auto& [key, entry] : state->entries) {
-    if (key->kind != pickle::Kind::Int || key->i < 0 ||
-        key->i >= static_cast<int64_t>(params.size()) || entry->kind != pickle::Kind::Dict)
-      fail(path,
-           "optimizer state for parameter " + pickle::repr(*key) + " of " +
-               std::to_string(params.size()),
-           "same --arch as the run that wrote it");
-    const at::Tensor& p = params[key->i];
-    if (o.optimizer == "adam") {
-      auto s = std::make_unique<torch::optim::AdamParamState>();
-      s->step(tensor(*entry, "step").item<double>());
-      s->exp_avg(tensor(*entry, "exp_avg"));
-      s->exp_avg_sq(tensor(*entry, "exp_avg_sq"));
-      if (!s->exp_avg().sizes().equals(p.sizes()))
-        fail(path, "optimizer state of parameter " + std::to_string(key->i) + " is " +
-                       "shaped differently from the model's");
-      opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
-    } else {
-      auto s = std::make_unique<torch::optim::SGDParamState>();
-      s->momentum_buffer(tensor(*entry, "momentum_buffer"));
-      if (!s->momentum_buffer().sizes().equals(p.sizes()))
-        fail(path, "optimizer state of parameter " + std::to_string(key->i) + " is " +
-                       "shaped differently from the model's");
-      opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
-    }
-  }
-  return r;
+// The network to train: the checkpoint to resume or start from, else the family's initialization.
+models::Network start_network(const TrainOptions& o, int64_t num_classes) {
+  const std::string start = !o.resume.empty() ? o.resume : o.init;
+  if (start.empty()) return models::init_network({o.arch, num_classes, o.seed});
+  register_input(start);
+  models::Network net = models::build_network(load_state_dict(start), {o.arch, std::nullopt});
+  if (net.info().num_classes != num_classes)
+    fail(start,
+         "the network has " + std::to_string(net.info().num_classes) + " classes, the data " +
+             std::to_string(num_classes),
+         "start from a checkpoint with as many classes, or from a fresh initialization");
+  return net;
 }
 
 PreprocessOptions eval_transform(const models::Network& net, int64_t input_size) {
@@ -189,84 +65,241 @@ PreprocessOptions eval_transform(const models::Network& net, int64_t input_size)
   return p;
 }
 
-nlohmann::json metrics_json(const std::vector<EpochMetrics>& epochs) {
-  nlohmann::json list = nlohmann::json::array();
-  for (const EpochMetrics& m : epochs)
-    list.push_back({{"epoch", m.epoch},
-                    {"train_loss", m.train_loss},
-                    {"train_acc", m.train_acc},
-                    {"val_loss", m.val_loss},
-                    {"val_acc", m.val_acc},
-                    {"seconds", m.seconds},
-                    {"images_per_second", m.images_per_second},
-                    {"skipped_images", m.skipped_images}});
-  return {{"epochs", list}};
+// Everything one epoch needs.
+struct Session {
+  const TrainOptions& o;
+  const dataset::Dataset& data;
+  models::Network& net;
+  const std::vector<at::Tensor>& params;  // model.parameters()
+  torch::optim::Optimizer& opt;
+  PreprocessOptions eval;  // the validation transform (the model's preset or --input-size)
+  int64_t crop = 0;        // side of the training crops
+  int64_t steps = 0;       // optimizer steps so far
+  bool stopping() const { return o.stop && o.stop->load(); }
+  bool out_of_steps() const { return o.max_steps > 0 && steps >= o.max_steps; }
+};
+
+// The training order of `epoch`: seeded per epoch, or as the data set lists it.
+std::vector<int64_t> epoch_order(const TrainOptions& o, int64_t size, int64_t epoch) {
+  std::vector<int64_t> order(size);
+  std::iota(order.begin(), order.end(), 0);
+  if (o.shuffle) {
+    std::seed_seq seq{o.seed, static_cast<uint64_t>(epoch)};
+    std::mt19937_64 rng(seq);
+    std::shuffle(order.begin(), order.end(), rng);
+  }
+  return order;
 }
 
-// Earlier epochs of a resumed run, from its metrics.json (none when it is missing).
-std::vector<EpochMetrics> read_metrics(const std::string& path, int64_t up_to) {
-  std::vector<EpochMetrics> out;
-  require_regular_file(path);
-  std::ifstream in(path);
-  if (!in) return out;
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("epochs") || !j["epochs"].is_array()) return out;
-  for (const auto& e : j["epochs"]) {
-    EpochMetrics m;
-    m.epoch = e.value("epoch", int64_t{0});
-    if (m.epoch < 1 || m.epoch > up_to) continue;
-    m.train_loss = e.value("train_loss", 0.0);
-    m.train_acc = e.value("train_acc", 0.0);
-    m.val_loss = e.value("val_loss", 0.0);
-    m.val_acc = e.value("val_acc", 0.0);
-    m.seconds = e.value("seconds", 0.0);
-    m.images_per_second = e.value("images_per_second", 0.0);
-    m.skipped_images = e.value("skipped_images", int64_t{0});
-    out.push_back(m);
+void skip_unreadable(const Session& s, const dataset::Batch& batch, EpochMetrics& m) {
+  m.skipped_images += static_cast<int64_t>(batch.skipped.size());
+  if (s.o.warn)
+    for (const std::string& path : batch.skipped) s.o.warn("skipped unreadable image " + path);
+}
+
+// One optimizer step on `batch`: (the loss summed over the batch, correct predictions).
+std::pair<double, int64_t> train_step(Session& s, const dataset::Batch& batch) {
+  models::RunOptions run;
+  run.gradients = true;
+  const at::Tensor logits = s.net.run(batch.inputs, run).logits;  // [B, classes]
+  const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels);
+  s.opt.zero_grad();
+  loss.backward();
+  s.opt.step();
+  ++s.steps;
+  return {loss.item<double>() * static_cast<double>(batch.labels.size(0)),
+          logits.detach().argmax(1).eq(batch.labels).sum().item<int64_t>()};
+}
+
+// One pass over the training split; fills the train metrics of `m`.
+void train_epoch(Session& s, int64_t epoch, const StepFn& step, EpochMetrics& m) {
+  const TrainOptions& o = s.o;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<int64_t> order = epoch_order(o, s.data.train.size(), epoch);
+  const dataset::AugmentOptions augment{o.augment == "seed", s.crop, o.seed, epoch};
+  const int64_t batches = (s.data.train.size() + o.batch_size - 1) / o.batch_size;
+  const auto prepare = [&](int64_t b) {
+    const int64_t lo = b * o.batch_size, hi = std::min(lo + o.batch_size, s.data.train.size());
+    return std::async(std::launch::async,
+                      [&, idx = std::vector<int64_t>(order.begin() + lo, order.begin() + hi)] {
+                        return dataset::make_batch(s.data.train, idx, s.eval, augment);
+                      });
+  };
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  s.net.module().train();
+  std::future<dataset::Batch> next = prepare(0);
+  for (int64_t b = 0; b < batches; ++b) {
+    const dataset::Batch batch = next.get();
+    if (b + 1 < batches) next = prepare(b + 1);
+    if (s.stopping()) break;
+    skip_unreadable(s, batch, m);
+    if (!batch.inputs.defined()) continue;
+    const auto [loss, right] = train_step(s, batch);
+    loss_sum += loss;
+    correct += right;
+    seen += batch.labels.size(0);
+    if (step)
+      step(batches, "epoch " + std::to_string(epoch) + " loss " +
+                        std::to_string(loss_sum / static_cast<double>(seen)));
+    if (s.out_of_steps()) break;
   }
-  return out;
+  if (next.valid()) next.wait();
+  m.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0;
+  m.train_acc = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  m.images_per_second = m.seconds > 0 ? static_cast<double>(seen) / m.seconds : 0;
+}
+
+// The validation split with the model's preset, eval mode, no autograd; fills the val metrics.
+void validate(const Session& s, EpochMetrics& m) {
+  s.net.module().eval();
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  std::vector<int64_t> order(s.data.val.size());
+  std::iota(order.begin(), order.end(), 0);
+  for (int64_t lo = 0; lo < s.data.val.size() && !s.stopping(); lo += s.o.batch_size) {
+    const int64_t hi = std::min(lo + s.o.batch_size, s.data.val.size());
+    const dataset::Batch batch =
+        dataset::make_batch(s.data.val, {order.begin() + lo, order.begin() + hi}, s.eval, {});
+    skip_unreadable(s, batch, m);
+    if (!batch.inputs.defined()) continue;
+    const at::Tensor logits = s.net.run(batch.inputs).logits;  // [B, classes]
+    loss_sum += at::cross_entropy_loss(logits, batch.labels).item<double>() *
+                static_cast<double>(batch.labels.size(0));
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    seen += batch.labels.size(0);
+  }
+  m.val_loss = seen ? loss_sum / static_cast<double>(seen) : 0;
+  m.val_acc = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
+}
+
+// run.json: what later commands need to open this run's checkpoints.
+void write_run_info(const Session& s, int64_t epochs_done) {
+  const TrainOptions& o = s.o;
+  RunInfo run;
+  run.arch = s.net.info().arch;
+  run.num_classes = s.net.info().num_classes;
+  run.input_size = o.input_size > 0 ? o.input_size : s.net.info().input_size;
+  run.input_channels = s.net.info().input_channels;
+  run.preset = s.net.info().default_preset;
+  run.classes = s.data.classes;
+  run.epochs = epochs_done;
+  run.options = {{"data", o.data},
+                 {"epochs", o.epochs},
+                 {"batch_size", o.batch_size},
+                 {"optimizer", o.optimizer},
+                 {"lr", o.lr},
+                 {"momentum", o.momentum},
+                 {"weight_decay", o.weight_decay},
+                 {"input_size", o.input_size},
+                 {"augment", o.augment},
+                 {"val_split", o.val_split},
+                 {"init", o.init},
+                 {"resume", o.resume},
+                 {"seed", o.seed},
+                 {"shuffle", o.shuffle},
+                 {"max_steps", o.max_steps}};
+  write_file_atomic(o.out + "/" + kRunInfoName, run_info_json(run));
+}
+
+// class_indices.json as the seed writes it: {"0": "cat", ...}.
+void write_class_indices(const TrainOptions& o, const std::vector<std::string>& classes) {
+  nlohmann::json doc = nlohmann::json::object();
+  for (size_t c = 0; c < classes.size(); ++c) doc[std::to_string(c)] = classes[c];
+  write_file_atomic(o.out + "/" + kClassIndicesFile, doc.dump(4));
+}
+
+// The checkpoints of a finished epoch: epoch_NNN.pth, best.pth when it is the best so far,
+// last.pth (weights, optimizer state, epoch, best accuracy), each written whole.
+void save_checkpoints(const Session& s, const StateDict& sd, const EpochMetrics& m,
+                      TrainResult& result) {
+  save_pth(sd, epoch_checkpoint(s.o.out, m.epoch));
+  if (m.val_acc > result.best_val_acc || m.epoch == 1) {
+    result.best_val_acc = std::max(result.best_val_acc, m.val_acc);
+    save_pth(sd, s.o.out + "/" + kBestCheckpoint);
+  }
+  PyValue last = PyValue::dict();
+  last.set("epoch", PyValue::integer(m.epoch));
+  last.set("model_state_dict", PyValue::of(std::make_shared<const StateDict>(sd)));
+  last.set("optimizer_state_dict", optimizer_state(s.o, s.opt, s.params));
+  last.set("best_val_acc", PyValue::real(result.best_val_acc));
+  save_pth(last, s.o.out + "/" + kLastCheckpoint);
+}
+
+// The epoch's TensorBoard scalars, weight histograms and first-layer filters.
+void log_epoch(const Session& s, const StateDict& sd, const EpochMetrics& m, EventWriter& events) {
+  events.add_scalar("loss/train", static_cast<float>(m.train_loss), m.epoch);
+  events.add_scalar("loss/val", static_cast<float>(m.val_loss), m.epoch);
+  events.add_scalar("accuracy/train", static_cast<float>(m.train_acc), m.epoch);
+  events.add_scalar("accuracy/val", static_cast<float>(m.val_acc), m.epoch);
+  events.add_scalar("lr", static_cast<float>(s.o.lr), m.epoch);
+  for (const NamedTensor& t : sd.tensors) {  // a histogram of every weight tensor
+    if (!at::isFloatingType(t.tensor.scalar_type()) || t.tensor.numel() == 0 ||
+        !at::isfinite(t.tensor).all().item<bool>())
+      continue;
+    events.add_weight_histogram(t.name, t.tensor.detach(), cnnscope::histogram(t.tensor.detach()),
+                                m.epoch);
+  }
+  if (const NamedTensor* w = first_conv_weight(sd)) {
+    FilterMosaicOptions mosaic;
+    mosaic.title = "first-layer filters, epoch " + std::to_string(m.epoch);
+    events.add_image("filters/first_layer", filter_mosaic(w->tensor, mosaic, FigureFormat::kPng),
+                     m.epoch);
+  }
+}
+
+// The epochs from `first` on, until o.epochs, --max-steps or a stop.
+void run_epochs(Session& s, int64_t first, TrainResult& result, const StepFn& step,
+                const std::function<void(const EpochMetrics&)>& on_epoch) {
+  EventWriterOptions event_options;
+  event_options.dir = s.o.out + "/" + kTensorBoardFolder;
+  EventWriter events(event_options);
+  for (int64_t epoch = first; epoch <= s.o.epochs && !s.out_of_steps(); ++epoch) {
+    EpochMetrics m;
+    m.epoch = epoch;
+    train_epoch(s, epoch, step, m);
+    if (!s.stopping()) validate(s, m);
+    if (s.stopping()) {
+      result.stopped = true;
+      break;
+    }
+    const StateDict sd = s.net.state_dict();
+    save_checkpoints(s, sd, m, result);
+    result.epochs.push_back(m);
+    write_file_atomic(s.o.out + "/" + kMetricsFile, metrics_json(result.epochs));
+    write_run_info(s, epoch);
+    log_epoch(s, sd, m, events);
+    if (on_epoch) on_epoch(m);
+  }
+  events.close();
 }
 
 }  // namespace
 
 TrainResult train(const TrainOptions& o, const StepFn& step,
                   const std::function<void(const EpochMetrics&)>& on_epoch) {
-  if (o.device != "cpu")
-    fail("", "--device " + o.device + " is not supported by this build", "use --device cpu");
-  if (o.batch_size < 1) fail("", "--batch-size must be 1 or more");
-  if (o.epochs < 1) fail("", "--epochs must be 1 or more");
-  if (o.augment != "seed" && o.augment != "none")
-    fail("", "unknown --augment '" + o.augment + "'", "seed or none");
-  if (o.optimizer != "adam" && o.optimizer != "sgd")
-    fail("", "unknown --optimizer '" + o.optimizer + "'", "adam or sgd");
+  check_options(o);
   if (o.threads > 0) at::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
 
-  const train::Dataset data = train::load_dataset(o.data, {o.val_split, o.seed});
-  const auto num_classes = static_cast<int64_t>(data.classes.size());
+  const dataset::Dataset data = dataset::load_dataset(o.data, {o.val_split, o.seed});
   if (data.train.size() == 0 || data.val.size() == 0)
     fail(o.data, "no training or no validation images");
-
-  const std::string start = !o.resume.empty() ? o.resume : o.init;
-  std::optional<models::Network> built;
-  if (!start.empty()) {
-    register_input(start);
-    built.emplace(models::build_network(load_state_dict(start), {o.arch, std::nullopt}));
-  } else {
-    built.emplace(models::init_network({o.arch, num_classes, o.seed}));
-  }
-  models::Network& net = *built;
-  if (net.info().num_classes != num_classes)
-    fail(start,
-         "the network has " + std::to_string(net.info().num_classes) + " classes, the data " +
-             std::to_string(num_classes),
-         "start from a checkpoint with as many classes, or without --init");
+  models::Network net = start_network(o, static_cast<int64_t>(data.classes.size()));
   const std::vector<at::Tensor> params = parameters(net);
   auto opt = make_optimizer(o, params);
   Resumed resumed;
-  if (!o.resume.empty()) resumed = resume_optimizer(o.resume, o, *opt, params);
+  if (!o.resume.empty()) {
+    resumed = resume_optimizer(o.resume, o, *opt, params);
+    release_input(o.resume);  // read whole: resuming in place replaces it (atomically)
+  }
 
   make_output_dir(o.out);
+  if (o.overwrite && o.resume.empty()) clear_run(o.out);
+  Session s{o, data, net, params, *opt, eval_transform(net, o.input_size)};
+  s.crop = o.input_size > 0 ? o.input_size
+                            : (s.eval.crop_height > 0 ? s.eval.crop_height : s.eval.resize_height);
   TrainResult result;
   result.arch = net.info().arch;
   result.classes = data.classes;
@@ -274,150 +307,11 @@ TrainResult train(const TrainOptions& o, const StepFn& step,
   result.val_images = data.val.size();
   result.out = o.out;
   result.best_val_acc = resumed.best_val_acc;
-  result.epochs = read_metrics(o.out + "/metrics.json", resumed.epoch);
-  nlohmann::json classes = nlohmann::json::object();
-  for (int64_t c = 0; c < num_classes; ++c) classes[std::to_string(c)] = data.classes[c];
-  write_file_atomic(o.out + "/class_indices.json", classes.dump(4));
-
-  const PreprocessOptions eval = eval_transform(net, o.input_size);
-  const int64_t crop = o.input_size > 0
-                           ? o.input_size
-                           : (eval.crop_height > 0 ? eval.crop_height : eval.resize_height);
-  EventWriterOptions event_options;
-  event_options.dir = o.out + "/tensorboard";
-  EventWriter events(event_options);
-  int64_t steps = 0;
-  const auto stopping = [&] { return o.stop && o.stop->load(); };
-
-  for (int64_t epoch = resumed.epoch + 1; epoch <= o.epochs; ++epoch) {
-    if (o.max_steps > 0 && steps >= o.max_steps) break;
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<int64_t> order(data.train.size());
-    std::iota(order.begin(), order.end(), 0);
-    if (o.shuffle) {
-      std::seed_seq seq{o.seed, static_cast<uint64_t>(epoch)};
-      std::mt19937_64 rng(seq);
-      std::shuffle(order.begin(), order.end(), rng);
-    }
-    const train::AugmentOptions augment{o.augment == "seed", crop, o.seed, epoch};
-    const int64_t batches = (data.train.size() + o.batch_size - 1) / o.batch_size;
-    const auto batch_at = [&](int64_t b) {
-      const int64_t lo = b * o.batch_size, hi = std::min(lo + o.batch_size, data.train.size());
-      return std::vector<int64_t>(order.begin() + lo, order.begin() + hi);
-    };
-    EpochMetrics m;
-    m.epoch = epoch;
-    double loss_sum = 0;
-    int64_t correct = 0, seen = 0;
-    net.module().train();
-    std::future<train::Batch> next = std::async(std::launch::async, [&, idx = batch_at(0)] {
-      return train::make_batch(data.train, idx, eval, augment);
-    });
-    for (int64_t b = 0; b < batches; ++b) {
-      train::Batch batch = next.get();
-      if (b + 1 < batches)
-        next = std::async(std::launch::async, [&, idx = batch_at(b + 1)] {
-          return train::make_batch(data.train, idx, eval, augment);
-        });
-      if (stopping()) break;
-      for (const std::string& s : batch.skipped) {
-        ++m.skipped_images;
-        if (o.warn) o.warn("skipped unreadable image " + s);
-      }
-      if (!batch.inputs.defined()) continue;
-      models::RunOptions run;
-      run.gradients = true;
-      const at::Tensor logits = net.run(batch.inputs, run).logits;  // [B, classes]
-      const at::Tensor loss = at::cross_entropy_loss(logits, batch.labels);
-      opt->zero_grad();
-      loss.backward();
-      opt->step();
-      const int64_t n = batch.labels.size(0);
-      loss_sum += loss.item<double>() * static_cast<double>(n);
-      correct += logits.detach().argmax(1).eq(batch.labels).sum().item<int64_t>();
-      seen += n;
-      ++steps;
-      if (step)
-        step(batches, "epoch " + std::to_string(epoch) + " loss " +
-                          std::to_string(loss_sum / static_cast<double>(seen)));
-      if (o.max_steps > 0 && steps >= o.max_steps) break;
-    }
-    if (next.valid()) next.wait();
-    if (stopping()) {
-      result.stopped = true;
-      break;
-    }
-    m.train_loss = seen ? loss_sum / static_cast<double>(seen) : 0;
-    m.train_acc = seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0;
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    m.images_per_second = m.seconds > 0 ? static_cast<double>(seen) / m.seconds : 0;
-
-    // Validation: the model's preset, eval mode, no autograd.
-    net.module().eval();
-    double val_loss = 0;
-    int64_t val_correct = 0, val_seen = 0;
-    std::vector<int64_t> val_order(data.val.size());
-    std::iota(val_order.begin(), val_order.end(), 0);
-    for (int64_t lo = 0; lo < data.val.size() && !stopping(); lo += o.batch_size) {
-      const int64_t hi = std::min(lo + o.batch_size, data.val.size());
-      const train::Batch batch =
-          train::make_batch(data.val, {val_order.begin() + lo, val_order.begin() + hi}, eval, {});
-      m.skipped_images += static_cast<int64_t>(batch.skipped.size());
-      for (const std::string& s : batch.skipped)
-        if (o.warn) o.warn("skipped unreadable image " + s);
-      if (!batch.inputs.defined()) continue;
-      const at::Tensor logits = net.run(batch.inputs).logits;  // [B, classes]
-      val_loss += at::cross_entropy_loss(logits, batch.labels).item<double>() *
-                  static_cast<double>(batch.labels.size(0));
-      val_correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-      val_seen += batch.labels.size(0);
-    }
-    if (stopping()) {
-      result.stopped = true;
-      break;
-    }
-    m.val_loss = val_seen ? val_loss / static_cast<double>(val_seen) : 0;
-    m.val_acc = val_seen ? static_cast<double>(val_correct) / static_cast<double>(val_seen) : 0;
-
-    // Outputs of the finished epoch, each written whole.
-    const StateDict sd = net.state_dict();
-    save_pth(sd, o.out + "/" + epoch_name(epoch));
-    if (m.val_acc > result.best_val_acc || epoch == 1) {
-      result.best_val_acc = std::max(result.best_val_acc, m.val_acc);
-      save_pth(sd, o.out + "/best.pth");
-    }
-    PyValue last = PyValue::dict();
-    last.set("epoch", PyValue::integer(epoch));
-    last.set("model_state_dict", PyValue::of(std::make_shared<const StateDict>(sd)));
-    last.set("optimizer_state_dict", optimizer_state(o, *opt, params));
-    last.set("best_val_acc", PyValue::real(result.best_val_acc));
-    save_pth(last, o.out + "/last.pth");
-    result.epochs.push_back(m);
-    write_file_atomic(o.out + "/metrics.json", metrics_json(result.epochs).dump(2) + "\n");
-
-    events.add_scalar("loss/train", static_cast<float>(m.train_loss), epoch);
-    events.add_scalar("loss/val", static_cast<float>(m.val_loss), epoch);
-    events.add_scalar("accuracy/train", static_cast<float>(m.train_acc), epoch);
-    events.add_scalar("accuracy/val", static_cast<float>(m.val_acc), epoch);
-    events.add_scalar("lr", static_cast<float>(o.lr), epoch);
-    for (const NamedTensor& t : sd.tensors) {  // a histogram of every weight tensor
-      if (!at::isFloatingType(t.tensor.scalar_type()) || t.tensor.numel() == 0 ||
-          !at::isfinite(t.tensor).all().item<bool>())
-        continue;
-      const Histogram h = cnnscope::histogram(t.tensor.detach());
-      events.add_histogram(
-          "weights/" + t.name,
-          histogram_summary(t.tensor.detach(), h.edges, {h.counts.begin(), h.counts.end()}), epoch);
-    }
-    if (const NamedTensor* w = first_conv_weight(sd)) {
-      FilterMosaicOptions mosaic;
-      mosaic.title = "first-layer filters, epoch " + std::to_string(epoch);
-      events.add_image("filters/first_layer", filter_mosaic(w->tensor, mosaic, FigureFormat::kPng),
-                       epoch);
-    }
-    if (on_epoch) on_epoch(m);
-  }
-  events.close();
+  result.epochs = read_metrics(o.out + "/" + kMetricsFile, resumed.epoch);
+  write_class_indices(o, data.classes);
+  write_run_info(s, resumed.epoch);
+  if (o.resume.empty()) save_pth(net.state_dict(), epoch_checkpoint(o.out, 0));
+  run_epochs(s, resumed.epoch + 1, result, step, on_epoch);
   return result;
 }
 

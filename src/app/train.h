@@ -1,8 +1,9 @@
 // The `train` job: a zoo network trained on an ImageFolder tree or MNIST IDX files
-// (train/data.h) with LibTorch's Adam or SGD and cross-entropy, validated each epoch with the
-// model's preset; writes epoch_NNN.pth, best.pth, last.pth (a resumable training checkpoint in
-// PyTorch's layout), class_indices.json, metrics.json and TensorBoard scalars, weight histograms
-// and filter images. Leaves out: learning-rate schedules, mixed precision, several devices.
+// (dataset/data.h) with LibTorch's Adam or SGD and cross-entropy, validated each epoch with the
+// model's preset; writes epoch_NNN.pth (epoch_000.pth: the initial weights), best.pth, last.pth
+// (a resumable training checkpoint in PyTorch's layout), run.json (checkpoint/run_info.h),
+// class_indices.json, metrics.json and TensorBoard scalars, weight histograms and filter images
+// (app/run_folder.h). Leaves out: learning-rate schedules, mixed precision, several devices.
 #pragma once
 
 #include <atomic>
@@ -28,8 +29,9 @@ struct TrainOptions {
   int64_t input_size = 0;        // 0: the model's preset; else Resize((N, N)) and crops of N
   std::string augment = "seed";  // seed | none
   double val_split = 0.1;
-  std::string init;    // a state_dict to start from ("" = the family's initialization)
-  std::string resume;  // a last.pth to continue from
+  std::string init;        // a state_dict to start from ("" = the family's initialization)
+  std::string resume;      // a last.pth to continue from (RUN/last.pth into RUN: in place)
+  bool overwrite = false;  // remove an earlier run's outputs from `out` first (holds_run())
   uint64_t seed = 0;
   bool shuffle = true;
   int64_t max_steps = 0;  // 0: no limit

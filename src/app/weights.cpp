@@ -54,7 +54,7 @@ WeightsReport compute_weights(const StateDict& sd, const WeightsOptions& options
       report.tensors[i] = {t.name, compute_stats(t.tensor), histogram(t.tensor, options.bins),
                            quantized_text(t)};
     } catch (const Error& e) {
-      fail(sd.file, "tensor '" + t.name + "': " + e.what());
+      fail(sd.file, "tensor '" + t.name + "': " + e.what(), "", e.settings());
     }
   });
   if (report.tensors.empty())
@@ -95,10 +95,7 @@ std::string write_weight_histograms(const StateDict& sd, const WeightsReport& re
   options.dir = dir;
   EventWriter tb(options);
   for (const TensorReport& t : report.tensors)
-    if (t.stats.has_values)
-      tb.add_histogram("weights/" + t.name,
-                       histogram_summary(*sd.find(t.name), t.histogram.edges,
-                                         {t.histogram.counts.begin(), t.histogram.counts.end()}));
+    if (t.stats.has_values) tb.add_weight_histogram(t.name, *sd.find(t.name), t.histogram);
   return tb.close();
 }
 

@@ -229,7 +229,7 @@ Checkpoint from_pth(PthFile& pth, const LoadOptions& options) {
            "save the model without __getstate__/__setstate__");
     if (!chosen)
       fail(path, "no state_dict found (no dict of tensors, model, tensor or list of tensors)",
-           top_keys(root) + "; try --key");
+           top_keys(root), {{"key", "NAME"}});
   }
   out.state_dict.file = path;
   out.state_dict.format = pth.format;
@@ -275,7 +275,8 @@ Checkpoint load_checkpoint(const std::string& path, const LoadOptions& options) 
     Checkpoint out;
     out.state_dict = read_safetensors(file);
     if (!options.key.empty())
-      fail(path, "--key does not apply to safetensors", "a safetensors file is one flat dict");
+      fail(path, "a nested key does not apply to safetensors",
+           "a safetensors file is one flat dict");
     for (const NamedTensor& t : out.state_dict.tensors)
       out.entries.push_back({t.name, t.tensor, ""});
     out.stripped_module_prefix = strip_module_prefix(out.state_dict.tensors);

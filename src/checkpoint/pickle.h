@@ -102,6 +102,8 @@ class Unpickler {
   Value* make(Kind kind);
 
  private:
+  struct Ops;  // one function per opcode (pickle_ops.cpp)
+
   [[noreturn]] void bad(const std::string& what) const;
   uint8_t byte();
   std::string_view take(uint64_t n);

@@ -103,7 +103,7 @@ std::vector<NamedTensor> payloads(const ZipArchive& zip, const std::string& conf
                "would run",
            "export a model whose weights are plain tensors");
     const std::string record = meta["path_name"].get<std::string>();
-    if (record.empty() || record.find('/') != std::string::npos || record.find("..") == 0)
+    if (record.empty() || record.find('/') != std::string::npos || starts_with(record, ".."))
       fail(path,
            "entry '" + escape_control(name) + "' names record '" + escape_control(record) +
                "' outside " + dir,

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/suggest.h"
 #include "common/text.h"
 
 namespace cnnscope {
@@ -57,7 +58,7 @@ std::vector<const NamedTensor*> match_keys(const StateDict& sd,
     std::string plain;  // the glob without wildcards, to rank keys by edit distance
     for (char c : glob)
       if (c != '*' && c != '?' && c != '[' && c != ']') plain += c;
-    fail(sd.file, "no tensor matches --keys '" + glob + "'",
+    fail(sd.file, "no tensor key matches '" + glob + "'",
          keys.empty() ? "the checkpoint holds no tensors"
                       : "similar keys: " + join(closest_names(plain, keys, kSimilarKeys), ", "));
   }

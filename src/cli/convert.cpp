@@ -37,7 +37,7 @@ void run_convert(const ConvertFlags& o) {
 }
 
 const Register reg{
-    {"convert", "Write a checkpoint's state_dict as safetensors or as a torch.save .pth",
+    {"convert", "write a checkpoint's state_dict as safetensors or as a torch.save .pth",
      [](CLI::App& sub) {
        auto o = std::make_shared<ConvertFlags>();
        add_checkpoint(sub, o->input);

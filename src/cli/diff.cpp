@@ -79,13 +79,11 @@ const Register reg{
        app::DiffOptions& o = f->job;
        sub.add_option("A", o.a, "the checkpoint before")->required();
        sub.add_option("B", o.b, "the checkpoint after")->required();
-       sub.add_option("--keys", o.keys, "only tensors whose key matches one of these globs")
-           ->delimiter(',');
+       add_keys(sub, o.keys);
        sub.add_option("--sort", f->sort, "name (file order, grouped by layer) | change")
            ->capture_default_str();
        add_json(sub, f->json);
-       sub.add_option("--plots", o.plots,
-                      "per layer A's and B's histograms overlaid, and relative change, into DIR");
+       add_plots(sub, o.plots, "per layer A's and B's histograms overlaid, and relative change,");
        add_format(sub, o.format);
        add_bins(sub, o.bins);
        return [f] { run_diff(*f); };

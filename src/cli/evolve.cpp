@@ -91,9 +91,11 @@ const Register reg{
      [](CLI::App& sub) {
        auto f = std::make_shared<EvolveFlags>();
        app::EvolveOptions& o = f->job;
-       sub.add_option("CKPT", o.inputs, "checkpoints in order, or one folder of them")->required();
-       sub.add_option("--keys", o.keys, "only tensors whose key matches one of these globs")
-           ->delimiter(',');
+       sub.add_option("CKPT", o.inputs,
+                      "checkpoints in order, or one folder of them (a train run: its "
+                      "epoch_NNN.pth, best.pth and last.pth left out)")
+           ->required();
+       add_keys(sub, o.keys);
        add_bins(sub, o.bins);
        add_out(sub, o.out, "folder for figures and evolve.html (default: none)");
        add_format(sub, o.format);

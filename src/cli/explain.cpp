@@ -10,6 +10,7 @@
 #include "cli/flags.h"
 #include "cli/print.h"
 #include "cli/progress.h"
+#include "explain/methods.h"
 
 namespace cnnscope::cli {
 namespace {
@@ -75,10 +76,10 @@ const Register reg{
        add_preprocess_flags(sub, o.preprocess);
        add_classes(sub, o.classes);
        sub.add_option("--method", o.methods,
-                      "gradcam | gradcam++ | xgradcam | hirescam | layercam | eigencam | saliency "
-                      "| guided-backprop | integrated-gradients | smoothgrad; comma-separated")
+                      alternatives(explain::method_names()) + "; comma-separated")
            ->delimiter(',')
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(names("method", explain::method_names(), "see --help"));
        sub.add_option("--layer", o.layer, "CAM layer (a module name; default: per family)");
        sub.add_option_function<int64_t>(
            "--class",
@@ -88,22 +89,23 @@ const Register reg{
            },
            "target class index (default: each image's top-1)");
        sub.add_option("--steps", o.attribution.steps, "integrated gradients: Gauss-Legendre steps")
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(CLI::PositiveNumber);
        sub.add_option("--samples", o.attribution.samples, "smoothgrad: noisy samples")
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(CLI::PositiveNumber);
        sub.add_option("--noise", o.attribution.noise,
                       "smoothgrad: noise standard deviation (normalized input units)")
-           ->capture_default_str();
-       sub.add_option("--batch", o.attribution.batch,
-                      "images per forward; steps/samples per forward")
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(CLI::NonNegativeNumber);
+       add_batch(sub, o.attribution.batch, "images per forward; steps/samples per forward");
        add_out(sub, o.out, "output folder (several images: one subfolder each)");
-       sub.add_flag("--npy", o.npy, "also write <method>.npy (and <method>_layer.npy for CAMs)");
+       add_npy(sub, o.npy, "<method>.npy (and <method>_layer.npy for CAMs)");
        add_json(sub, f->json);
-       sub.add_option("--cmap", o.cmap, "heat map colormap: jet | gray | viridis | turbo | ...")
-           ->capture_default_str();
+       add_cmap(sub, o.cmap);
        sub.add_option("--alpha", o.alpha, "the heat map's weight over the image (0..1)")
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(CLI::Range(0.0, 1.0));
        return [f] { run_explain(*f); };
      },
      65}};

@@ -10,6 +10,7 @@
 #include "cli/flags.h"
 #include "cli/print.h"
 #include "cli/progress.h"
+#include "common/text.h"
 
 namespace cnnscope::cli {
 namespace {
@@ -28,63 +29,48 @@ void run_features(const FeaturesFlags& f) {
   }
   if (!r.tensorboard.empty()) print_to(stderr, "tensorboard: %s\n", r.tensorboard.c_str());
   if (f.json) {
-    nlohmann::ordered_json images = nlohmann::ordered_json::array();
-    for (const app::ImageFeatures& image : r.images) {
-      nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-      for (const app::LayerFeatures& l : image.layers) layers.push_back(app::feature_layer_json(l));
-      images.push_back({{"image", image.image}, {"out", image.out}, {"layers", std::move(layers)}});
-    }
-    nlohmann::ordered_json doc{{"checkpoint", o.checkpoint},
-                               {"arch", r.info.arch},
-                               {"preset", r.preset},
-                               {"layers", r.layers},
-                               {"cmap", o.cmap},
-                               {"scale", o.scale},
-                               {"pick", o.pick},
-                               {"images", std::move(images)}};
-    std::printf("%s\n", doc.dump().c_str());
+    std::printf("%s\n", app::features_json(o.checkpoint, o, r).dump().c_str());
     return;
   }
   print("%s: %s, preset %s\n", o.checkpoint.c_str(), r.info.description.c_str(), r.preset.c_str());
   for (const app::ImageFeatures& image : r.images) {
     print("%s\n", image.image.c_str());
     for (const app::LayerFeatures& l : image.layers) {
-      const std::vector<int64_t>& shape = l.stats.shape;
-      print("  %-14s [%lld, %lld, %lld]  zeros %5.1f%%  dead channels %lld/%lld  -> %s\n",
-            l.name.c_str(), static_cast<long long>(shape[0]), static_cast<long long>(shape[1]),
-            static_cast<long long>(shape[2]), 100.0 * l.stats.layer.zero_fraction,
-            static_cast<long long>(l.dead_channels), static_cast<long long>(shape[0]),
-            l.figure.c_str());
+      print("  %-14s %s  zeros %5.1f%%  dead channels %lld/%zu  -> %s\n", l.name.c_str(),
+            shape_text(l.stats.shape).c_str(), 100.0 * l.stats.layer.zero_fraction,
+            static_cast<long long>(l.dead_channels), l.stats.channels.size(), l.figure.c_str());
     }
   }
 }
 
-const Register reg{
-    {"features", "feature-map figures, arrays and statistics of any layer",
-     [](CLI::App& sub) {
-       auto f = std::make_shared<FeaturesFlags>();
-       app::FeaturesOptions& o = f->job;
-       add_checkpoint(sub, o.checkpoint);
-       add_images(sub, o.images)->required();
-       add_arch(sub, o.arch, o.transform_input);
-       add_preprocess_flags(sub, o.preprocess);
-       add_layers(sub, o.layers);
-       add_channels(sub, o.channels);
-       sub.add_option("--pick", o.pick, "first | top (largest mean activation)")
-           ->capture_default_str();
-       add_cmap(sub, o.cmap);
-       sub.add_option("--scale", o.scale,
-                      "channel (each its own min..max) | layer (one range, colorbar)")
-           ->capture_default_str();
-       add_format(sub, o.format);
-       sub.add_flag("--npy", o.npy, "also write each activation as <layer>.npy (float32 [C,H,W])");
-       add_json(sub, f->json);
-       sub.add_option("--batch", o.batch, "images per forward pass")->capture_default_str();
-       add_out(sub, o.out, "output folder (several images: one subfolder each)");
-       add_tensorboard(sub, o.tensorboard);
-       return [f] { run_features(*f); };
-     },
-     60}};
+const Register reg{{"features", "feature-map figures, arrays and statistics of any layer",
+                    [](CLI::App& sub) {
+                      auto f = std::make_shared<FeaturesFlags>();
+                      app::FeaturesOptions& o = f->job;
+                      add_checkpoint(sub, o.checkpoint);
+                      add_images(sub, o.images)->required();
+                      add_arch(sub, o.arch, o.transform_input);
+                      add_preprocess_flags(sub, o.preprocess);
+                      add_layers(sub, o.layers);
+                      add_channels(sub, o.channels);
+                      sub.add_option("--pick", o.pick, "first | top (largest mean activation)")
+                          ->capture_default_str();
+                      add_cmap(sub, o.cmap);
+                      sub.add_option(
+                             "--scale", o.scale,
+                             "channel (each its own min..max) | layer (one range, colorbar)")
+                          ->capture_default_str();
+                      add_format(sub, o.format);
+                      add_npy(sub, o.npy,
+                              "each activation as <layer>.npy (float32, the module's output "
+                              "shape: [C,H,W], [D], ...)");
+                      add_json(sub, f->json);
+                      add_batch(sub, o.batch, "images per forward pass");
+                      add_out(sub, o.out, "output folder (several images: one subfolder each)");
+                      add_tensorboard(sub, o.tensorboard);
+                      return [f] { run_features(*f); };
+                    },
+                    60}};
 
 }  // namespace
 }  // namespace cnnscope::cli

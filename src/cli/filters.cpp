@@ -22,7 +22,7 @@ void run_filters(const FiltersFlags& f) {
   app::FiltersOptions o = f.job;
   o.mosaic.scale = parse_filter_scale(f.scale);
   o.mosaic.mode = parse_filter_mode(f.mode);
-  const app::FiltersResult r = app::draw_filters(o);
+  const app::FiltersResult r = app::write_filters_figure(o);
   print("%s: %s %s -> %s\n", r.file.c_str(), r.key.c_str(), shape_text(r.shape).c_str(),
         o.out.c_str());
 }

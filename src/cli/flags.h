@@ -1,22 +1,66 @@
 // Flag helpers shared by the subcommands, so each flag has one spelling, one meaning and one help
 // text everywhere: CKPT (positional), --arch, --image, the preprocessing flags, --classes, --topk,
-// --layers, --channels, --cmap, --bins, --format, --tensorboard, -o/--out and --json.
+// --layers, --channels, --cmap, --bins, --format, --tensorboard, --keys, --batch, -o/--out and
+// --json, --threads, --seed, --plots, --npy; names() checks a flag's value against the names the
+// library knows, with "did you mean"; parsed_by() runs the library's own parse of a value.
 // Every subcommand has the same shape: a `XFlags` struct filled by CLI11, a `run_x(const XFlags&)`
 // that calls the library and prints, and one `Register` (cli/command.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "common/suggest.h"
+#include "common/text.h"
 #include "graph/limits.h"
+#include "image/input.h"
 #include "image/preprocess_spec.h"
+#include "models/network.h"
+#include "render/colormap.h"
 
 namespace cnnscope::cli {
+
+// A check that a value is one of `known` (or starts with `open_prefix`, where that is not empty):
+// else "unknown WHAT 'x' (did you mean 'y'? SEE)", CLI11's usage error.
+inline CLI::Validator names(const std::string& what, std::vector<std::string> known,
+                            const std::string& see, const std::string& open_prefix = "") {
+  return CLI::Validator(
+      [what, known, see, open_prefix](std::string& value) -> std::string {
+        if (std::find(known.begin(), known.end(), value) != known.end()) return "";
+        if (!open_prefix.empty() && starts_with(value, open_prefix)) return "";
+        const std::string hint = suggestion_hint(value, known, see);
+        return "unknown " + what + " '" + value + "'" + (hint.empty() ? "" : " (" + hint + ")");
+      },
+      "");
+}
+
+// A check that runs the library's parse of a value (`parse(value)` throws cnnscope::Error): its
+// message becomes CLI11's usage error, so a malformed value is refused before any work.
+template <typename Parse>
+CLI::Validator parsed_by(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& value) -> std::string {
+        try {
+          parse(value);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      "");
+}
+
+// "a | b | c": a table's names for a help text.
+inline std::string alternatives(const std::vector<std::string>& names) {
+  return join(names, " | ");
+}
 
 inline CLI::Option* add_checkpoint(CLI::App& sub, std::string& path) {
   return sub
@@ -63,9 +107,11 @@ inline CLI::Option* add_arch(CLI::App& sub, std::string& arch,
          "pretrained weights)")
       ->check(CLI::IsMember({"on", "off"}));
   add_graph_limits(sub);
-  return sub.add_option("--arch", arch,
-                        "network (default: detected from the keys; the names: cnnscope summary "
-                        "--list-archs)");
+  return sub
+      .add_option("--arch", arch,
+                  "network (default: detected from the keys; the names: cnnscope summary "
+                  "--list-archs)")
+      ->check(names("arch", models::known_archs(), "see cnnscope summary --list-archs"));
 }
 
 inline CLI::Option* add_key(CLI::App& sub, std::string& key) {
@@ -74,15 +120,21 @@ inline CLI::Option* add_key(CLI::App& sub, std::string& key) {
 
 inline CLI::Option* add_images(CLI::App& sub, std::vector<std::string>& images) {
   return sub.add_option("--image", images,
-                        "JPEG, PNG, .npy [3,H,W] / [1,3,H,W], or a folder of them; repeatable");
+                        "JPEG, PNG, WebP, GIF, BMP, TIFF, a .npy tensor [3,H,W] / [1,3,H,W] (one "
+                        "channel: [1,H,W] / [1,1,H,W]), or a folder of them; repeatable");
 }
 
 inline void add_preprocess_flags(CLI::App& sub, PreprocessSpec& spec) {
-  sub.add_option("--preset", spec.preset, "input preset: alexnet | imagenet (default: by model)");
+  sub.add_option(
+         "--preset", spec.preset,
+         "input preset: " + alternatives(preset_names()) + " | exported-CxHxW (default: by model)")
+      ->check(names("preset", preset_names(), "see --help", "exported-"));
   sub.add_option("--resize", spec.resize, "Resize: N (shorter side) or HxW");
   sub.add_option("--crop", spec.crop, "CenterCrop N")->check(CLI::PositiveNumber);
-  sub.add_option("--mean", spec.mean, "Normalize mean a,b,c");
-  sub.add_option("--std", spec.std, "Normalize std a,b,c");
+  sub.add_option("--mean", spec.mean, "Normalize mean: one number, or one per channel a,b,c");
+  sub.add_option("--std", spec.std, "Normalize std: one number, or one per channel a,b,c");
+  sub.add_flag("--grayscale", spec.grayscale,
+               "one-channel input (Pillow's convert(\"L\")); default: the network's channels");
 }
 
 inline CLI::Option* add_classes(CLI::App& sub, std::string& classes) {
@@ -91,7 +143,9 @@ inline CLI::Option* add_classes(CLI::App& sub, std::string& classes) {
 }
 
 inline CLI::Option* add_topk(CLI::App& sub, int64_t& topk) {
-  return sub.add_option("--topk", topk, "how many classes to list")->capture_default_str();
+  return sub.add_option("--topk", topk, "how many classes to list")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 inline CLI::Option* add_layers(CLI::App& sub, std::string& layers) {
@@ -101,22 +155,61 @@ inline CLI::Option* add_layers(CLI::App& sub, std::string& layers) {
 
 inline CLI::Option* add_channels(CLI::App& sub, int64_t& channels) {
   return sub.add_option("--channels", channels, "feature-map channels per figure")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 inline CLI::Option* add_cmap(CLI::App& sub, std::string& cmap) {
-  return sub.add_option("--cmap", cmap, "gray | viridis | magma | inferno | plasma | turbo")
-      ->capture_default_str();
+  return sub.add_option("--cmap", cmap, "colormap: " + alternatives(colormap_names()))
+      ->capture_default_str()
+      ->check(names("colormap", colormap_names(), "see --help"));
 }
 
 inline CLI::Option* add_bins(CLI::App& sub, int& bins) {
   return sub.add_option("--bins", bins, "histogram bins (numpy.histogram's)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 inline CLI::Option* add_format(CLI::App& sub, std::string& format) {
   return sub.add_option("--format", format, "figure format: png | svg | pdf")
       ->capture_default_str();
+}
+
+inline CLI::Option* add_keys(CLI::App& sub, std::vector<std::string>& keys) {
+  return sub.add_option("--keys", keys, "only tensors whose key matches one of these globs")
+      ->delimiter(',');
+}
+
+// --batch: images (or steps, samples) per forward pass, 1..kMaxBatch.
+constexpr int64_t kMaxBatch = 256;
+inline CLI::Option* add_batch(CLI::App& sub, int64_t& batch, const std::string& what) {
+  return sub.add_option("--batch", batch, what)
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, kMaxBatch));
+}
+
+// --threads: LibTorch's threads for the command's computation, 0 or more (0: its default).
+template <typename Int>
+CLI::Option* add_threads(CLI::App& sub, Int& threads) {
+  return sub.add_option("--threads", threads, "LibTorch threads (0: its default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
+// --seed: the random seed of what `what` names (initialization, shuffling, ...).
+inline CLI::Option* add_seed(CLI::App& sub, uint64_t& seed, const std::string& what) {
+  return sub.add_option("--seed", seed, "random seed (" + what + ")")->capture_default_str();
+}
+
+// --plots DIR: histogram figures (what they show: `what`) written into a folder.
+inline CLI::Option* add_plots(CLI::App& sub, std::string& dir, const std::string& what) {
+  return sub.add_option("--plots", dir, "write " + what + " into DIR");
+}
+
+// --npy: also write the arrays behind the figures as .npy files (which: `what`).
+inline CLI::Option* add_npy(CLI::App& sub, bool& npy, const std::string& what) {
+  return sub.add_flag("--npy", npy, "also write " + what);
 }
 
 inline CLI::Option* add_tensorboard(CLI::App& sub, std::string& dir) {

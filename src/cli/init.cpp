@@ -33,12 +33,14 @@ const Register reg{
     {"init", "a fresh network of any family, initialized as the seed does",
      [](CLI::App& sub) {
        auto f = std::make_shared<InitFlags>();
-       sub.add_option("ARCH", f->job.arch, "network: " + join(models::known_archs(), ", "))
+       sub.add_option("ARCH", f->job.arch, "network (the names: cnnscope summary --list-archs)")
+           ->check(names("arch", models::known_archs(), "see cnnscope summary --list-archs"))
            ->required();
        add_out(sub, f->out, "output .pth (or .safetensors)")->required();
        sub.add_option("--num-classes", f->job.num_classes, "outputs of the last layer")
-           ->capture_default_str();
-       sub.add_option("--seed", f->job.seed, "random seed")->capture_default_str();
+           ->capture_default_str()
+           ->check(CLI::PositiveNumber);
+       add_seed(sub, f->job.seed, "initialization");
        return [f] { run_init(*f); };
      },
      15}};

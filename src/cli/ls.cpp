@@ -181,18 +181,18 @@ void run_ls(const LsFlags& o) {
   std::fputs(out.c_str(), stdout);
 }
 
-const Register reg{{"ls", "List the tensors of a checkpoint (.pth zip or legacy, safetensors)",
-                    [](CLI::App& sub) {
-                      auto o = std::make_shared<LsFlags>();
-                      add_checkpoint(sub, o->path);
-                      sub.add_flag("--all", o->all,
-                                   "every tensor in the file by its path, and non-tensor values");
-                      add_key(sub, o->key);
-                      add_json(sub, o->json);
-                      add_bench_hook(sub.add_flag("--time-load", o->time_load));
-                      return [o] { run_ls(*o); };
-                    },
-                    10}};
+const Register reg{
+    {"ls", "list the tensors of a checkpoint (.pth, safetensors, TorchScript, .pt2, .onnx)",
+     [](CLI::App& sub) {
+       auto o = std::make_shared<LsFlags>();
+       add_checkpoint(sub, o->path);
+       sub.add_flag("--all", o->all, "every tensor in the file by its path, and non-tensor values");
+       add_key(sub, o->key);
+       add_json(sub, o->json);
+       add_bench_hook(sub.add_flag("--time-load", o->time_load));
+       return [o] { run_ls(*o); };
+     },
+     10}};
 
 }  // namespace
 }  // namespace cnnscope::cli

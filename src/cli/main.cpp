@@ -1,17 +1,23 @@
-// cnnscope's entry point: wires the registered subcommands into CLI11, runs the chosen one and
-// maps failures to exit codes (0 ok, 1 bad input or failure, 2 usage). Nothing else lives here.
+// cnnscope's entry point: wires the registered subcommands into CLI11, answers `cnnscope`,
+// `cnnscope help [CMD]` and usage mistakes (an unknown command or flag gets "did you mean"), runs
+// the chosen command and maps failures to exit codes (0 ok, 1 bad input or failure, 2 usage).
+// Nothing else lives here.
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <typeinfo>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/print.h"
+#include "cli/settings.h"
 #include "common/error.h"
 #include "common/escape.h"
+#include "common/suggest.h"
 
 namespace cnnscope::cli {
 std::vector<Command>& registry() {
@@ -29,12 +35,99 @@ constexpr int kExitUsage = 2;
 void print_error(const std::string& message, const std::string& type, size_t max_lines = 1) {
   cnnscope::cli::print_problem("error", message, type, max_lines);
 }
+
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands({})) names.push_back(sub->get_name());
+  return names;
+}
+
+// "unknown command 'featurs' (did you mean 'features'?)"; exit 2.
+int unknown_command(CLI::App& app, const std::string& name) {
+  print_error("unknown command '" + name + "' (" +
+                  cnnscope::suggestion_hint(name, command_names(app), "see cnnscope help") + ")",
+              "");
+  return kExitUsage;
+}
+
+// `cnnscope help` and `cnnscope help CMD`: the command list or one command's help on stdout.
+int help(CLI::App& app, const std::vector<std::string>& args) {
+  if (args.size() > 2) {
+    print_error(
+        "help takes one command, got " + std::to_string(args.size() - 1) + " (see cnnscope help)",
+        "");
+    return kExitUsage;
+  }
+  if (args.size() == 1) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  }
+  for (CLI::App* sub : app.get_subcommands({}))
+    if (sub->get_name() == args[1]) {
+      std::fputs(sub->help(app.get_name()).c_str(), stdout);
+      return 0;
+    }
+  return unknown_command(app, args[1]);
+}
+
+// The flags `command` takes, as typed: "--image", "-o".
+std::vector<std::string> flag_names(const CLI::App& command) {
+  std::vector<std::string> names;
+  for (const CLI::Option* option : command.get_options()) {
+    if (option->get_group().empty()) continue;  // hidden (bench hooks)
+    for (const std::string& n : option->get_lnames()) names.push_back("--" + n);
+    for (const std::string& n : option->get_snames()) names.push_back("-" + n);
+  }
+  return names;
+}
+
+// The first of `args` that looks like a flag (-x, --xy, --xy=v; not a negative number) and is
+// not one of `command`'s, or "".
+std::string first_unknown_flag(const CLI::App& command, const std::vector<std::string>& args) {
+  const std::vector<std::string> known = flag_names(command);
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    const bool flag =
+        arg.size() > 1 && arg[0] == '-' &&
+        (std::isalpha(static_cast<unsigned char>(arg[1])) || (arg[1] == '-' && arg.size() > 2));
+    if (!flag) continue;
+    const std::string name = arg.substr(0, arg.find('='));
+    if (std::find(known.begin(), known.end(), name) == known.end()) return name;
+  }
+  return "";
+}
+
+// A CLI11 parse error as one line: an unknown flag with "did you mean", else CLI11's words and
+// where the command's flags are listed; exit 2.
+int usage_error(CLI::App& app, const std::vector<std::string>& args, const CLI::ParseError& e) {
+  CLI::App* command = &app;
+  std::string prefix, see = "see cnnscope help";
+  for (CLI::App* sub : app.get_subcommands({}))
+    if (!args.empty() && sub->get_name() == args[0]) {
+      command = sub;
+      prefix = args[0] + ": ";
+      see += " " + args[0];
+    }
+  const std::string flag = first_unknown_flag(*command, args);
+  if (!flag.empty()) {
+    print_error(prefix + "unknown flag '" + flag + "' (" +
+                    cnnscope::suggestion_hint(flag, flag_names(*command), see) + ")",
+                "");
+  } else if (dynamic_cast<const CLI::ValidationError*>(&e)) {
+    print_error(prefix + e.what(), "");  // the check's message says what to pass
+  } else {
+    print_error(prefix + e.what() + " (" + see + ")", "");
+  }
+  return kExitUsage;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   using cnnscope::cli::Command;
   CLI::App app{
-      "cnnscope: look inside trained convolutional networks (PyTorch checkpoints, no Python)"};
+      "cnnscope: look inside trained convolutional networks (PyTorch checkpoints, no Python)",
+      "cnnscope"};
+  app.footer("Run `cnnscope help COMMAND` (or COMMAND --help) for a command's flags.");
   app.set_version_flag("--version", std::string("cnnscope ") + CNNSCOPE_VERSION);
   app.require_subcommand(1);
 
@@ -49,6 +142,13 @@ int main(int argc, char** argv) {
     sub->callback([&action, &actions, i] { action = actions[i]; });
   }
 
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return help(app, {"help"});
+  if (args[0] == "help") return help(app, args);
+  const std::vector<std::string> names = command_names(app);
+  if (args[0][0] != '-' && std::find(names.begin(), names.end(), args[0]) == names.end())
+    return unknown_command(app, args[0]);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -60,8 +160,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success&) {
     return 0;  // an option that printed what it was asked for (summary --list-archs)
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
+    return usage_error(app, args, e);
   }
 
   try {
@@ -70,7 +169,8 @@ int main(int argc, char** argv) {
     print_error(e.what_without_backtrace(), "c10::Error");
     return kExitFailure;
   } catch (const cnnscope::Error& e) {
-    print_error(e.what(), "cnnscope::Error", cnnscope::kMaxErrorLines);
+    print_error(cnnscope::cli::with_flags(e.what(), e.settings()), "cnnscope::Error",
+                cnnscope::kMaxErrorLines);
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(e.what(), c10::demangle(typeid(e).name()));

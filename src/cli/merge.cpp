@@ -1,9 +1,9 @@
-// `cnnscope merge DIR... -o DIR`: combines `scan --shard` outputs (app/scan.h run_merge) into one
-// scan.json and prints its path, or the document with --json. Spec: the `merge` section of
+// `cnnscope merge DIR... -o DIR`: combines `scan --shard` outputs (app/scan_merge.h run_merge) into
+// one scan.json and prints its path, or the document with --json. Spec: the `merge` section of
 // docs/DESIGN.md.
 #include <cstdio>
 
-#include "app/scan.h"
+#include "app/scan_merge.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/print.h"

@@ -1,13 +1,16 @@
-// `cnnscope predict CKPT --image IMG [--arch A] [--preset P] [--classes FILE] [--topk K] [--json]`:
-// softmax probabilities and the top k with labels (app/predictions.h). One image. Hidden benchmark
-// hook: --repeat N times N more forward passes in-process (bench/bench_forward.py). Spec: the
-// `predict` section of docs/DESIGN.md.
+// `cnnscope predict CKPT --image IMG|DIR... [--arch A] [--preset P] [--classes FILE] [--topk K]
+// [--json]`: softmax probabilities and the top k with labels (app/predictions.h), per image. Hidden
+// benchmark hook: --repeat N times N more forward passes of the first image in-process
+// (bench/bench_forward.py). Spec: the `predict` section of docs/DESIGN.md.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "app/image_list.h"
 #include "app/job_json.h"
 #include "app/labels.h"
+#include "app/network_input.h"
 #include "app/predictions.h"
 #include "checkpoint/state_dict.h"
 #include "cli/command.h"
@@ -25,7 +28,7 @@ constexpr int kMaxRepeat = 10000;
 
 struct PredictFlags {
   std::string checkpoint;
-  std::string image;
+  std::vector<std::string> images;
   std::string arch;
   std::optional<bool> transform_input;
   PreprocessSpec preprocess;
@@ -47,37 +50,51 @@ void time_forward(const models::Network& net, const at::Tensor& input, int repea
            1e3 * took.count() / repeat, repeat, at::get_num_threads());
 }
 
-void run_predict(const PredictFlags& f) {
-  const models::Network net =
-      models::build_network(load_state_dict(f.checkpoint), {f.arch, f.transform_input});
-  const models::ArchInfo& info = net.info();
-  std::vector<std::string> labels;
-  if (!f.classes.empty()) labels = app::read_labels(f.classes, info.num_classes);
-  const PreprocessOptions options = resolve_preprocess(f.preprocess, info.default_preset);
-  const std::string preset_name =
-      ends_with(f.image, ".npy") ? "none (.npy used as is)" : options.name;
-  const at::Tensor input = load_input(f.image, options).unsqueeze(0);  // [1, 3, H, W]
-  const models::ForwardResult r = net.run(input);
-  time_forward(net, input, f.repeat);
-  const app::Predictions p = app::predict_top(r.logits[0], f.topk, labels);
-
-  if (f.json) {
-    std::printf("%s\n", app::predict_json(info, preset_name, p).dump().c_str());
-    return;
-  }
-  print("%s: %s, preset %s\n", f.image.c_str(), info.description.c_str(), preset_name.c_str());
+void print_top(const app::Predictions& p) {
   for (size_t j = 0; j < p.top.size(); ++j)
     print("  %2zu. %-24s %8.4f  (class %lld)\n", j + 1, p.top[j].label.c_str(),
           p.top[j].probability, static_cast<long long>(p.top[j].index));
 }
 
-const Register reg{{"predict", "class probabilities and top-k labels for an image",
+void run_predict(const PredictFlags& f) {
+  const std::vector<std::string> images = app::expand_images(f.images);
+  const models::Network net =
+      models::build_network(load_state_dict(f.checkpoint), {f.arch, f.transform_input});
+  const models::ArchInfo& info = net.info();
+  const std::vector<std::string> labels = app::labels_or_run(f.classes, info);
+  const PreprocessOptions options = app::network_preprocess(f.preprocess, info);
+  const bool npy = std::all_of(images.begin(), images.end(),
+                               [](const std::string& i) { return ends_with(i, ".npy"); });
+  const std::string preset_name = npy ? "none (.npy used as is)" : options.name;
+  const std::vector<app::ImagePredictions> results =
+      app::predict_images(net, images, options, f.topk, labels);
+  if (f.repeat != 0)
+    time_forward(net, load_input(images.front(), options).unsqueeze(0), f.repeat);  // [1,C,H,W]
+  const bool single = f.images.size() == 1 && images.size() == 1 && images[0] == f.images[0];
+
+  if (f.json) {
+    const nlohmann::json doc = single ? app::predict_json(info, preset_name, results[0].predictions)
+                                      : app::predict_images_json(info, preset_name, results);
+    std::printf("%s\n", doc.dump().c_str());
+    return;
+  }
+  if (single) {
+    print("%s: %s, preset %s\n", images[0].c_str(), info.description.c_str(), preset_name.c_str());
+    print_top(results[0].predictions);
+    return;
+  }
+  print("%s: %s, preset %s\n", f.checkpoint.c_str(), info.description.c_str(), preset_name.c_str());
+  for (const app::ImagePredictions& r : results) {
+    print("%s\n", r.image.c_str());
+    print_top(r.predictions);
+  }
+}
+
+const Register reg{{"predict", "class probabilities and top-k labels for images and folders",
                     [](CLI::App& sub) {
                       auto f = std::make_shared<PredictFlags>();
                       add_checkpoint(sub, f->checkpoint);
-                      sub.add_option("--image", f->image,
-                                     "JPEG, PNG or .npy tensor [3,H,W] / [1,3,H,W]")
-                          ->required();
+                      add_images(sub, f->images)->required();
                       add_arch(sub, f->arch, f->transform_input);
                       add_preprocess_flags(sub, f->preprocess);
                       add_classes(sub, f->classes);

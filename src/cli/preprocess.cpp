@@ -38,7 +38,7 @@ void run_preprocess(const PreprocessFlags& f) {
 }
 
 const Register reg{
-    {"preprocess", "image -> network input tensor [3,H,W] float32 (.npy), as torchvision",
+    {"preprocess", "image -> network input tensor [C,H,W] float32 (.npy), as torchvision",
      [](CLI::App& sub) {
        auto f = std::make_shared<PreprocessFlags>();
        sub.add_option("IMAGE", f->images, "JPEG, PNG or .npy input(s)")->required();

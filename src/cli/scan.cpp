@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/scan.h"
+#include "app/scan_plan.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/print.h"
@@ -89,13 +90,15 @@ const Register reg{
        add_arch(sub, o.arch, o.transform_input);
        add_preprocess_flags(sub, o.preprocess);
        add_layers(sub, o.layers);
-       sub.add_option("--topk", o.topk, "top images kept per channel")->capture_default_str();
-       sub.add_option("--batch", o.batch, "images per forward pass")->capture_default_str();
-       sub.add_option("--threads", o.threads, "LibTorch threads (0: its default)")
-           ->capture_default_str();
+       sub.add_option("--topk", o.topk, "top images kept per channel")
+           ->capture_default_str()
+           ->check(CLI::Range(int64_t{1}, cnnscope::app::kMaxScanTopk));
+       add_batch(sub, o.batch, "images per forward pass");
+       add_threads(sub, o.threads);
        sub.add_option("--shard", o.shard,
                       "I/N: every N-th image from the I-th (1-based) of the sorted list")
-           ->capture_default_str();
+           ->capture_default_str()
+           ->check(parsed_by(app::parse_shard));
        add_out(sub, o.out, "output folder (scan.json)");
        add_json(sub, f->json);
        return [f] { run_scan(*f); };

@@ -54,7 +54,7 @@ void run_summary(const SummaryFlags& f) {
   line(net.module().name(), shape_text(s.output_shape), thousands(s.params),
        thousands(s.mult_adds));
   for (size_t i = 0; i < s.rows.size(); ++i)
-    line(left[i], s.rows[i].ran ? shape_text(s.rows[i].output_shape) : "(not run)",
+    line(left[i], s.rows[i].ran ? shape_text(s.rows[i].output_shape) : "(no tensor)",
          thousands(s.rows[i].tap->params),
          s.rows[i].mult_adds ? thousands(s.rows[i].mult_adds) : "--");
   constexpr double kMega = 1e6;

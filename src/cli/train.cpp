@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/run_folder.h"
 #include "app/train.h"
 #include "cli/command.h"
 #include "cli/flags.h"
 #include "cli/progress.h"
+#include "common/error.h"
 
 namespace cnnscope::cli {
 namespace {
@@ -26,6 +28,9 @@ struct TrainFlags {
 
 void run_train(const TrainFlags& f) {
   app::TrainOptions job = f.job;
+  if (job.resume.empty() && !job.overwrite && app::holds_run(job.out))
+    fail(job.out, "already holds a training run",
+         "continue it with --resume " + job.out + "/last.pth, or pass --overwrite");
   struct sigaction action = {};
   action.sa_handler = on_train_signal;
   sigemptyset(&action.sa_mask);
@@ -91,14 +96,15 @@ const Register reg{
        sub.add_option("--val-split", j.val_split, "validation fraction of a DIR/<class> tree")
            ->capture_default_str();
        sub.add_option("--init", j.init, "state_dict to start from")->check(CLI::ExistingFile);
-       sub.add_option("--resume", j.resume, "RUN/last.pth to continue from")
+       sub.add_option("--resume", j.resume, "RUN/last.pth to continue from (-o RUN: in place)")
            ->check(CLI::ExistingFile);
-       sub.add_option("--seed", j.seed, "seed (initialization, shuffling, augmentation)")
-           ->capture_default_str();
+       sub.add_flag("--overwrite", j.overwrite,
+                    "replace the run already in the -o folder (its checkpoints, metrics, events)");
+       add_seed(sub, j.seed, "initialization, shuffling, augmentation");
        sub.add_flag(
            "--no-shuffle", [f](int64_t) { f->job.shuffle = false; }, "keep the data set's order");
        sub.add_option("--max-steps", j.max_steps, "stop after N optimizer steps (0: no limit)");
-       sub.add_option("--threads", j.threads, "LibTorch threads (0: default)");
+       add_threads(sub, j.threads);
        sub.add_option("--device", j.device, "cpu | cuda")->capture_default_str();
        return [f] { run_train(*f); };
      },

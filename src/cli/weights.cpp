@@ -47,12 +47,11 @@ const Register reg{
      [](CLI::App& sub) {
        auto f = std::make_shared<WeightsFlags>();
        add_checkpoint(sub, f->checkpoint);
-       sub.add_option("--keys", f->job.keys, "only tensors whose key matches one of these globs")
-           ->delimiter(',');
+       add_keys(sub, f->job.keys);
        add_bins(sub, f->job.bins);
        CLI::Option* json = add_json(sub, f->json);
        sub.add_flag("--csv", f->csv, "CSV on stdout")->excludes(json);
-       sub.add_option("--plots", f->plots, "write one histogram per tensor + overview into DIR");
+       add_plots(sub, f->plots, "one histogram per tensor + overview");
        add_tensorboard(sub, f->tensorboard);
        add_format(sub, f->format);
        return [f] { run_weights(*f); };

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -96,6 +97,15 @@ void register_input(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return;
   std::lock_guard<std::mutex> lock(inputs_mutex());
   inputs().push_back({st.st_dev, st.st_ino});
+}
+
+void release_input(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  std::lock_guard<std::mutex> lock(inputs_mutex());
+  auto& ids = inputs();
+  const auto same = [&](const FileId& id) { return id.dev == st.st_dev && id.ino == st.st_ino; };
+  ids.erase(std::remove_if(ids.begin(), ids.end(), same), ids.end());
 }
 
 void make_output_dir(const std::string& dir) {

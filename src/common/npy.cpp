@@ -131,7 +131,7 @@ void write_npy(const std::string& path, const at::Tensor& tensor) {
   try {
     bytes = npy_bytes(tensor);
   } catch (const Error& e) {
-    fail(path, e.what());
+    fail(path, e.what(), "", e.settings());
   }
   out.write(bytes);
   out.commit();

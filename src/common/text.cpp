@@ -162,33 +162,4 @@ bool natural_less(std::string_view a, std::string_view b) {
   return a < b;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::vector<std::string> closest_names(std::string_view name,
-                                       const std::vector<std::string>& candidates, size_t count) {
-  std::vector<std::pair<size_t, size_t>> ranked;  // (distance, index)
-  ranked.reserve(candidates.size());
-  for (size_t i = 0; i < candidates.size(); ++i)
-    ranked.emplace_back(edit_distance(name, candidates[i]), i);
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  std::vector<std::string> out;
-  for (size_t i = 0; i < std::min(count, ranked.size()); ++i)
-    out.push_back(candidates[ranked[i].second]);
-  return out;
-}
-
 }  // namespace cnnscope

@@ -1,7 +1,6 @@
 // Text helpers shared by every stage: tensor shapes as text, digit grouping, byte sizes, suffix
-// tests, joining, and the closest-name suggestion used by "did you mean" hints. Leaves out:
-// locale-aware formatting (output is the same on every machine) and Unicode-aware edit distance
-// (names are compared byte by byte).
+// tests, joining. Leaves out: locale-aware formatting (output is the same on every machine) and
+// "did you mean" suggestions (common/suggest.h).
 #pragma once
 
 #include <cstdint>
@@ -45,13 +44,5 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows,
 // Natural order: runs of digits compare as numbers ("epoch_2" < "epoch_10"), the rest byte by
 // byte; equal numbers with different zero padding fall back to plain order.
 bool natural_less(std::string_view a, std::string_view b);
-
-// Levenshtein distance (insert, delete, substitute each cost 1), byte by byte.
-size_t edit_distance(std::string_view a, std::string_view b);
-
-// Up to `count` candidates closest to `name` by edit distance, nearest first; ties keep the
-// candidates' order.
-std::vector<std::string> closest_names(std::string_view name,
-                                       const std::vector<std::string>& candidates, size_t count);
 
 }  // namespace cnnscope

@@ -12,7 +12,7 @@
 #include <set>
 
 #include "common/error.h"
-#include "explain/explain.h"
+#include "explain/methods.h"
 
 namespace cnnscope::explain {
 namespace {
@@ -81,11 +81,13 @@ std::function<at::Tensor(const std::string&, const at::Tensor&)> guided_hook(
 }
 
 void check_options(const AttributionOptions& o) {
-  if (o.steps < 1) fail("", "--steps must be >= 1", "got " + std::to_string(o.steps));
-  if (o.samples < 1) fail("", "--samples must be >= 1", "got " + std::to_string(o.samples));
-  if (o.batch < 1) fail("", "--batch must be >= 1", "got " + std::to_string(o.batch));
+  if (o.steps < 1)
+    fail("", "integrated gradients' steps must be at least 1", "got " + std::to_string(o.steps));
+  if (o.samples < 1)
+    fail("", "smoothgrad's samples must be at least 1", "got " + std::to_string(o.samples));
+  if (o.batch < 1) fail("", "batch must be at least 1", "got " + std::to_string(o.batch));
   if (!(o.noise >= 0) || !std::isfinite(o.noise))
-    fail("", "--noise must be a finite number >= 0", "got " + std::to_string(o.noise));
+    fail("", "smoothgrad's noise must be a finite number >= 0", "got " + std::to_string(o.noise));
 }
 
 }  // namespace

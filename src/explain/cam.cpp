@@ -3,7 +3,8 @@
 // utils/svd_on_activations.py): activations A and gradients G of the target (the sum over images
 // of logit[class]) w.r.t. the layer's output, the method's map, ReLU, scale_cam_image (min-max
 // with 1e-7) with cv2.resize INTER_LINEAR to the input size, then aggregate_multi_layers for the
-// single layer (ReLU, mean, scale again). Also the method names and the default CAM layer.
+// single layer (ReLU, mean, scale again). Also the method names (the default CAM layer is
+// models::Network::default_cam_layer's).
 // EigenCAM differs in one way: the SVD's sign is fixed (the projection's largest-magnitude
 // element positive), where numpy leaves it to its LAPACK build. Leaves out: eigen_smooth, several
 // layers at once, 3-D (video) activations.
@@ -12,8 +13,9 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "common/suggest.h"
 #include "common/text.h"
-#include "explain/explain.h"
+#include "explain/methods.h"
 
 namespace cnnscope::explain {
 namespace {
@@ -21,18 +23,6 @@ namespace {
 constexpr double kScaleEps = 1e-7;        // scale_cam_image
 constexpr double kGradCamPlusEps = 1e-6;  // grad_cam_plusplus.py
 constexpr double kXGradCamEps = 1e-7;     // xgrad_cam.py
-
-bool starts_with(const std::string& s, const std::string& prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-
-// The last direct child of top-level module `parent`, or "" when it has none.
-std::string last_child(const std::vector<models::TapInfo>& taps, const std::string& parent) {
-  std::string found;
-  for (const models::TapInfo& t : taps)
-    if (t.depth == 2 && starts_with(t.name, parent + ".")) found = t.name;
-  return found;
-}
 
 // Eigen-CAM's projection of one image's activations [C, h, w] on their first principal
 // direction, sign-corrected: [h, w].
@@ -65,32 +55,15 @@ bool is_cam_method(const std::string& method) {
 void check_method(const std::string& method) {
   const std::vector<std::string>& names = method_names();
   if (std::find(names.begin(), names.end(), method) != names.end()) return;
-  fail("", "unknown method '" + method + "'",
-       "closest: " + join(closest_names(method, names, 3), ", ") + "; all: " + join(names, ", "));
+  const std::string near = did_you_mean(method, names);
+  fail("", "unknown method '" + method + "'", near.empty() ? "one of: " + join(names, ", ") : near);
 }
 
 std::string default_cam_layer(const models::Network& net) {
-  const std::vector<models::TapInfo>& taps = net.taps();
-  for (const char* container : {"features", "layers"}) {  // layers: MNASNet
-    const std::string last = last_child(taps, container);
-    if (!last.empty()) return last;
-  }
-  std::string last_layer;  // ResNet's layer4 (or the highest layerN)
-  for (const models::TapInfo& t : taps)
-    if (t.depth == 1 && starts_with(t.name, "layer") && !last_child(taps, t.name).empty())
-      last_layer = t.name;
-  if (!last_layer.empty()) return last_child(taps, last_layer);
-  // Any other network: the last top-level module with a convolution in it (auxiliary heads,
-  // which eval mode skips, left out).
-  std::string found;
-  for (const models::TapInfo& t : taps) {
-    if (t.type != "Conv2d") continue;
-    const std::string top = t.name.substr(0, t.name.find('.'));
-    if (top.rfind("aux", 0) == 0 || top.rfind("Aux", 0) == 0) continue;
-    found = top;
-  }
-  if (found.empty()) fail("", "no convolutional layer for a CAM in this network", "pass --layer");
-  return found;
+  const std::string layer = net.default_cam_layer();
+  if (layer.empty())
+    fail("", "no convolutional layer for a CAM in this network", "", {{"layer", "NAME"}});
+  return layer;
 }
 
 at::Tensor scale_and_resize(const at::Tensor& map, int64_t height, int64_t width) {

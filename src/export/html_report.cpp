@@ -245,7 +245,7 @@ void predictions(std::string& out, const ReportImage& img) {
 
 void images(std::string& out, const ReportContent& c) {
   out += R"(<section id="images"><h2>Images and feature maps</h2>)";
-  if (c.images.empty()) out += R"(<p class="note">No images given (use <code>--image</code>).</p>)";
+  if (c.images.empty()) out += R"(<p class="note">No images given.</p>)";
   int n = 0;
   for (const ReportImage& img : c.images) {
     out += fmt::format(R"(<section class="image" id="image-{}"><h3>{}</h3>)", n++,

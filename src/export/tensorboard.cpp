@@ -270,6 +270,14 @@ void EventWriter::add_histogram(const std::string& tag, const HistogramSummary& 
   write_event(one_value_summary(tag, v.take()), step);
 }
 
+void EventWriter::add_weight_histogram(const std::string& name, const at::Tensor& values,
+                                       const Histogram& histogram, int64_t step) {
+  add_histogram("weights/" + name,
+                histogram_summary(values, histogram.edges,
+                                  {histogram.counts.begin(), histogram.counts.end()}),
+                step);
+}
+
 void EventWriter::add_image(const std::string& tag, std::string_view png, int64_t step) {
   const PngHeader header = read_png_header(tag, png);
   ProtoWriter img;

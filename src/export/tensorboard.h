@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "stats/histogram.h"
+
 namespace cnnscope {
 
 class AtomicFile;
@@ -62,6 +64,11 @@ class EventWriter {
   void add_image_file(const std::string& tag, const std::string& png_path, int64_t step = 0);
   // A UTF-8 (markdown) text summary for TensorBoard's Text tab.
   void add_text(const std::string& tag, const std::string& text, int64_t step = 0);
+
+  // A weight tensor's histogram as "weights/<name>" (the tag weights, report, train and evolve
+  // share), from the bins stats/histogram.h computed for `values`.
+  void add_weight_histogram(const std::string& name, const at::Tensor& values,
+                            const Histogram& histogram, int64_t step = 0);
 
   // Renames the file into place and returns its path. Call once.
   std::string close();

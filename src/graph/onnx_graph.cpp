@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "graph/interpreter.h"
 #include "graph/onnx_ops.h"
 
@@ -232,11 +233,8 @@ std::set<std::string> signature_parameters(const onnx::GraphProto& g) {
 
 bool is_parameter(const NamedTensor& t, const std::set<std::string>& parameters) {
   if (!parameters.empty()) return parameters.count(t.name) > 0;
-  const auto ends = [&](const std::string& tail) {
-    return t.name.size() >= tail.size() &&
-           t.name.compare(t.name.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  return t.tensor.is_floating_point() && !ends("running_mean") && !ends("running_var");
+  return t.tensor.is_floating_point() && !ends_with(t.name, "running_mean") &&
+         !ends_with(t.name, "running_var");
 }
 
 // Numbers module calls: a scope continues the previous node's call while every scope around it

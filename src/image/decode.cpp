@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/mapped_file.h"
 #include "image/decode_internal.h"
 
@@ -54,7 +55,7 @@ at::Tensor decode_jpeg(const std::string& path, const uint8_t* data, size_t size
   // libjpeg warnings (e.g. "N extraneous bytes before marker") are not errors: Pillow ignores them.
   if (tjDecompressHeader3(tj.h, data, size, &width, &height, &subsamp, &colorspace) != 0 &&
       (tjGetErrorCode(tj.h) != TJERR_WARNING || width <= 0 || height <= 0))
-    fail(path, std::string("bad JPEG header: ") + tjGetErrorStr2(tj.h),
+    fail(path, "bad JPEG header: " + escape_control(tjGetErrorStr2(tj.h)),
          "is the file a complete JPEG?");
   check_dimensions(path, width, height);
   const bool cmyk = colorspace == TJCS_CMYK || colorspace == TJCS_YCCK;
@@ -66,7 +67,8 @@ at::Tensor decode_jpeg(const std::string& path, const uint8_t* data, size_t size
     const std::string message = tjGetErrorStr2(tj.h);
     // Pillow fails on a truncated JPEG ("image file is truncated") but ignores other warnings.
     if (tjGetErrorCode(tj.h) != TJERR_WARNING || message.find("Premature end") != std::string::npos)
-      fail(path, "cannot decode JPEG: " + message, "the file may be truncated or corrupt");
+      fail(path, "cannot decode JPEG: " + escape_control(message),
+           "the file may be truncated or corrupt");
   }
   at::Tensor rgb = at::empty({height, width, kRgb}, at::kByte);  // [H, W, 3]
   uint8_t* out = rgb.data_ptr<uint8_t>();
@@ -106,8 +108,9 @@ void check_png_chunks(const std::string& path, const uint8_t* data, size_t size)
   while (pos + 8 <= size) {
     const uint32_t length =
         (uint32_t{data[pos]} << 24) | (data[pos + 1] << 16) | (data[pos + 2] << 8) | data[pos + 3];
-    const std::string type(reinterpret_cast<const char*>(data + pos + 4), 4);
-    if (type == "IDAT") return;
+    const std::string raw_type(reinterpret_cast<const char*>(data + pos + 4), 4);
+    if (raw_type == "IDAT") return;
+    const std::string type = escape_control(raw_type);  // bytes from the file, for messages
     if (length > size - pos - 8 || size - pos - 8 - length < 4)
       fail(path, "truncated PNG (" + type + " chunk cut short)", "the file is cut short");
     boost::crc_32_type crc;
@@ -197,7 +200,7 @@ at::Tensor decode_png(const std::string& path, const uint8_t* data, size_t size)
   bool too_large = false;
   if (!png_decode_rows(&io, &layout, &pixels, &too_large)) {
     if (too_large) check_dimensions(path, layout.width, layout.height);
-    fail(path, std::string("cannot decode PNG: ") + (io.error[0] ? io.error : "libpng failed"),
+    fail(path, "cannot decode PNG: " + escape_control(io.error[0] ? io.error : "libpng failed"),
          "the file may be truncated or corrupt");
   }
   check_dimensions(path, layout.width, layout.height);

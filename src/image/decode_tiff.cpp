@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "image/decode_internal.h"
 
 namespace cnnscope {
@@ -65,9 +66,7 @@ int tiff_on_error(TIFF*, void* user, const char* module, const char* format, va_
   if (m->error.empty()) {
     char text[256];
     std::vsnprintf(text, sizeof(text), format, args);
-    m->error = std::string(module ? module : "libtiff") + ": " + text;
-    for (char& c : m->error)
-      if (c == '\n' || c == '\r') c = ' ';
+    m->error = escape_control(std::string(module ? module : "libtiff") + ": " + text);
   }
   return 1;
 }

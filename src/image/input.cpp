@@ -60,7 +60,7 @@ Input load_input_with_picture(const std::string& path, const PreprocessOptions& 
     input.picture = resize_and_crop(rgb, options);          // [h, w, 3]
     input.tensor = network_tensor(input.picture, options);  // [C, h, w]
   } catch (const Error& e) {
-    fail(path, e.what());
+    fail(path, e.what(), "", e.settings());
   }
   return input;
 }

@@ -1,6 +1,6 @@
-// The network's input, as torchvision would make it: a photo (JPEG/PNG) goes decode -> RGB ->
-// Resize -> CenterCrop -> ToTensor -> Normalize with Pillow-exact pixels; a .npy tensor is used as
-// is.
+// The network's input, as torchvision would make it: a photo (JPEG, PNG, BMP, GIF, WebP, TIFF) goes
+// decode -> RGB -> Resize -> CenterCrop -> ToTensor -> Normalize with Pillow-exact pixels; a .npy
+// tensor is used as is.
 #pragma once
 
 #include <ATen/ATen.h>

@@ -14,7 +14,7 @@ at::Tensor load_input_bytes(const std::string& name, const std::string& bytes,
   try {
     return network_tensor(resize_and_crop(rgb, options), options);  // [C, H, W]
   } catch (const Error& e) {
-    fail(name, e.what());
+    fail(name, e.what(), "", e.settings());
   }
 }
 

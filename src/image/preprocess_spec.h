@@ -1,6 +1,7 @@
-// The pipeline a user asks for, as text (`--preset`, `--resize N|HxW`, `--crop N`, `--mean a,b,c`,
-// `--std a,b,c`), turned into PreprocessOptions. Shared by every command that reads images.
-// Leaves out: the transforms themselves (transforms.h) and flag parsing (cli/flags.h).
+// The pipeline a user asks for, as text (`--preset`, `--resize N|HxW`, `--crop N`, `--mean`,
+// `--std`, `--grayscale`), turned into PreprocessOptions for the input a network needs. Shared by
+// every command that reads images. Leaves out: the transforms themselves (transforms.h) and flag
+// parsing (cli/flags.h).
 #pragma once
 
 #include <cstdint>
@@ -11,16 +12,28 @@
 namespace cnnscope {
 
 struct PreprocessSpec {
-  std::string preset;  // "" = the model's default
-  std::string resize;  // "" | "N" (shorter side) | "HxW"
-  int64_t crop = 0;    // CenterCrop N; 0 = none
-  std::string mean;    // "" | "a,b,c"
-  std::string std;     // "" | "a,b,c"
+  std::string preset;      // "" = the model's default
+  std::string resize;      // "" | "N" (shorter side) | "HxW"
+  int64_t crop = 0;        // CenterCrop N; 0 = none
+  std::string mean;        // "" | "a" (every channel) | one number per channel "a,b,c"
+  std::string std;         // the same
+  bool grayscale = false;  // a one-channel input (Pillow's convert("L")), whatever the network's
 };
 
-// Custom steps alone start from no resize, no crop, mean 0, std 1 (the default preset's input
-// channels); with a preset they replace that preset's steps (name "<preset>+custom"). Nothing
-// given: `default_preset`. Throws Error naming the flag on malformed text.
+// What the network itself says about its input (models::ArchInfo's fields).
+struct NetworkInput {
+  std::string preset;    // its default preset
+  int64_t channels = 0;  // C it takes; 0: the preset's
+  int64_t size = 0;      // the H = W it needs; 0: any
+};
+
+// Custom steps alone start from no resize, no crop, mean 0, std 1; with a preset they replace
+// that preset's steps (name "<preset>+custom"). Nothing given: `net.preset`. The channels are the
+// network's (1 with grayscale); a network of a fixed size gets Resize((size, size)) unless the
+// user resizes or crops, or the preset already makes that size. Throws Error on malformed text,
+// naming the step ("mean", "resize"), not a flag.
+PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const NetworkInput& net);
+// The same with `default_preset`'s channels and any size.
 PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const std::string& default_preset);
 
 }  // namespace cnnscope

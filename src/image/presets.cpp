@@ -9,7 +9,7 @@
 #include <optional>
 
 #include "common/error.h"
-#include "common/text.h"
+#include "common/suggest.h"
 #include "image/input.h"
 
 namespace cnnscope {
@@ -118,7 +118,7 @@ PreprocessOptions preset(const std::string& name) {
     o.channels = e.channels;
     return o;
   }
-  fail("", "unknown preset '" + name + "'", "known presets: " + join(preset_names(), ", "));
+  fail("", "unknown preset '" + name + "'", did_you_mean(name, preset_names()));
 }
 
 }  // namespace cnnscope

@@ -47,7 +47,7 @@ at::Tensor center_crop(const at::Tensor& rgb, int64_t crop_height, int64_t crop_
 at::Tensor to_normalized_tensor(const at::Tensor& rgb, const std::array<double, 3>& mean,
                                 const std::array<double, 3>& std) {
   for (double s : std)
-    if (s == 0.0) fail("", "std of 0 in Normalize", "every --std value must be non-zero");
+    if (s == 0.0) fail("", "std of 0 in Normalize", "every std value must be non-zero");
   // ToTensor: permute to [3, H, W], to float32, divide by 255.
   at::Tensor t = rgb.permute({2, 0, 1}).contiguous().to(at::kFloat).div(255);  // [3, H, W]
   at::Tensor m =
@@ -78,7 +78,7 @@ at::Tensor resize_and_crop(const at::Tensor& input, const PreprocessOptions& opt
     fail("",
          "resize gives an empty image (" + std::to_string(target.height) + "x" +
              std::to_string(target.width) + ")",
-         "the image is too thin for this --resize");
+         "the image is too thin for this resize");
   at::Tensor out = (target.height == in.height && target.width == in.width)
                        ? rgb
                        : resize_rgb(rgb, target.height, target.width, options.interpolation);

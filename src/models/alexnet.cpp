@@ -146,6 +146,7 @@ const Family& alexnet_family() {
       // The ReLUs after the first three convolutions (features.1, features.4, features.7).
       .default_layers = features_relus(kDefaultLayers),
       .all_layers = features_relus(),
+      .cam_layer = last_child_of("features"),
       // The seed's preset for both (torchvision's alexnet weights use "imagenet": pass --preset).
       .preset = [](const std::string&) -> std::string { return "alexnet"; },
   };

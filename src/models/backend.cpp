@@ -21,7 +21,7 @@ void run_failed(const std::string& file, const std::string& arch, const at::Tens
   fail(file,
        "input " + shape_text(input.sizes()) + " does not fit " + arch + ": " +
            escape_control((op ? op->where + ": " : std::string()) + e.what()),
-       "made for another input size? pass --resize N --crop N");
+       "made for another input size?", {{"resize", "N"}, {"crop", "N"}});
 }
 
 std::vector<std::string> first_layers(std::vector<std::string> all) {

@@ -1,7 +1,7 @@
-// A network that is not a zoo Layer tree (today: a TorchScript module, torchscript_net.cpp): the
-// parts Network needs from it, so that Network::run and every caller work unchanged. Zoo networks
-// keep Network::Impl::root and their Family. Not a public header: other stages use
-// models/network.h.
+// What runs a Network, whatever its file: a zoo Layer tree built by a Family (zoo_net.cpp), a
+// TorchScript module (torchscript_net.cpp) or a torch.export / ONNX graph (graph_net.cpp); the
+// parts Network needs from each, so that Network::run and every caller work the same for all.
+// Not a public header: other stages use models/network.h.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -29,8 +29,24 @@ class Backend {
   virtual int64_t num_parameters() const = 0;
   virtual std::vector<std::string> default_layers() const = 0;
   virtual std::vector<std::string> all_layers() const = 0;
+  // The CAM layer its family declares (Family::cam_layer); "": none.
+  virtual std::string default_cam_layer() const { return ""; }
   // A tap name beyond Network::taps() (an ONNX node output's name).
   virtual bool extra_tap(const std::string& /*name*/) const { return false; }
+  // Network::module()'s answer.
+  virtual torch::nn::Module& module() const = 0;
+};
+
+// A Backend whose network is no LibTorch module tree (TorchScript, a graph): module() is an empty
+// module named after the root's class, `root_type`.
+class InterpretedBackend : public Backend {
+ public:
+  explicit InterpretedBackend(const std::string& root_type)
+      : placeholder_(std::make_shared<torch::nn::Module>(root_type)) {}
+  torch::nn::Module& module() const override { return *placeholder_; }
+
+ private:
+  std::shared_ptr<torch::nn::Module> placeholder_;
 };
 
 // What a graph network's failed run says (a limit passed, a refusal, an op that failed on the
@@ -41,10 +57,15 @@ class Backend {
 // The default `features` layers of a graph network: the first three of `all`.
 std::vector<std::string> first_layers(std::vector<std::string> all);
 
+// A Layer tree that `family` built (and the state_dict loaded) as a network in eval mode, its taps
+// Python's named_modules() with print(model)'s reprs (zoo_net.cpp).
+Network zoo_network(Built built, const Family& family);
+
 // A TorchScript archive (sd.format == "torchscript") as a network run by cnnscope's interpreter:
 // its ops checked against the allowlist before anything of it runs, each run inside `limits`
-// (torchscript_net.cpp).
-Network torchscript_network(const StateDict& sd, const graph::Limits& limits);
+// (torchscript_net.cpp). `like`: the info of the zoo network whose keys the archive holds (its
+// input size and preset), or null.
+Network torchscript_network(const StateDict& sd, const graph::Limits& limits, const ArchInfo* like);
 
 // A torch.export program (sd.format == "pt2") or an ONNX model ("onnx") as a network: lowered to
 // a graph::Dataflow, its ops checked when read, each run inside `limits` (graph_net.cpp).

@@ -200,7 +200,8 @@ Built pick_variant(const StateDict& sd, const VariantPick& pick, std::string& wh
     return {};
   }
   Built b = pick.make(found, shape_of(sd, pick.classes_key).at(0));
-  if (!also.empty()) b.info.description += " (the keys fit " + also + " too: pass --arch)";
+  if (!also.empty())
+    b.info.description += " (the keys fit " + also + " too: name the arch to pick one)";
   return b;
 }
 

@@ -227,6 +227,7 @@ const Family& cifar_resnet_family() {
             for (const std::string& name : taps_of_type(taps, {"BasicBlock"})) out.push_back(name);
             return out;
           },
+      .cam_layer = last_child_of("layer3"),
       .preset = [](const std::string&) -> std::string { return "cifar10_imagenet"; },
       .init = init,
   };

@@ -143,6 +143,7 @@ const Family& convnext_family() {
       make,
       fixed_layers({"features.0", "features.1", "features.3"}),
       blocks_between({"features.0"}, {"CNBlock"}),
+      last_child_of("features"),
       presets_for({"convnext_tiny", "convnext_small", "convnext_base", "convnext_large"}),
       init,
       nullptr};

@@ -219,6 +219,7 @@ const Family& densenet_family() {
           fixed_layers({"features.relu0", "features.denseblock1", "features.denseblock2"}),
       // The stem, then every dense block and transition.
       .all_layers = blocks_between({"features.relu0"}, {"_DenseBlock", "_Transition"}),
+      .cam_layer = last_child_of("features"),
       .init = init,
   };
   return family;

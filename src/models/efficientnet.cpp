@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/blocks.h"
 
 namespace cnnscope::models::detail {
@@ -228,7 +229,7 @@ std::vector<std::string> all_layers(const std::vector<TapInfo>& taps) {
   std::string last;
   for (const TapInfo& t : taps) {
     if (t.type == "MBConv" || t.type == "FusedMBConv") out.push_back(t.name);
-    if (t.depth == 2 && t.name.rfind("features.", 0) == 0) last = t.name;
+    if (t.depth == 2 && starts_with(t.name, "features.")) last = t.name;
   }
   out.push_back(last);
   return out;
@@ -256,6 +257,7 @@ const Family& efficientnet_family() {
                         make,
                         fixed_layers({"features.0", "features.2", "features.4"}),
                         all_layers,
+                        last_child_of("features"),
                         presets_for(archs()),
                         init,
                         nullptr};

@@ -35,21 +35,8 @@ class Probe {
         bool gradients = false, const Hook* hook = nullptr)
       : wanted_(wanted), out_(out), gradients_(gradients), hook_(hook) {}
 
-  at::Tensor operator()(const std::string& name, const at::Tensor& output) {
-    at::Tensor flow = hook_ != nullptr ? (*hook_)(name, output) : output;
-    if (wanted_ != nullptr) {
-      auto it = wanted_->find(name);
-      if (it != wanted_->end()) {
-        if (!gradients_) {
-          (*out_)[it->second] = flow.clone();
-        } else {
-          (*out_)[it->second] = flow;
-          flow = flow.clone();
-        }
-      }
-    }
-    return flow;
-  }
+  // The tensor the forward continues with after module `name` gave `output`.
+  at::Tensor operator()(const std::string& name, const at::Tensor& output);
 
  private:
   const std::unordered_map<std::string, size_t>* wanted_ = nullptr;
@@ -72,9 +59,7 @@ class Layer : public torch::nn::Module {
   virtual int64_t version() const { return 1; }
 
   // "prefix.child" or "child" at the root.
-  std::string child_path(const std::string& child) const {
-    return path_.empty() ? child : path_ + "." + child;
-  }
+  std::string child_path(const std::string& child) const;
 
  private:
   std::string path_;
@@ -101,13 +86,11 @@ class Sequential : public Layer {
                       }});
   }
 
-  at::Tensor forward(at::Tensor x, Probe& probe) override {
-    for (const Step& step : steps_) x = probe(step.path, step.run(std::move(x), probe));
-    return x;
-  }
+  at::Tensor forward(at::Tensor x, Probe& probe) override;
 
   size_t size() const { return steps_.size(); }
-  std::string repr() const override { return steps_.empty() ? name() + "()" : name(); }
+  // "Sequential()" when empty, as print(model) shows it; else the type.
+  std::string repr() const override;
 
  private:
   struct Step {
@@ -146,6 +129,8 @@ struct Built {
 
 // The taps of a network (named_modules() order) -> `features` layer names.
 using LayerPick = std::function<std::vector<std::string>(const std::vector<TapInfo>& taps)>;
+// The taps of a network -> the name of one of them.
+using TapPick = std::function<std::string(const std::vector<TapInfo>& taps)>;
 
 // One family: everything cnnscope knows about it. Registering a new family is one line in
 // registry.cpp's families() list (its accessor is declared below); nothing else names families.
@@ -162,6 +147,9 @@ struct Family {
   // `--layers all`, both picked from the taps.
   LayerPick default_layers{};
   LayerPick all_layers{};
+  // The default CAM target layer, picked as pytorch-grad-cam's examples pick it for the family
+  // (ResNet's layer4[-1], VGG's features[-1]); null: explain::default_cam_layer's fallback.
+  TapPick cam_layer{};
   // The input preset (a name image/input.h's preset() knows) of an arch of this family, as
   // torchvision's IMAGENET1K_V1 weights define it; null: "imagenet". See presets_for().
   std::function<std::string(const std::string& arch)> preset{};
@@ -185,6 +173,15 @@ std::vector<std::string> taps_of_type(const std::vector<TapInfo>& taps,
 // The first `n` of `names` (all when fewer).
 std::vector<std::string> first_of(std::vector<std::string> names, size_t n);
 
+// A Family::cam_layer: the last direct child of top-level module `parent` (Python's
+// model.parent[-1]); "" when it has none.
+TapPick last_child_of(std::string parent);
+// A Family::cam_layer: the module `name` (GoogLeNet's inception5b).
+TapPick module_named(std::string name);
+// The CAM layer of a network whose family declares none (network.h, default_cam_layer()); "" when
+// it has no convolution.
+std::string fallback_cam_layer(const std::vector<TapInfo>& taps);
+
 // AlexNet's and VGG's layers: the ReLU after each convolution of `features`, the first `limit`.
 LayerPick features_relus(size_t limit = SIZE_MAX);
 
@@ -203,7 +200,7 @@ const Family& shufflenet_family();
 const Family& efficientnet_family();
 const Family& regnet_family();
 const Family& convnext_family();
-// The tutorial nets (issue 14 part 3): src/models/cifar_resnet.cpp, lenet.cpp, mnist_net.cpp.
+// The tutorial nets: src/models/cifar_resnet.cpp, lenet.cpp, mnist_net.cpp.
 const Family& cifar_resnet_family();  // akamaster's CIFAR ResNet-20 ... 1202
 const Family& lenet_family();         // the 60-minute blitz CNN and the seed's LeNet
 const Family& mnist_net_family();     // pytorch/examples' MNIST Net

@@ -35,10 +35,13 @@ struct Module {
   std::vector<std::string> calls;  // Scope::call of each call, in order
 };
 
-class GraphBackend : public Backend {
+class GraphBackend : public InterpretedBackend {
  public:
   GraphBackend(std::string file, graph::Dataflow flow, graph::Limits limits, bool name_taps)
-      : file_(std::move(file)), flow_(std::move(flow)), limits_(limits) {
+      : InterpretedBackend(escape_control(flow.root_type)),
+        file_(std::move(file)),
+        flow_(std::move(flow)),
+        limits_(limits) {
     flow_.root_type = escape_control(flow_.root_type);  // a name from the file
     // Parameters take part in autograd as nn.Parameter does (the CAM methods differentiate
     // through a layer's output).
@@ -295,9 +298,8 @@ Network graph_network(const StateDict& sd, const graph::Limits& limits) {
   info.description = info.arch + (onnx ? " (ONNX), " : " (torch.export), ") +
                      std::to_string(taps.size()) + " modules, " + std::to_string(info.num_classes) +
                      " classes, input " + info.default_preset;
-  const std::string arch = info.arch;
   return Network(
-      std::make_shared<Network::Impl>(std::move(info), std::move(taps), std::move(backend), arch));
+      std::make_shared<Network::Impl>(std::move(info), std::move(taps), std::move(backend)));
 }
 
 }  // namespace cnnscope::models::detail

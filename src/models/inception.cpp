@@ -427,12 +427,12 @@ Built detect_inception(const StateDict& sd, std::string& why_not) {
                         sd.find("AuxLogits.fc.weight") != nullptr);
 }
 
-// transform_input: on unless --transform-input off, said in the description.
+// transform_input: on unless BuildOptions turn it off, said in the description.
 void configure(Built& built, const BuildOptions& options) {
   const bool on = options.transform_input.value_or(true);
   static_cast<TransformingNet&>(*built.root).transform = on;
   built.info.description += on ? ", transform_input on (torchvision's pretrained default; "
-                                 "--transform-input off for a model trained without it)"
+                                 "turn it off for a model trained without it)"
                                : ", transform_input off";
 }
 
@@ -467,6 +467,7 @@ const Family& googlenet_family() {
       // The stem's conv1, the first Inception block and a middle one.
       .default_layers = fixed_layers({"conv1", "inception3a", "inception4c"}),
       .all_layers = blocks_between({"conv1", "conv2", "conv3"}, {"Inception"}),
+      .cam_layer = module_named("inception5b"),
       .init = [](torch::nn::Module& root) { init_with(root, kStd, "", kStd); },
       .configure = configure,
   };
@@ -486,6 +487,7 @@ const Family& inception_family() {
       .all_layers = blocks_between(
           {"Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3"},
           {"InceptionA", "InceptionB", "InceptionC", "InceptionD", "InceptionE"}),
+      .cam_layer = module_named("Mixed_7c"),
       .preset = presets_for({"inception_v3"}),
       .init = [](torch::nn::Module& root) { init_with(root, kStd, "AuxLogits.fc", kAuxFcStd); },
       .configure = configure,

@@ -17,6 +17,7 @@ namespace {
 constexpr int64_t kKernel = 5;
 constexpr int64_t kPool = 2;
 constexpr int64_t kPooledArea = 25;  // 5x5 after two pools of a 32x32 input
+constexpr int64_t kInputSize = 32;   // the only size fc1 takes
 
 struct LeNetConfig {
   int64_t in_channels = 3;
@@ -74,6 +75,7 @@ Built build(const LeNetConfig& c) {
   b.info.description = d;
   b.info.num_classes = c.num_classes;
   b.info.input_channels = c.in_channels;
+  b.info.input_size = kInputSize;
   return b;
 }
 
@@ -139,6 +141,7 @@ const Family& lenet_family() {
       .all_layers = [](const std::vector<TapInfo>& taps) -> std::vector<std::string> {
         return taps_of_type(taps, {"Conv2d", "MaxPool2d"});
       },
+      .cam_layer = module_named("conv2"),
       // Both tutorials train on CIFAR-10 with Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)).
       .preset = [](const std::string&) -> std::string { return "cifar10"; },
       .init = init_pytorch_default,

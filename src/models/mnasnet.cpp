@@ -157,6 +157,7 @@ const Family& mnasnet_family() {
       make,
       fixed_layers({"layers.2", "layers.8", "layers.10"}),
       blocks_between({"layers.2", "layers.5"}, {"_InvertedResidual"}, {"layers.16"}),
+      last_child_of("layers"),
       presets_for({"mnasnet0_75", "mnasnet1_3"}),
       init,
       nullptr};

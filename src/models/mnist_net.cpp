@@ -48,6 +48,15 @@ class MnistNet : public Layer {
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
 };
 
+// The input side fc1 takes: conv2's map of side s has flat / conv2 = s * s values after the
+// pool, so the input is 2s + 4 (28 for 9216 = 64 x 12 x 12); 0 when flat is no such square.
+int64_t input_size(const MnistNetConfig& c) {
+  const int64_t area = c.flat / c.conv2;
+  int64_t side = 1;
+  while (side * side < area) ++side;
+  return side * side == area && area * c.conv2 == c.flat ? 2 * side + 2 * (kKernel - 1) : 0;
+}
+
 Built build(const MnistNetConfig& c) {
   Built b;
   b.root = std::make_shared<MnistNet>(c);
@@ -59,6 +68,7 @@ Built build(const MnistNetConfig& c) {
                        "-channel input: pytorch/examples' MNIST Net (outputs log_softmax)";
   b.info.num_classes = c.num_classes;
   b.info.input_channels = c.in_channels;
+  b.info.input_size = input_size(c);
   return b;
 }
 
@@ -104,6 +114,7 @@ const Family& mnist_net_family() {
       .all_layers = [](const std::vector<TapInfo>&) -> std::vector<std::string> {
         return {"conv1", "conv2", "dropout1"};
       },
+      .cam_layer = module_named("conv2"),
       // The example trains with ToTensor, Normalize((0.1307,), (0.3081,)) on 28x28 MNIST.
       .preset = [](const std::string&) -> std::string { return "mnist"; },
       .init = init_pytorch_default,  // the example keeps PyTorch's defaults

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/blocks.h"
 
 namespace cnnscope::models::detail {
@@ -201,7 +202,7 @@ Built detect_v3(const StateDict& sd, std::string& why_not) {
 std::vector<std::string> all_features(const std::vector<TapInfo>& taps) {
   std::vector<std::string> out;
   for (const TapInfo& t : taps)
-    if (t.depth == 2 && t.name.rfind("features.", 0) == 0) out.push_back(t.name);
+    if (t.depth == 2 && starts_with(t.name, "features.")) out.push_back(t.name);
   return out;
 }
 
@@ -223,9 +224,10 @@ void init(torch::nn::Module& root) {
 }  // namespace
 
 const Family& mobilenet_v2_family() {
-  static const Family f{"mobilenet_v2", {"mobilenet_v2"}, "classifier.1.weight", detect_v2,
-                        make_v2,        default_features, all_features,          nullptr,
-                        init,           nullptr};
+  static const Family f{
+      "mobilenet_v2",   {"mobilenet_v2"}, "classifier.1.weight",     detect_v2, make_v2,
+      default_features, all_features,     last_child_of("features"), nullptr,   init,
+      nullptr};
   return f;
 }
 
@@ -237,6 +239,7 @@ const Family& mobilenet_v3_family() {
                         make_v3,
                         default_features,
                         all_features,
+                        last_child_of("features"),
                         nullptr,
                         init,
                         nullptr};

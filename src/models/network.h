@@ -32,6 +32,9 @@ struct ArchInfo {
   std::string default_preset;  // a preset() name: "alexnet" for the AlexNet family, else
                                // torchvision's IMAGENET1K_V1 one ("imagenet", "inception_v3")
   int64_t input_channels = 3;  // C of the [N, C, H, W] input: 1 for MNIST's Net, else 3
+  int64_t input_size = 0;  // H = W the network needs (LeNet 32, MNIST's Net 28; a training run's
+                           // size); 0: any size, the preset's resize applies
+  std::vector<std::string> class_names;  // a training run's (its run.json); empty: none known
 };
 
 // One module of the network, as Python's `model.named_modules()` yields it (the root excluded),
@@ -96,13 +99,19 @@ class Network {
   const std::vector<TapInfo>& taps() const;
   int64_t num_parameters() const;  // parameters, not buffers (as summary's "params")
 
-  // Default `features` layers, per family (README lists them): e.g. AlexNet
+  // Default `features` layers, per family (docs/commands/features.md lists them): e.g. AlexNet
   // features.1,features.4,features.7; VGG the ReLUs after its first three convolutions; ResNet
   // conv1,layer1.
   std::vector<std::string> default_layers() const;
   // `--layers all`, per family: e.g. AlexNet/VGG the ReLU after every convolution of `features`;
   // ResNet conv1 and every block (layer1.0, layer1.1, ...).
   std::vector<std::string> all_layers() const;
+  // The layer a CAM looks at unless told: the one its family declares (pytorch-grad-cam's usual
+  // choice: ResNet layer4[-1], VGG features[-1], GoogLeNet inception5b, ...); for a network of no
+  // such family (a graph network, a rebuilt nn.Sequential) the last child of `features` or
+  // `layers`, else of the last `layerN`, else the last top-level module with a Conv2d in it
+  // (auxiliary heads left out). "" when there is none.
+  std::string default_cam_layer() const;
   // A `--layers` value: "" = default_layers(), "all" = all_layers(), else a comma-separated list
   // of tap names, each checked (check_tap), duplicates dropped, order kept.
   std::vector<std::string> select_layers(const std::string& spec) const;

@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "common/text.h"
+
 namespace cnnscope::models {
 namespace {
 
@@ -48,7 +50,7 @@ std::array<int64_t, 4> ReceptiveField::patch(int64_t y, int64_t x, int64_t heigh
 std::optional<ReceptiveField> receptive_field(const Network& net, const std::string& layer) {
   net.check_tap(layer);
   const std::string& family = net.info().family;
-  const bool chain = (family == "alexnet" || family == "vgg") && layer.rfind("features", 0) == 0;
+  const bool chain = (family == "alexnet" || family == "vgg") && starts_with(layer, "features");
   const bool resnet = family == "resnet" && layer.find("downsample") == std::string::npos &&
                       layer != "avgpool" && layer != "fc";
   if (!chain && !resnet) return std::nullopt;

@@ -6,11 +6,13 @@
 #include <map>
 #include <set>
 
+#include "checkpoint/run_info.h"
 #include "common/error.h"
 #include "common/escape.h"
+#include "common/suggest.h"
 #include "common/text.h"
+#include "models/backend.h"
 #include "models/family.h"
-#include "models/network_impl.h"
 
 namespace cnnscope::models {
 namespace {
@@ -71,7 +73,7 @@ std::string prefix_hint(const StateDict& sd) {
   if (dot == std::string::npos) return "";
   const std::string prefix = first.substr(0, dot + 1);
   for (const NamedTensor& t : sd.tensors)
-    if (t.name.rfind(prefix, 0) != 0) return "";
+    if (!starts_with(t.name, prefix)) return "";
   static const std::set<std::string> own{"features.", "classifier.", "conv1.", "bn1."};
   if (own.count(prefix)) return "";
   return "all keys start with '" + prefix +
@@ -111,15 +113,32 @@ std::string keys_like(const StateDict& sd) {
       "\nep = torch.export.export(model.eval(), (x,)); torch.export.save(ep, \"model.pt2\")");
 }
 
+// The input preset of `family`'s `arch`.
+std::string preset_of(const Family& family, const std::string& arch) {
+  return family.preset ? family.preset(arch) : "imagenet";
+}
+
 // The network of `built`, finished as its family says (preset, build options).
-Network finish(Built built, const Family& family, const BuildOptions& options) {
-  built.info.default_preset = family.preset ? family.preset(built.info.arch) : "imagenet";
+// What a training run's run.json says about its checkpoints, when it is this network's.
+void apply_run_info(const RunInfo& run, ArchInfo& info) {
+  if (run.arch != info.arch || run.num_classes != info.num_classes) return;
+  if (run.input_size > 0) info.input_size = run.input_size;
+  info.input_channels = run.input_channels;
+  info.default_preset = run.preset;
+  info.class_names = run.classes;
+}
+
+Network finish(Built built, const Family& family, const BuildOptions& options,
+               const std::optional<RunInfo>& run = std::nullopt) {
+  built.info.default_preset = preset_of(family, built.info.arch);
   if (family.configure) family.configure(built, options);
-  return Network(std::make_shared<Network::Impl>(std::move(built), family));
+  if (run) apply_run_info(*run, built.info);
+  return detail::zoo_network(std::move(built), family);
 }
 
 // Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
-void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string& hint) {
+void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string& hint,
+                 const Settings& settings) {
   std::map<std::string, at::Tensor> expected;
   for (const auto& p : root.named_parameters()) expected.emplace(p.key(), p.value());
   for (const auto& b : root.named_buffers()) expected.emplace(b.key(), b.value());
@@ -146,7 +165,7 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
       parts.push_back(listed(unexpected, "unexpected key", "unexpected keys"));
     if (!mismatched.empty())
       parts.push_back(listed(mismatched, "shape mismatch", "shape mismatches"));
-    fail(sd.file, "does not load: " + join(parts, ", "), hint);
+    fail(sd.file, "does not load: " + join(parts, ", "), hint, settings);
   }
   torch::NoGradGuard no_grad;
   for (const NamedTensor& t : sd.tensors) expected.at(t.name).copy_(t.tensor);
@@ -189,13 +208,19 @@ std::vector<std::string> known_archs() {
 
 Network build_network(const StateDict& sd, const BuildOptions& options) {
   // A TorchScript archive runs its own code (checked first); --arch rebuilds a zoo net instead.
-  if (sd.format == "torchscript" && options.arch.empty())
-    return detail::torchscript_network(sd, options.limits.value_or(graph::default_limits()));
+  if (sd.format == "torchscript" && options.arch.empty()) {
+    Built like;
+    const Family* family = detect(sd, like);
+    if (family != nullptr) like.info.default_preset = preset_of(*family, like.info.arch);
+    return detail::torchscript_network(sd, options.limits.value_or(graph::default_limits()),
+                                       family != nullptr ? &like.info : nullptr);
+  }
   if ((sd.format == "pt2" || sd.format == "onnx") && options.arch.empty())
     return detail::graph_network(sd, options.limits.value_or(graph::default_limits()));
   Built built;
   const Family* family = nullptr;
   std::string hint;
+  Settings settings;  // the arch the keys fit, where another was named
   if (options.arch.empty()) {
     family = detect(sd, built);
     if (!family) {
@@ -209,28 +234,30 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
   } else {
     family = family_of(options.arch);
     if (!family)
-      fail(sd.file, "unknown --arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
+      fail(sd.file, "unknown arch '" + options.arch + "'",
+           did_you_mean(options.arch, known_archs()));
     std::vector<int64_t> classes = detail::shape_of(sd, family->classes_key);
     constexpr int64_t kImageNetClasses = 1000;
     built = family->make(options.arch, classes.empty() ? kImageNetClasses : classes[0]);
     Built guess;
-    if (detect(sd, guess) && guess.info.arch != options.arch)
-      hint = "looks like " + guess.info.arch + "; pass --arch " + guess.info.arch +
-             " or leave --arch out";
-    else
+    if (detect(sd, guess) && guess.info.arch != options.arch) {
+      hint = "looks like " + guess.info.arch;
+      settings = {{"arch", guess.info.arch}};
+    } else {
       hint = prefix_hint(sd);
+    }
   }
   if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
-  load_strict(*built.root, sd, hint);
-  return finish(std::move(built), *family, options);
+  load_strict(*built.root, sd, hint, settings);
+  return finish(std::move(built), *family, options, run_info_beside(sd.file));
 }
 
 Network init_network(const InitOptions& options) {
   const Family* family = family_of(options.arch);
   if (!family)
-    fail("", "unknown arch '" + options.arch + "'", "known: " + join(known_archs(), ", "));
+    fail("", "unknown arch '" + options.arch + "'", did_you_mean(options.arch, known_archs()));
   if (options.num_classes < 1)
-    fail("", "--num-classes must be at least 1, got " + std::to_string(options.num_classes));
+    fail("", "a network needs at least 1 class, got " + std::to_string(options.num_classes));
   Built built = family->make(options.arch, options.num_classes);
   torch::manual_seed(options.seed);
   if (family->init)

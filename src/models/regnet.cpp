@@ -197,6 +197,7 @@ const Family& regnet_family() {
                   make,
                   fixed_layers({"stem", "trunk_output.block1", "trunk_output.block2"}),
                   blocks_between({"stem"}, {"ResBottleneckBlock"}),
+                  module_named("trunk_output"),
                   nullptr,
                   init,
                   nullptr};

@@ -268,6 +268,7 @@ const Family& resnet_family() {
               out.push_back(name);
             return out;
           },
+      .cam_layer = last_child_of("layer4"),
       .preset = presets_for({"resnext101_64x4d"}),
   };
   return family;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/blocks.h"
 #include "models/family.h"
 
@@ -29,8 +30,16 @@ struct Unknown {
 
 // "Conv2d" for "torch.nn.modules.conv.Conv2d"; "" for a class outside torch.nn.
 std::string torch_nn_class(const std::string& qualified) {
-  if (qualified.rfind(kTorchNn, 0) != 0) return "";
+  if (!starts_with(qualified, kTorchNn)) return "";
   return qualified.substr(qualified.rfind('.') + 1);
+}
+
+// torch.ao.quantization's QuantStub / DeQuantStub (also under the older torch.quantization).
+bool is_quant_stub(const std::string& qualified) {
+  for (const char* package : {"torch.ao.quantization.stubs.", "torch.quantization.stubs."})
+    for (const char* stub : {"QuantStub", "DeQuantStub"})
+      if (qualified == std::string(package) + stub) return true;
+  return false;
 }
 
 const std::string& hp(const Hparams& h, const std::string& key, const std::string& path) {
@@ -107,7 +116,7 @@ class Rebuild {
     auto seq = std::make_shared<Sequential>(path);
     const std::string prefix = path.empty() ? "" : path + ".";
     for (const ModuleInfo& m : modules_) {
-      if (m.path.rfind(prefix, 0) != 0 || m.path.size() == prefix.size()) continue;
+      if (!starts_with(m.path, prefix) || m.path.size() == prefix.size()) continue;
       const std::string name = m.path.substr(prefix.size());
       if (name.find('.') != std::string::npos) continue;  // a grandchild
       add(*seq, name, m);
@@ -119,6 +128,12 @@ class Rebuild {
 
  private:
   void add(Sequential& parent, const std::string& name, const ModuleInfo& m) {
+    if (is_quant_stub(m.class_name)) {  // before convert(): the identity
+      const std::string cls = m.class_name.substr(m.class_name.rfind('.') + 1);
+      parent.push_back(name,
+                       std::make_shared<Leaf>(cls, cls + "()", [](at::Tensor x) { return x; }));
+      return;
+    }
     const std::string cls = torch_nn_class(m.class_name);
     if (cls.empty())
       throw Unknown{"module " + m.path + " is a " + m.class_name +
@@ -338,11 +353,17 @@ Built detect_sequential(const StateDict& sd, std::string& why_not) {
   try {
     Rebuild rebuild(modules, sd);
     std::shared_ptr<Sequential> root = rebuild.sequential("");
-    return described(root, "sequential", "sequential",
-                     std::to_string(modules.size() - 1) +
-                         " modules rebuilt from a whole-model "
-                         "pickle of nn.Sequential",
-                     rebuild.last_linear_width());
+    Built b = described(root, "sequential", "sequential",
+                        std::to_string(modules.size() - 1) +
+                            " modules rebuilt from a whole-model "
+                            "pickle of nn.Sequential",
+                        rebuild.last_linear_width());
+    for (const auto& m : root->modules(/*include_self=*/false))  // the first convolution's
+      if (const auto* conv = m->as<torch::nn::Conv2d>()) {
+        b.info.input_channels = conv->options.in_channels();
+        break;
+      }
+    return b;
   } catch (const Unknown& u) {
     why_not = u.why;
     return {};

@@ -155,6 +155,7 @@ const Family& shufflenet_family() {
       make,
       fixed_layers({"conv1", "stage2", "stage3"}),
       blocks_between({"conv1"}, {"InvertedResidual"}, {"conv5"}),
+      module_named("conv5"),
       presets_for({"shufflenet_v2_x1_5", "shufflenet_v2_x2_0"}),
       reset_defaults,
       nullptr};

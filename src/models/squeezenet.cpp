@@ -150,7 +150,7 @@ const Family& squeezenet_family() {
             int pools = 0;
             bool early = false;
             for (const TapInfo& t : taps) {
-              if (t.depth != 2 || t.name.rfind("features.", 0) != 0) continue;
+              if (t.depth != 2 || !starts_with(t.name, "features.")) continue;
               if (t.type == "MaxPool2d") ++pools;
               if (t.type == "Fire" && !early) {
                 out.push_back(t.name);
@@ -163,6 +163,7 @@ const Family& squeezenet_family() {
             return out;
           },
       .all_layers = all_layers,
+      .cam_layer = last_child_of("features"),
       .init = init,
   };
   return family;

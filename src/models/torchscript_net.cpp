@@ -5,8 +5,9 @@
 // anything runs, and each run checks types at every node inside the network's Limits. Taps: the
 // interpreter reports each module's forward output (ModuleHook), handed to the run's Probe by
 // the module's qualified name: taps, gradients and hooks as for zoo networks. Nothing is added to
-// the archive's modules. Leaves out: taps of modules whose forward returns no single tensor
-// (refused by name), tensors of functional calls (F.relu), which are no module's output.
+// the archive's modules. Leaves out: taps of modules whose forward returns no single tensor (their
+// capture stays undefined, as of a module that never runs), tensors of functional calls (F.relu),
+// which are no module's output.
 #include <torch/csrc/jit/api/module.h>
 
 #include <algorithm>
@@ -38,12 +39,13 @@ bool returns_tensor(const c10::ClassTypePtr& type) {
          forward->getSchema().returns()[0].type()->isSubtypeOf(*c10::TensorType::get());
 }
 
-class TorchScriptBackend : public Backend {
+class TorchScriptBackend : public InterpretedBackend {
  public:
   TorchScriptBackend(std::string file, graph::ScriptModule module,
                      std::unique_ptr<graph::Program> program, std::string arch,
                      graph::Limits limits)
-      : file_(std::move(file)),
+      : InterpretedBackend(arch),
+        file_(std::move(file)),
         module_(std::move(module)),
         program_(std::move(program)),
         arch_(std::move(arch)),
@@ -54,10 +56,6 @@ class TorchScriptBackend : public Backend {
 
   at::Tensor forward(const at::Tensor& input, const RunOptions& options,
                      Probe& probe) const override {
-    for (const std::string& name : options.taps)
-      if (untappable_.count(name))
-        fail("", "layer '" + name + "' of " + arch_ + " returns no single tensor",
-             "tap one of its submodules");
     graph::Limits limits = limits_;
     if (options.deadline) limits.deadline = options.deadline;
     // Each module's output through the run's Probe, by the module's qualified name.
@@ -131,7 +129,8 @@ class TorchScriptBackend : public Backend {
 
 }  // namespace
 
-Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
+Network torchscript_network(const StateDict& sd, const graph::Limits& limits,
+                            const ArchInfo* like) {
   graph::ScriptModule module;
   std::unique_ptr<graph::Program> program;  // compiles and checks every method forward reaches
   try {
@@ -189,13 +188,16 @@ Network torchscript_network(const StateDict& sd, const graph::Limits& limits) {
       if (p.dim() == kConvDims && first_conv) info.input_channels = p.size(1);
       if (p.dim() == kConvDims) first_conv = false;
     }
+  if (like != nullptr) {  // a zoo network's keys: its fixed input size and preset
+    info.input_size = like->input_size;
+    info.default_preset = like->default_preset;
+  }
   info.description = info.arch + " (TorchScript), " + std::to_string(taps.size()) + " modules, " +
                      std::to_string(info.num_classes) + " classes, no preprocessing in the archive";
-  const std::string arch = info.arch;
   auto backend = std::make_shared<TorchScriptBackend>(sd.file, std::move(module),
-                                                      std::move(program), arch, limits);
+                                                      std::move(program), info.arch, limits);
   return Network(
-      std::make_shared<Network::Impl>(std::move(info), std::move(taps), std::move(backend), arch));
+      std::make_shared<Network::Impl>(std::move(info), std::move(taps), std::move(backend)));
 }
 
 }  // namespace cnnscope::models::detail

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/error.h"
+#include "common/text.h"
 #include "models/family.h"
 
 namespace cnnscope::models::detail {
@@ -109,7 +110,7 @@ Built detect(const StateDict& sd, std::string& why_not) {
   int max_index = -1;
   const std::string prefix = "features.";
   for (const NamedTensor& t : sd.tensors) {
-    if (t.name.rfind(prefix, 0) != 0) continue;
+    if (!starts_with(t.name, prefix)) continue;
     max_index = std::max(max_index, std::atoi(t.name.c_str() + prefix.size()));
   }
   int64_t in = 3;
@@ -161,6 +162,7 @@ const Family& vgg_family() {
       // The ReLUs after the first three convolutions.
       .default_layers = features_relus(kDefaultLayers),
       .all_layers = features_relus(),
+      .cam_layer = last_child_of("features"),
   };
   return family;
 }

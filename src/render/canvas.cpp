@@ -123,12 +123,8 @@ void Canvas::clear(double r, double g, double b) {
 }
 
 void Canvas::text(const std::string& s, double x, double y, double size, double align, bool bold) {
-  cairo_select_font_face(cr_, kFontFamily, CAIRO_FONT_SLANT_NORMAL,
-                         bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_font_size(cr_, size);
-  cairo_text_extents_t ext;
-  cairo_text_extents(cr_, s.c_str(), &ext);
-  cairo_move_to(cr_, x - align * ext.x_advance, y);
+  const double advance = text_width(s, size, bold);  // also selects the font and its size
+  cairo_move_to(cr_, x - align * advance, y);
   cairo_show_text(cr_, s.c_str());
 }
 

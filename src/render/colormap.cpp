@@ -4,6 +4,8 @@
 #include "render/colormap.h"
 
 #include "common/error.h"
+#include "common/suggest.h"
+#include "common/text.h"
 
 #include <algorithm>
 #include <cmath>
@@ -473,8 +475,7 @@ const double (*jet_table())[3] {
   static double table[kLutSize][3];
   for (int i = 0; i < kLutSize; ++i) {
     const double x = static_cast<double>(i) / (kLutSize - 1);
-    for (int c = 0; c < 3; ++c)
-      table[i][c] = std::clamp(1.5 - std::abs(4 * x - (3 - c)), 0.0, 1.0);
+    for (int c = 0; c < 3; ++c) table[i][c] = std::clamp(1.5 - std::abs(4 * x - (3 - c)), 0.0, 1.0);
   }
   return table;
 }
@@ -516,9 +517,9 @@ int Colormap::index(double t) {
 const Colormap& colormap(const std::string& name) {
   for (const Colormap& m : all_colormaps())
     if (m.name() == name) return m;
-  std::string names;
-  for (const std::string& n : colormap_names()) names += (names.empty() ? "" : ", ") + n;
-  fail("", "unknown colormap '" + name + "'", "use one of " + names);
+  const std::string near = did_you_mean(name, colormap_names());
+  fail("", "unknown colormap '" + name + "'",
+       near.empty() ? "use one of " + join(colormap_names(), ", ") : near);
 }
 
 const std::vector<std::string>& colormap_names() {

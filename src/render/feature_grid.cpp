@@ -19,19 +19,21 @@ constexpr double kMargin = 24;        // around the figure
 constexpr double kTitleSize = 20;     // layer name and shape
 constexpr double kSubtitleSize = 13;  // image, channels, scale
 constexpr double kHeaderHeight = kMargin + kTitleSize + 8 + kSubtitleSize + 18;
-constexpr double kLabelSize = 12;   // "ch 7" above each tile
-constexpr double kLabelBand = 18;   // room above a tile for its label
-constexpr double kColumnGap = 14;   // between tiles side by side
-constexpr double kRowGap = 10;      // below a tile, before the next row's label
-constexpr double kBarGap = 22;      // between the grid and the colorbar
-constexpr double kBarWidth = 18;    // colorbar strip
-constexpr double kBarLabels = 72;   // room for the colorbar's tick labels
-constexpr int kBarTicks = 5;        // tick labels on the colorbar
-constexpr int kMaxZoom = 16;        // at most 16 figure pixels per activation cell
-constexpr int kMinWidth = 560;      // narrow grids are centred in at least this width
-constexpr int kMaxSide = 16384;     // figures larger than this are refused (cairo's limit is 32767)
-constexpr double kTextGray = 0.15;  // main text
-constexpr double kNoteGray = 0.45;  // secondary text
+constexpr double kLabelSize = 12;  // "ch 7" above each tile
+constexpr double kLabelBand = 18;  // room above a tile for its label
+constexpr double kColumnGap = 14;  // between tiles side by side
+constexpr double kRowGap = 10;     // below a tile, before the next row's label
+constexpr double kBarGap = 22;     // between the grid and the colorbar
+constexpr double kBarWidth = 18;   // colorbar strip
+constexpr double kBarLabels = 72;  // room for the colorbar's tick labels
+constexpr int kBarTicks = 5;       // tick labels on the colorbar
+constexpr int kMaxZoom = 16;       // at most 16 figure pixels per activation cell
+constexpr int kMinWidth = 560;     // narrow grids are centred in at least this width
+constexpr int kMaxSide = 16384;    // figures larger than this are refused (cairo's limit is 32767)
+constexpr double kStripHeight = 48;  // a [C, 1, 1] activation's one row of cells
+constexpr double kStripLabels = 22;  // index and range labels below it
+constexpr double kTextGray = 0.15;   // main text
+constexpr double kNoteGray = 0.45;   // secondary text
 constexpr double kFrameGray = 0.75;  // tile frames
 
 struct Range {
@@ -95,6 +97,53 @@ void draw_colorbar(Canvas& canvas, const Colormap& cmap, const Range& range, con
   }
 }
 
+// A [C, 1, 1] activation (a Linear's or a pooled embedding's values): one row of C colormapped
+// cells, stretched to a readable height, with the range and the first and last index below.
+std::string render_strip(const at::Tensor& values /* [C] float */,
+                         const FeatureGridOptions& options, FigureFormat format) {
+  const int64_t count = values.size(0);
+  const std::vector<int64_t> shape{count};
+  const std::string subtitle =
+      (options.image.empty() ? "" : options.image + "  \u00b7  ") +
+      fmt::format("{} values, one range  \u00b7  {}", count, options.colormap);
+  Canvas scratch(1, 1, FigureFormat::kPng);
+  const double title_w = std::max(scratch.text_width(title_text(shape, options), kTitleSize, true),
+                                  scratch.text_width(subtitle, kSubtitleSize));
+  const double room = std::max(options.max_width - 2 * kMargin, 1.0);
+  const double zoom =
+      std::clamp(std::floor(room / static_cast<double>(count)), 1.0, static_cast<double>(kMaxZoom));
+  const double strip_w = std::min(static_cast<double>(count) * zoom, room);
+  const double width = std::max({strip_w + 2 * kMargin, title_w + 2 * kMargin, double{kMinWidth}});
+  const double height = kHeaderHeight + kStripHeight + kStripLabels + kMargin;
+  Canvas canvas(static_cast<int>(std::ceil(width)), static_cast<int>(std::ceil(height)), format);
+  canvas.clear(1, 1, 1);
+  cairo_t* cr = canvas.cr();
+  cairo_set_source_rgb(cr, kTextGray, kTextGray, kTextGray);
+  canvas.text(title_text(shape, options), kMargin, kMargin + kTitleSize, kTitleSize, 0, true);
+  cairo_set_source_rgb(cr, kNoteGray, kNoteGray, kNoteGray);
+  canvas.text(subtitle, kMargin, kMargin + kTitleSize + 8 + kSubtitleSize, kSubtitleSize);
+
+  const Colormap& cmap = colormap(options.colormap);
+  const at::Tensor v = values.detach().to(at::kCPU, at::kFloat).contiguous();  // [C]
+  const Range range{v.min().item<double>(), v.max().item<double>()};
+  const float* data = v.data_ptr<float>();
+  std::vector<uint32_t> rgb(static_cast<size_t>(count));
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = pack(cmap.map(normalise(data[i], range)));
+  const Box strip{std::floor((width - strip_w) / 2), kHeaderHeight, strip_w, kStripHeight};
+  canvas.draw_pixels(rgb.data(), static_cast<int>(count), 1, strip.x, strip.y, strip.w, strip.h);
+  cairo_set_line_width(cr, 1);
+  cairo_set_source_rgb(cr, kFrameGray, kFrameGray, kFrameGray);
+  cairo_rectangle(cr, strip.x - 0.5, strip.y - 0.5, strip.w + 1, strip.h + 1);
+  cairo_stroke(cr);
+  cairo_set_source_rgb(cr, kTextGray, kTextGray, kTextGray);
+  const double baseline = strip.y + strip.h + kLabelSize + 4;
+  canvas.text("0", strip.x, baseline, kLabelSize);
+  canvas.text(std::to_string(count - 1), strip.x + strip.w, baseline, kLabelSize, 1.0);
+  canvas.text(number(range.lo) + " \u2026 " + number(range.hi), strip.x + strip.w / 2, baseline,
+              kLabelSize, 0.5);
+  return canvas.finish();
+}
+
 }  // namespace
 
 FeatureScale parse_feature_scale(const std::string& name) {
@@ -140,7 +189,7 @@ FeatureGridLayout feature_grid_layout(const std::vector<int64_t>& shape,
     fail("",
          fmt::format("a grid of {} tiles of {}x{} would be {:.0f}x{:.0f} pixels, larger than {}",
                      count, shape[1], shape[2], width, height, kMaxSide),
-         "show fewer channels (--channels)");
+         "show fewer channels", {{"channels", "N"}});
   layout.width = static_cast<int>(std::ceil(width));
   layout.height = static_cast<int>(std::ceil(height));
 
@@ -167,6 +216,8 @@ std::string render_feature_grid(const at::Tensor& activation, const FeatureGridO
                  shape_text(activation.sizes().vec()) + " " +
                  std::string(c10::toString(activation.scalar_type())));
   const std::vector<int64_t> shape = activation.sizes().vec();
+  if (shape[1] == 1 && shape[2] == 1 && shape[0] > 1)
+    return render_strip(activation.flatten(), options, format);
   const std::vector<int64_t> channels = shown_channels(options, shape[0]);
   for (int64_t c : channels)
     if (c < 0 || c >= shape[0])

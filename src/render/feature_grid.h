@@ -58,7 +58,8 @@ constexpr int kDefaultFeatureChannels = 12;
 FeatureGridLayout feature_grid_layout(const std::vector<int64_t>& shape,
                                       const FeatureGridOptions& options);
 
-// Draws the grid of `activation` [C, H, W] (any floating dtype) and returns the figure's bytes.
+// Draws the grid of `activation` [C, H, W] (any floating dtype) and returns the figure's bytes; a
+// [C, 1, 1] activation (a Linear's output) is drawn as a strip: one row of all C values, one range.
 // Throws Error on a wrong shape, a channel out of range or a figure too large to draw.
 std::string render_feature_grid(const at::Tensor& activation, const FeatureGridOptions& options,
                                 FigureFormat format);

@@ -100,7 +100,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
     fail("",
          "'" + options.title + "' is not a convolution weight: expected 4 dimensions " +
              "[C_out, C_in, kH, kW], got shape " + shape_text(weight.sizes()),
-         "pick a conv weight with --layer");
+         "pick a conv weight", {{"layer", "NAME"}});
   if (!at::isFloatingType(weight.scalar_type()))
     fail("", "'" + options.title + "' holds " + std::string(c10::toString(weight.scalar_type())) +
                  " values, not floating point kernels");
@@ -114,7 +114,7 @@ std::string filter_mosaic(const at::Tensor& weight, const FilterMosaicOptions& o
     fail("",
          "'" + options.title + "' has " + std::to_string(in_channels) +
              " input channels, colour patches need 3",
-         "use --mode channels or --mode mean");
+         "", {{"mode", "channels|mean"}});
 
   const int64_t kernels =
       options.max_kernels > 0 ? std::min<int64_t>(out_channels, options.max_kernels) : out_channels;

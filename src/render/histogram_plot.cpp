@@ -99,6 +99,17 @@ void draw_markers(cairo_t* cr, const HistogramPanel& panel, const Axes& ax, doub
   vertical_line(cr, ax, s.mean, kMeanColor, 2.0 * scale, false);
 }
 
+// The bars (with edges or not) and the markers (line widths times `scale`), clipped to `plot`.
+void draw_data(cairo_t* cr, const HistogramPanel& panel, const Axes& ax, const PlotRect& plot,
+               bool edges, double scale) {
+  cairo_save(cr);
+  cairo_rectangle(cr, plot.x, plot.y, plot.width, plot.height);
+  cairo_clip(cr);
+  draw_bars(cr, panel, ax, edges);
+  draw_markers(cr, panel, ax, scale);
+  cairo_restore(cr);
+}
+
 std::string nonfinite_note(const TensorStats& s) {
   if (s.nan_count + s.posinf_count + s.neginf_count == 0) return "";
   return fmt::format("left out: {} NaN, {} +Inf, {} -Inf", s.nan_count, s.posinf_count,
@@ -186,12 +197,7 @@ void draw_full(Canvas& canvas, const HistogramPanel& panel, const PlotRect& area
   }
   cairo_stroke(cr);
 
-  cairo_save(cr);
-  cairo_rectangle(cr, plot.x, plot.y, plot.width, plot.height);
-  cairo_clip(cr);
-  draw_bars(cr, panel, ax, true);
-  draw_markers(cr, panel, ax, 1.0);
-  cairo_restore(cr);
+  draw_data(cr, panel, ax, plot, true, 1.0);
 
   // Frame, ticks and labels.
   set_color(cr, kAxisColor);
@@ -241,12 +247,7 @@ void draw_compact(Canvas& canvas, const HistogramPanel& panel, const PlotRect& a
   canvas.text(fit_text(canvas, panel.title, area.width - 2 * kCompactPad, kCompactTitleSize, true),
               area.x + area.width / 2, area.y + kCompactTitleSize + 2, kCompactTitleSize, 0.5,
               true);
-  cairo_save(cr);
-  cairo_rectangle(cr, plot.x, plot.y, plot.width, plot.height);
-  cairo_clip(cr);
-  draw_bars(cr, panel, ax, false);
-  draw_markers(cr, panel, ax, 0.6);
-  cairo_restore(cr);
+  draw_data(cr, panel, ax, plot, false, 0.6);
   set_color(cr, kAxisColor);
   cairo_set_line_width(cr, 0.8);
   cairo_move_to(cr, plot.x, plot.y + plot.height + 0.5);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/escape.h"
+#include "common/text.h"
 
 namespace cnnscope::serve {
 namespace {
@@ -156,6 +157,18 @@ class ConnectionStream : public httplib::Stream {
   StreamEnd end_ = StreamEnd::kNone;
 };
 
+// `text` (valid UTF-8) cut to at most `max` bytes at a character boundary, "..." marking a cut.
+std::string cut(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = 0;
+  while (end < text.size()) {
+    const size_t next = end + std::max<size_t>(1, utf8_length(std::string_view(text).substr(end)));
+    if (next > max - 3) break;
+    end = next;
+  }
+  return text.substr(0, end) + "...";
+}
+
 // The stream of the request this worker thread is answering (for the error handler).
 thread_local const ConnectionStream* t_stream = nullptr;
 
@@ -198,8 +211,8 @@ std::optional<Refusal> check_host(const httplib::Request& req, const std::string
                        name == lower(self) || (wildcard && is_ip_literal(name));
   const bool port_ok = port_text.empty() ? port == 80 : port_text == std::to_string(port);
   if (!host.empty() && name_ok && port_ok) return std::nullopt;
-  return Refusal{403, "the Host header '" + req.get_header_value("Host") +
-                          "' does not name this server (use http://localhost:" +
+  return Refusal{403, "the Host header " + quote_text(req.get_header_value("Host")) +
+                          " does not name this server (use http://localhost:" +
                           std::to_string(port) + "/ or the address it listens on)"};
 }
 
@@ -210,21 +223,23 @@ std::optional<Refusal> check_cross_site(const httplib::Request& req) {
   if (req.method == "GET" || req.method == "HEAD") return std::nullopt;
   const std::string site = lower(req.get_header_value("Sec-Fetch-Site"));
   if (site == "cross-site" || site == "same-site")
-    return Refusal{
-        403, "refused: a " + req.method + " from another site (Sec-Fetch-Site: " + site + ")"};
+    return Refusal{403, "refused: a " + req.method +
+                            " from another site (Sec-Fetch-Site: " + quote_text(site) + ")"};
   if (req.has_header("Origin") &&
       lower(req.get_header_value("Origin")) != "http://" + lower(req.get_header_value("Host")))
     return Refusal{403, "refused: a " + req.method + " from another origin (Origin: " +
-                            req.get_header_value("Origin") + ")"};
+                            quote_text(req.get_header_value("Origin")) + ")"};
   if (req.method != "POST") return std::nullopt;
   const std::string type = req.get_header_value("Content-Type");
   const std::string essence = lower(trim(type.substr(0, type.find(';'))));
   if (essence.empty() || essence == "text/plain" || essence == "multipart/form-data" ||
       essence == "application/x-www-form-urlencoded")
     return Refusal{415,
-                   "a POST must say Content-Type: application/octet-stream or image/... "
-                   "(got '" +
-                       type + "': a form or any web page could send that)"};
+                   "send the image as the raw body with Content-Type: "
+                   "application/octet-stream or image/... (got " +
+                       quote_text(type.empty() ? "none" : essence) +
+                       "; forms are refused: any web page could send one), e.g. curl "
+                       "--data-binary @FILE -H 'Content-Type: image/jpeg' URL"};
   return std::nullopt;
 }
 
@@ -241,18 +256,55 @@ std::optional<Refusal> check_request(const httplib::Request& req) {
     return Refusal{400, "Transfer-Encoding must be 'chunked', without Content-Length"};
   const std::string coding = lower(req.get_header_value("Content-Encoding"));
   if (!coding.empty() && coding != "identity")
-    return Refusal{415, "compressed bodies (Content-Encoding: " + coding + ") are not accepted"};
+    return Refusal{
+        415, "compressed bodies (Content-Encoding: " + quote_text(coding) + ") are not accepted"};
   const bool body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
   if (body_method && !chunked && !req.has_header("Content-Length"))
     return Refusal{411, "a " + req.method + " needs a Content-Length (0 for no body)"};
   return std::nullopt;
 }
 
+// What was wrong with a request that cpp-httplib or the stream refused before any route ran.
+std::string refusal_text(const httplib::Request& req, int status, const HttpLimits& limits) {
+  const std::string target = req.method + " " + quote_text(req.path);
+  switch (status) {
+    case 400:
+      return req.method.empty() || req.path.empty()
+                 ? "malformed request line or headers (expected 'METHOD /path HTTP/1.1', then "
+                   "'Name: value' lines)"
+                 : "malformed request " + target +
+                       ": a header or the body's framing (Content-Length, chunk sizes) is not "
+                       "valid HTTP/1.1";
+    case 404:
+      return "no route for " + target +
+             " (the page is at /; GET /api/models and /api/images list what there is)";
+    case 405:
+      return req.method + " is not allowed on " + quote_text(req.path) + " (GET or POST)";
+    case 408:
+      return "the request did not arrive within " + std::to_string(limits.timeout_s) + " s";
+    case 413:
+      return body_too_large(limits.max_body);
+    case 414:
+      return "the URL is too long";
+    case 416:
+      return "the Range header " + quote_text(req.get_header_value("Range")) +
+             " does not fit the answer";
+    case 431:
+      return "request headers too large (the limit is " + std::to_string(kHeadBytes) + " bytes)";
+    default:
+      return "refused " + target + " (HTTP " + std::to_string(status) + ")";
+  }
+}
+
 }  // namespace
 
 std::string error_json(const std::string& what) {
-  return nlohmann::json{{"error", what}}.dump(-1, ' ', false,
-                                              nlohmann::json::error_handler_t::replace);
+  const std::string text = join(error_lines(what, "Error", kMaxErrorLines), "; ");
+  return nlohmann::json{{"error", cut(text, kMaxErrorBytes)}}.dump();
+}
+
+std::string quote_text(std::string_view text) {
+  return "'" + cut(escape_control(text), kMaxQuotedBytes) + "'";
 }
 
 std::string body_too_large(size_t limit) {
@@ -263,21 +315,14 @@ HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits), slots_(limit
   const size_t workers = static_cast<size_t>(limits.compute_threads + kSlowClientWorkers);
   new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   set_payload_max_length(limits.max_body);
-  set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+  set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
     const StreamEnd end = t_stream != nullptr ? t_stream->end() : StreamEnd::kNone;
     if (end != StreamEnd::kNone) res.body.clear();
     if (end == StreamEnd::kDeadline) res.status = 408;
     if (end == StreamEnd::kHeadTooLarge) res.status = 431;
     if (end == StreamEnd::kBodyTooLarge) res.status = 413;
     if (!res.body.empty()) return;
-    std::string what = "bad request";
-    if (res.status == 404) what = "not found";
-    if (res.status == 405) what = "method not allowed";
-    if (res.status == 408)
-      what = "the request did not arrive within " + std::to_string(limits_.timeout_s) + " s";
-    if (res.status == 413) what = body_too_large(limits_.max_body);
-    if (res.status == 431) what = "request headers too large";
-    res.set_content(error_json(what), kJson);
+    res.set_content(error_json(refusal_text(req, res.status, limits_)), kJson);
   });
   set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     res.status = 500;
@@ -286,6 +331,8 @@ HttpServer::HttpServer(const HttpLimits& limits) : limits_(limits), slots_(limit
       std::rethrow_exception(ep);
     } catch (const std::exception& e) {
       what = e.what();
+      // LibTorch's further lines are a backtrace.
+      what = what.substr(0, what.find('\n'));
     } catch (...) {  // anything else: the generic message
     }
     res.set_content(error_json(what), kJson);

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace cnnscope::serve {
 
@@ -30,8 +31,17 @@ struct HttpLimits {
   int compute_threads = 1;  // routes' work at once
 };
 
-// {"error": what}; bytes that are not UTF-8 are replaced (never throws).
+// The longest "error" text an answer carries, and the longest piece of a request quoted in it.
+constexpr size_t kMaxErrorBytes = 300;
+constexpr size_t kMaxQuotedBytes = 60;
+
+// {"error": what} with every line of `what` escaped (escape_control) and joined by "; ", cut to
+// kMaxErrorBytes (never throws).
 std::string error_json(const std::string& what);
+
+// Text from a request (a header, a parameter, a path) as an error quotes it: 'text', escaped
+// (escape_control) and cut to kMaxQuotedBytes ("..." marks a cut).
+std::string quote_text(std::string_view text);
 
 // The 413 answer's text for a body limit of `limit` bytes.
 std::string body_too_large(size_t limit);

@@ -14,16 +14,19 @@
 #include <thread>
 
 #include "app/diff.h"
+#include "app/feature_maps.h"
 #include "app/features.h"
 #include "app/filters.h"
 #include "app/image_list.h"
 #include "app/job_json.h"
 #include "app/labels.h"
+#include "app/network_input.h"
 #include "app/predictions.h"
 #include "app/summary.h"
 #include "app/weights.h"
 #include "checkpoint/state_dict.h"
 #include "common/error.h"
+#include "common/hash.h"
 #include "common/npy.h"
 #include "export/stats_table.h"
 #include "image/input.h"
@@ -40,10 +43,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int64_t kMegabyte = 1024 * 1024;
-constexpr int kMaxThreads = 256;
-constexpr int64_t kMaxUploadMb = 1024;
-constexpr int kMaxPort = 65535;
-constexpr int kMaxTimeoutS = 3600;
 constexpr int64_t kMaxTopK = 1000;
 constexpr auto kStopPoll = std::chrono::milliseconds(50);
 constexpr const char* kJson = "application/json";
@@ -85,18 +84,19 @@ struct ImageRef {
 };
 
 void check_options(const ServeOptions& o) {
-  if (o.checkpoints.empty()) fail("", "serve needs at least one checkpoint");
+  if (o.models.empty()) fail("", "serve needs at least one checkpoint");
   if (o.threads < 1 || o.threads > kMaxThreads)
-    fail("", "--threads must be 1.." + std::to_string(kMaxThreads) + ", got " +
+    fail("", "threads must be 1.." + std::to_string(kMaxThreads) + ", got " +
                  std::to_string(o.threads));
   if (o.max_upload_mb < 1 || o.max_upload_mb > kMaxUploadMb)
-    fail("", "--max-upload-mb must be 1.." + std::to_string(kMaxUploadMb) + ", got " +
+    fail("", "the upload limit must be 1.." + std::to_string(kMaxUploadMb) + " MB, got " +
                  std::to_string(o.max_upload_mb));
-  if (o.cache_mb < 0) fail("", "--cache-mb must be 0 or more");
+  if (o.cache_mb < 0) fail("", "the cache size must be 0 MB or more");
   if (o.port < 0 || o.port > kMaxPort)
-    fail("", "--port must be 0.." + std::to_string(kMaxPort) + ", got " + std::to_string(o.port));
+    fail("", "the port must be 0.." + std::to_string(kMaxPort) + ", got " + std::to_string(o.port));
   if (o.timeout_s < 1 || o.timeout_s > kMaxTimeoutS)
-    fail("", "--timeout must be 1.." + std::to_string(kMaxTimeoutS) + " s");
+    fail("", "the timeout must be 1.." + std::to_string(kMaxTimeoutS) + " s, got " +
+                 std::to_string(o.timeout_s));
 }
 
 int64_t int_param(const httplib::Request& req, const std::string& name, int64_t fallback,
@@ -110,20 +110,12 @@ int64_t int_param(const httplib::Request& req, const std::string& name, int64_t 
   } catch (const std::exception&) {  // not a number: answered below
   }
   throw HttpError{400, name + " must be an integer " + std::to_string(lo) + ".." +
-                           std::to_string(hi) + ", got '" + text + "'"};
+                           std::to_string(hi) + ", got " + quote_text(text)};
 }
 
 std::string param(const httplib::Request& req, const std::string& name,
                   const std::string& fallback = "") {
   return req.has_param(name.c_str()) ? req.get_param_value(name.c_str()) : fallback;
-}
-
-// FNV-1a 64: the upload's cache key (with its size).
-uint64_t fnv1a(const std::string& bytes) {
-  constexpr uint64_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
-  uint64_t h = kOffset;
-  for (const char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * kPrime;
-  return h;
 }
 
 class Server {
@@ -132,20 +124,20 @@ class Server {
     for (const std::string& file : app::expand_images(o.images)) {
       std::error_code ec;
       if (!fs::is_regular_file(file, ec))
-        fail(file, "no such image file", "--images takes image files or folders of them");
+        fail(file, "no such image file", "list image files or folders of them");
       const std::string name = fs::path(file).filename().string();
       if (!images_.emplace(name, file).second)
-        fail(file, "two --images files are named '" + name + "'",
+        fail(file, "two listed images are named '" + name + "'",
              "the API names images by file name; rename one");
       image_names_.push_back(name);
     }
-    for (size_t i = 0; i < o.checkpoints.size(); ++i) {
-      StateDict sd = load_state_dict(o.checkpoints[i]);
-      models::Network net = models::build_network(sd, {o.arch, o.transform_input});
-      PreprocessOptions pre = resolve_preprocess(o.preprocess, net.info().default_preset);
-      std::vector<std::string> labels;
-      if (!o.classes.empty()) labels = app::read_labels(o.classes, net.info().num_classes);
-      models_.push_back(std::make_unique<Model>(std::to_string(i), o.checkpoints[i], std::move(sd),
+    for (size_t i = 0; i < o.models.size(); ++i) {
+      const ServedModel& served = o.models[i];
+      StateDict sd = load_state_dict(served.checkpoint);
+      models::Network net = models::build_network(sd, {served.arch, o.transform_input});
+      PreprocessOptions pre = app::network_preprocess(served.preprocess, net.info());
+      std::vector<std::string> labels = app::labels_or_run(served.classes, net.info());
+      models_.push_back(std::make_unique<Model>(std::to_string(i), served.checkpoint, std::move(sd),
                                                 std::move(net), std::move(pre)));
       models_.back()->labels = std::move(labels);
     }
@@ -160,8 +152,8 @@ class Server {
     const int port = http.bind(options_.host, options_.port);
     if (port < 0)
       fail("", "cannot listen on " + options_.host + ":" + std::to_string(options_.port),
-           "the port is in use or the host is not an address of this machine; pick another "
-           "--port (0: any free one)");
+           "the port is in use or the host is not an address of this machine; pick another port "
+           "(0: any free one)");
 
     std::atomic<bool> finished{false};
     // Asks again until listening has ended: a stop that comes before the listen loop starts
@@ -176,8 +168,13 @@ class Server {
     const bool v6 = options_.host.find(':') != std::string::npos;
     started.url = "http://" + (v6 ? "[" + options_.host + "]" : options_.host) + ":" +
                   std::to_string(port) + "/";
-    for (const auto& m : models_)
-      started.models.push_back(m->id + ": " + m->file + " (" + m->net.info().description + ")");
+    for (size_t i = 0; i < models_.size(); ++i) {
+      const Model& m = *models_[i];
+      const std::string& classes = options_.models[i].classes;
+      started.models.push_back(m.id + ": " + m.file + " (" + m.net.info().description +
+                               "; input: " + m.pre.name +
+                               (classes.empty() ? "" : "; labels: " + classes) + ")");
+    }
     started.images = image_names_.size();
     if (on_ready) on_ready(started);
     http.listen_after_bind();
@@ -211,7 +208,7 @@ class Server {
   Model& model_by_id(const std::string& id) {
     for (const auto& m : models_)
       if (m->id == id) return *m;
-    throw HttpError{404, "no model " + id + " (GET /api/models lists them)"};
+    throw HttpError{404, "no model " + quote_text(id) + " (GET /api/models lists them)"};
   }
 
   ImageRef image(const httplib::Request& req) {
@@ -219,16 +216,18 @@ class Server {
       const std::string name = req.get_param_value("image");
       auto it = images_.find(name);  // only names listed at start: no path ever reaches the disk
       if (it == images_.end())
-        throw HttpError{404, "no image named '" + name + "' (GET /api/images lists them)"};
+        throw HttpError{404,
+                        "no image named " + quote_text(name) + " (GET /api/images lists them)"};
       return {name, "name:" + name, it->second, nullptr};
     }
     if (req.body.empty())
-      throw HttpError{400, "send an image as the request body, or name one with ?image=NAME"};
+      throw HttpError{400,
+                      "no image: send one as the request body (Content-Type: image/... or "
+                      "application/octet-stream), or name one with ?image=NAME"};
     if (req.body.size() > max_body())  // a chunked body's framing may pass the stream's cap
       throw HttpError{413, body_too_large(max_body())};
-    return {"upload",
-            "upload:" + std::to_string(req.body.size()) + ":" + std::to_string(fnv1a(req.body)), "",
-            &req.body};
+    return {"upload", "upload:" + std::to_string(req.body.size()) + ":" + hex64(fnv1a64(req.body)),
+            "", &req.body};
   }
 
   at::Tensor load(const Model& m, const ImageRef& ref) {
@@ -353,23 +352,18 @@ class Server {
       app::check_view_options(o);
       const std::string format = param(req, "format", "json");
       if (format != "json" && format != "png" && format != "npy")
-        throw HttpError{400, "unknown format '" + format + "' (json, png or npy)"};
+        throw HttpError{400, "unknown format " + quote_text(format) + " (json, png or npy)"};
       const std::string layer = param(req, "layer", m.net.default_layers().front());
       m.net.check_tap(layer);
       const ImageRef ref = image(req);
       const auto f = forward(m, ref, layer, res);
       auto it = f->taps.find(layer);
-      if (it == f->taps.end())
-        throw HttpError{400, "layer " + layer + " never runs in " + m.net.info().arch +
-                                 "'s forward; pick another layer"};
-      const at::Tensor& activation = it->second;  // [C, H, W]
-      if (activation.dim() != 3)
-        throw HttpError{400, "layer " + layer + " outputs " + std::to_string(activation.dim() + 1) +
-                                 "-d tensors, not feature maps [N, C, H, W]; pick a "
-                                 "convolutional layer"};
-      if (format == "npy") {
-        res.set_content(npy_bytes(activation.to(at::kFloat).contiguous()),
-                        "application/octet-stream");
+      // The layer's output [C, ...] (undefined when it never ran), drawn as maps [C, H, W].
+      const at::Tensor output = it == f->taps.end() ? at::Tensor() : it->second;
+      const at::Tensor batch = output.defined() ? output.unsqueeze(0) : output;  // [1, C, ...]
+      const at::Tensor activation = app::feature_maps(batch, layer, m.net.info().arch, "")[0];
+      if (format == "npy") {  // the layer's output as it is
+        res.set_content(npy_bytes(output.to(at::kFloat).contiguous()), "application/octet-stream");
         return;
       }
       const app::LayerView view = app::view_layer(o, ref.name, layer, activation);
@@ -378,15 +372,14 @@ class Server {
                         "image/png");
         return;
       }
-      nlohmann::ordered_json layers = nlohmann::ordered_json::array();
-      layers.push_back(app::feature_layer_json(view.features));
-      nlohmann::ordered_json images = nlohmann::ordered_json::array();
-      images.push_back({{"image", ref.name}, {"out", nullptr}, {"layers", std::move(layers)}});
-      nlohmann::ordered_json doc{{"checkpoint", m.file}, {"arch", m.net.info().arch},
-                                 {"preset", m.pre.name}, {"layers", {layer}},
-                                 {"cmap", o.cmap},       {"scale", o.scale},
-                                 {"pick", o.pick},       {"images", std::move(images)}};
-      res.set_content(doc.dump(), kJson);
+      app::FeaturesResult shown;  // one layer of one image, nothing written
+      shown.info = m.net.info();
+      shown.preset = m.pre.name;
+      shown.layers = {layer};
+      app::ImageFeatures& entry = shown.images.emplace_back();
+      entry.image = ref.name;
+      entry.layers = {view.features};
+      res.set_content(app::features_json(m.file, o, shown).dump(), kJson);
     });
     http.Get("/api/diff",
              guarded(http, [this](const httplib::Request& req, httplib::Response& res) {
@@ -395,7 +388,7 @@ class Server {
                o.b = model_by_id(param(req, "b")).file;
                const std::string sort = param(req, "sort", "name");
                if (sort != "name" && sort != "change")
-                 throw HttpError{400, "unknown sort '" + sort + "' (name or change)"};
+                 throw HttpError{400, "unknown sort " + quote_text(sort) + " (name or change)"};
                o.sort_by_change = sort == "change";
                res.set_content(app::diff_json(app::diff_checkpoints(o)).dump(), kJson);
              }));

@@ -161,7 +161,7 @@ Histogram histogram_in_range(const at::Tensor& tensor, int bins, const Histogram
 
 void check_bins(int bins) {
   if (bins < 1)
-    fail("", "--bins must be at least 1, got " + std::to_string(bins),
+    fail("", "histogram bins must be at least 1, got " + std::to_string(bins),
          "the default is " + std::to_string(kDefaultHistogramBins));
 }
 

@@ -25,6 +25,28 @@ TEST(ImageList, InputFilesByExtension) {
   EXPECT_FALSE(is_input_file("png"));
 }
 
+TEST(ImageList, BatchesSplitWhereTheShapeChanges) {
+  using Ranges = std::vector<std::pair<size_t, size_t>>;
+  const std::vector<int64_t> a{3, 28, 28}, b{3, 40, 40};
+  EXPECT_EQ(same_shape_batches({}), Ranges{});
+  EXPECT_EQ(same_shape_batches({a, a, b, b, b, a}), (Ranges{{0, 2}, {2, 5}, {5, 6}}));
+  EXPECT_EQ(same_shape_batches({{1, 2, 2}, {3, 2, 2}}), (Ranges{{0, 1}, {1, 2}}));  // channels
+}
+
+TEST(ImageList, EachBatchIsOneShapeAndAtMostTheChunk) {
+  const std::vector<int64_t> sides{28, 28, 28, 40, 40, 28, 28};
+  std::vector<std::pair<size_t, std::vector<int64_t>>> seen;  // first index, sides
+  for_each_batch(
+      sides.size(), 2, [&](size_t i) { return sides[i]; },
+      [](int64_t side) {
+        return std::vector<int64_t>{1, side, side};
+      },
+      [&](size_t first, std::vector<int64_t> batch) { seen.emplace_back(first, batch); });
+  const std::vector<std::pair<size_t, std::vector<int64_t>>> want{
+      {0, {28, 28}}, {2, {28}}, {3, {40}}, {4, {40}}, {5, {28}}, {6, {28}}};
+  EXPECT_EQ(seen, want);
+}
+
 TEST(ImageList, FoldersExpandInNameOrder) {
   const fs::path dir = fs::temp_directory_path() / "cnnscope_image_list";
   fs::remove_all(dir);

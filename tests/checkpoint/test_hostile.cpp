@@ -1,4 +1,4 @@
-// Checkpoints changed under the reader (issue 24): a state_dict loaded, then its file truncated in
+// Checkpoints changed under the reader (red team): a state_dict loaded, then its file truncated in
 // place by another program, still reads as loaded (tensors aliased a mapping of the file, and
 // reading them after the truncation died with SIGBUS). Fixture: make_checkpoint_hostile.py.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-"""End to end, issue 24: inputs that once made cnnscope blow up, hang or crash, made by
+"""End to end, a red team's inputs that once made cnnscope blow up, hang or crash, made by
 make_checkpoint_hostile.py (or here, for FIFOs). Each run is bounded by a timeout and an address
 space limit, so a regression fails instead of eating the machine:
 - pickles that share values through the memo (a tree of 2^40 nodes in 2 KB): `ls --all` lists each

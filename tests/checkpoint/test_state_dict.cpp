@@ -57,7 +57,7 @@ TEST(StateDictQueries, GlobWithoutMatchNamesFileAndClosestKeys) {
     FAIL() << "expected Error";
   } catch (const Error& e) {
     const std::string m = e.what();
-    EXPECT_EQ(m.rfind("model.pth: no tensor matches --keys 'features.0.wieght'", 0), 0u) << m;
+    EXPECT_EQ(m.rfind("model.pth: no tensor key matches 'features.0.wieght'", 0), 0u) << m;
     EXPECT_NE(m.find("similar keys: features.0.weight"), std::string::npos) << m;
   }
 }

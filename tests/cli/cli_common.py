@@ -23,7 +23,7 @@ ORACLE_DIR = os.path.join(SOURCE_DIR, "tests", "oracle")
 sys.path.insert(0, ORACLE_DIR)
 
 # Logits, taps and softmax of a float32 forward against PyTorch's: oneDNN/MKL kernels differ in
-# summation order, so 1e-4 of the reference's largest magnitude (issue 11's parity bar).
+# summation order, so 1e-4 of the reference's largest magnitude (the parity bar).
 FORWARD_TOLERANCE = 1e-4
 
 

@@ -71,6 +71,7 @@ class Filters(unittest.TestCase):
         r = run("filters", fixture("cli_weights_edge.pth"), "--mode", "rgb", "-o", self.out("x.png"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("4 input channels", r.stderr)
+        self.assertIn("(pass --mode channels|mean)", r.stderr)  # the library's setting, as a flag
         r = run("filters", fixture("cli_weights_alexnet.pth"), "-o", self.out("x.gif"))
         self.assertEqual(r.returncode, 1)
         self.assertFalse(os.path.exists(self.out("x.png")))

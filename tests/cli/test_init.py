@@ -49,11 +49,12 @@ class Init(unittest.TestCase):
         self.assertEqual(json.loads(r.stdout)["arch"], "vgg11")
 
     def test_bad_arguments(self):
-        for args in (["resnet19", "-o", out("cli_init_x.pth")],
-                     ["resnet18", "-o", out("cli_init_x.pth"), "--num-classes", "0"],
-                     ["resnet18", "-o", "/nonexistent-dir/x.pth"]):
+        # Usage errors (an unknown arch, a count out of range) exit 2, failures 1.
+        for args, code in ((["resnet19", "-o", out("cli_init_x.pth")], 2),
+                           (["resnet18", "-o", out("cli_init_x.pth"), "--num-classes", "0"], 2),
+                           (["resnet18", "-o", "/nonexistent-dir/x.pth"], 1)):
             r = run("init", *args)
-            self.assertEqual(r.returncode, 1, args)
+            self.assertEqual(r.returncode, code, args)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         self.assertFalse(os.path.exists(out("cli_init_x.pth")))
 

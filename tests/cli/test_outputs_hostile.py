@@ -1,4 +1,4 @@
-"""Outputs, messages and images under attack (issue 24), end to end through the CLI: terminal
+"""Outputs, messages and images under attack (red team), end to end through the CLI: terminal
 escape codes in tensor keys and file names never reach stdout/stderr raw (ls, weights, summary,
 error lines); a full disk while writing .pth, .safetensors, figures or arrays is one error line,
 exit 1, and leaves no temporary behind (a 2 MB tmpfs, root only); a `features` run that fails

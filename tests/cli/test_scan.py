@@ -3,8 +3,8 @@ every per-channel figure of four layers of a VGG11-BN over 36 images in class fo
 forward hooks computed in float64 (1e-6 relative: float32 activations), top-k images and argmax
 positions equal, input patches equal to the gradient-support receptive field, one mosaic per
 layer, per-class means, BatchNorm running statistics against those observed at its input, `report --scan`'s data set
-section, the unreadable image skipped and counted; a text list gives the
-same figures; three shards merged equal the unsharded run (counts, min/max, top-k exactly; mean and
+section, the unreadable image skipped and counted, the list hash FNV-1a 64 of the relative paths;
+a text list gives the same figures; three shards merged equal the unsharded run (counts, min/max, top-k exactly; mean and
 std within 1e-9); mismatched or repeated shards and bad flags exit 1 with one line on stderr."""
 import json
 import os
@@ -156,6 +156,16 @@ class ScanTest(unittest.TestCase):
         with open(os.path.join(self.tmp, "all", "scan.json")) as f:
             self.assertEqual(json.load(f), self.doc)
 
+    def test_list_hash_is_fnv1a_64_of_relative_paths(self):
+        images = fixture("images")
+        rel = sorted(os.path.relpath(os.path.join(root, name), images)
+                     for root, _, files in os.walk(images) for name in files)
+        self.assertEqual(len(rel), self.doc["images"]["listed"])
+        h = 0xcbf29ce484222325  # FNV-1a 64: offset basis, then per byte xor and multiply
+        for byte in "".join(p + "\n" for p in rel).encode():
+            h = ((h ^ byte) * 0x100000001b3) % (1 << 64)
+        self.assertEqual(self.doc["images"]["list_hash"], "%016x" % h)
+
     def test_text_list(self):
         listing = os.path.join(self.tmp, "list.txt")
         images = fixture("images")
@@ -218,11 +228,13 @@ class ScanTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad3", "scan.json")))
 
     def test_bad_input(self):
-        for extra, message in ((["--shard", "0/3"], "--shard"), (["--shard", "4/3"], "--shard"),
-                               (["--topk", "0"], "--topk"), (["--batch", "0"], "--batch")):
+        # malformed flag values are usage errors (exit 2) that name the flag
+        for extra, message, code in ((["--shard", "0/3"], "--shard", 2),
+                                     (["--shard", "4/3"], "--shard", 2),
+                                     (["--topk", "0"], "--topk", 2), (["--batch", "0"], "--batch", 2)):
             r = run("scan", fixture(EXPECTED["checkpoint"]), "--images", fixture("images"),
                     "-o", os.path.join(self.tmp, "bad"), *extra)
-            self.assertEqual(r.returncode, 1, extra)
+            self.assertEqual(r.returncode, code, extra)
             self.assertIn(message, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
         r = run("scan", fixture(EXPECTED["checkpoint"]), "--images", os.path.join(self.tmp, "nope"))

@@ -6,8 +6,11 @@ switch is a hit), a short concurrent load, a stalled client timed out, SIGTERM, 
 warning, and the page in headless Chromium (no console errors or CSP refusals; opening a layer
 shows its grid; a screenshot saved to fixtures/serve-screenshot.png; driven over the DevTools
 protocol (tests/cli/cdp.py): a mouse click on a module shows its grid, a photo put into the file
-input is uploaded and its predictions shown).
+input is uploaded and its predictions shown; at 1400x900 the first image opens by itself and the
+module tree and weights panels are not clipped, screenshot decoded), and per-model labels and input
+steps (--model CKPT,KEY=VALUE) answering as `predict` with the same flags, malformed specs refused.
 """
+import base64
 import concurrent.futures
 import io
 import json
@@ -226,6 +229,19 @@ class ServeTest(unittest.TestCase):
                     self.assertEqual(a.shape, b.shape)
                     self.assertLess(np.mean(a != b), 0.01, layer)
 
+    def test_features_of_a_linear_layer(self):
+        """A Linear's [N, D] output is shown as D maps of 1x1 (app/feature_maps.h, as `features`
+        draws it); its .npy is the output as it is."""
+        photo = read(os.path.join(IMAGES, PHOTO))
+        doc = self.get_json("/api/models/0/features?layer=classifier.1", photo)
+        self.assertEqual(doc["images"][0]["layers"][0]["shape"], [2048, 1, 1])
+        status, _, data = self.get("/api/models/0/features?layer=classifier.1&format=npy", photo)
+        self.assertEqual(status, 200, data[:300])
+        self.assertEqual(np.load(io.BytesIO(data)).shape, (2048,))
+        status, headers, png = self.get("/api/models/0/features?layer=classifier.1&format=png",
+                                        photo)
+        self.assertEqual((status, headers["Content-Type"]), (200, "image/png"))
+
     def test_layer_switch_uses_cache(self):
         photo = EXPECTED["photos"][1]
         layers = EXPECTED["models"][1]["default_layers"]
@@ -252,7 +268,6 @@ class ServeTest(unittest.TestCase):
         self.assert_error(400, "/api/models/0/predict?image=fake.jpg", b"")
         self.assert_error(400, "/api/models/0/predict?topk=0", photo)
         self.assert_error(400, "/api/models/0/features?layer=featurs.4", photo)
-        self.assert_error(400, "/api/models/0/features?layer=classifier.1", photo)  # not 4-d
         self.assert_error(400, "/api/models/0/features?format=gif", photo)
         self.assert_error(400, "/api/models/0/features?channels=abc", photo)
         self.assert_error(400, "/api/models/0/features?cmap=rainbow", photo)
@@ -348,7 +363,10 @@ class ServeTest(unittest.TestCase):
             node = browser.call("DOM.querySelector", nodeId=root, selector="#file")["nodeId"]
             photo = os.path.join(IMAGES, EXPECTED["photos"][1])
             browser.call("DOM.setFileInputFiles", files=[photo], nodeId=node)
-            rows = browser.wait_for("document.querySelectorAll('#predictions tbody tr').length")
+            # the upload replaces the listed image the page opened with
+            rows = browser.wait_for("document.querySelector('#images').selectedIndex === -1 && "
+                                    "document.querySelector('#status').textContent === 'ready' "
+                                    "&& document.querySelectorAll('#predictions tbody tr').length")
             self.assertEqual(rows, 5)
             want = self.get_json("/api/models/0/predict", read(photo))
             shown = browser.evaluate("[...document.querySelectorAll('#predictions tbody tr')]"
@@ -363,6 +381,67 @@ class ServeTest(unittest.TestCase):
             self.assertIn("features.7 [192, 13, 13]",
                           browser.evaluate("document.querySelector('#layer-title').textContent"))
             self.assertEqual(browser.evaluate("document.querySelector('#status').className"), "")
+            self.assertEqual(browser.problems(), [])
+        finally:
+            browser.close()
+
+    @unittest.skipUnless(cli_common.CHROMIUM, "chromium not installed")
+    def test_page_at_1400_wide(self):
+        """Opened with no link and no user action in a 1400x900 window: the first listed image is
+        shown (its feature maps and the filters decoded, no broken-image placeholder), and for
+        each model the module tree and the weights panel fit in the window (nothing clipped
+        sideways); a screenshot is taken and decoded."""
+        import cdp
+        from PIL import Image
+        width, height = 1400, 900
+        browser = cdp.Browser(cli_common.CHROMIUM, width, height)
+        try:
+            for domain in ("Runtime", "Log", "Page"):
+                browser.call(domain + ".enable")
+            browser.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                         deviceScaleFactor=1, mobile=False)
+            browser.call("Page.navigate", url=self.url)
+            browser.wait_for("document.querySelectorAll('#model option').length === 2")
+            for model in ("0", "1"):
+                browser.evaluate(f"(() => {{ const s = document.querySelector('#model');"
+                                 f"if (s.value !== '{model}') {{ s.value = '{model}';"
+                                 "s.dispatchEvent(new Event('change')); } })()")
+                browser.wait_for(f"document.querySelector('#model').value === '{model}' && "
+                                 "document.querySelector('#status').textContent === 'ready' && "
+                                 "document.querySelectorAll('#weights tbody tr').length > 0 && "
+                                 "document.querySelectorAll('#tree li').length > 0")
+                self.assertEqual(browser.evaluate("document.querySelector('#images').value"),
+                                 self.get_json("/api/images")[0])
+                try:
+                    browser.wait_for("['#grid', '#filters'].every((s) => {"
+                                     "const e = document.querySelector(s);"
+                                     "return e.complete && e.naturalWidth > 0; })", timeout=10)
+                except TimeoutError:
+                    self.fail("model " + model + ": an image element is empty or broken: " +
+                              str(browser.evaluate("['#grid', '#filters'].map((s) => "
+                                                   "document.querySelector(s).outerHTML)")))
+                boxes = browser.evaluate(
+                    "(() => { const q = (s) => document.querySelector(s);"
+                    "const panels = {tree: q('#tree-panel'), 'tree list': q('#tree'),"
+                    "side: q('#side'), weights: q('#weights'),"
+                    "'weights box': q('#weights').parentElement};"
+                    "return Object.entries(panels).map(([s, e]) => {"
+                    "const r = e.getBoundingClientRect();"
+                    "return [s, e.scrollWidth, e.clientWidth, r.left, r.right]; }); })()")
+                for name, scroll, client, left, right in boxes:
+                    self.assertLessEqual(scroll, client, f"model {model}: {name} is clipped")
+                    self.assertGreaterEqual(left, 0, f"model {model}: {name}")
+                    self.assertLessEqual(right, width, f"model {model}: {name}")
+                self.assertLessEqual(browser.evaluate("document.documentElement.scrollWidth"),
+                                     width)
+            shot = browser.call("Page.captureScreenshot", format="png")["data"]
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "page-1400.png")
+                write(path, base64.b64decode(shot))
+                with Image.open(path) as im:
+                    self.assertEqual(im.size, (width, height))
+                pixels = cli_common.pixels(path)
+                self.assertGreater(len(np.unique(pixels.reshape(-1, 3), axis=0)), 50)
             self.assertEqual(browser.problems(), [])
         finally:
             browser.close()
@@ -396,12 +475,81 @@ class ServeLifecycleTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1, r.stderr)
             self.assertIn("labels.txt: has 5 labels, the model has 4 classes", r.stderr)
 
+    def test_per_model_labels_and_input(self):
+        """--model CKPT,KEY=VALUE gives each checkpoint its own labels and input steps over the
+        shared flags: each model answers as `predict` with the same flags."""
+        with tempfile.TemporaryDirectory() as tmp:
+            five, four = os.path.join(tmp, "five.txt"), os.path.join(tmp, "four.json")
+            write(five, "".join(f"five {c}\n" for c in range(5)).encode())
+            write(four, json.dumps({str(c): f"four {c}" for c in range(4)}).encode())
+            flags = [["--preset", "imagenet", "--resize", "256", "--crop", "224", "--classes",
+                      five], ["--resize", "100", "--classes", four]]
+            server = Server("--resize", "256",
+                            "--model", f"{MODELS[0]},classes={five},preset=imagenet,crop=224",
+                            "--model", f"{MODELS[1]},resize=100,classes={four}", models=[])
+            try:
+                answers = [request(server.url + f"api/models/{i}/predict?image={PHOTO}")
+                           for i in range(2)]
+            finally:
+                code, _, err = server.stop()
+            self.assertEqual(code, 0, err)
+            for i, (status, _, body) in enumerate(answers):
+                self.assertEqual(status, 200, body)
+                got = json.loads(body)
+                r = run("predict", MODELS[i], "--image", os.path.join(IMAGES, PHOTO), *flags[i],
+                        "--json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                want = json.loads(r.stdout)
+                self.assertEqual(got["preset"], want["preset"])
+                self.assertNotEqual(got["preset"], EXPECTED["models"][i]["preset"])
+                self.assertEqual([t["label"] for t in got["top"]],
+                                 [t["label"] for t in want["top"]])
+                self.assertTrue(all(t["label"].startswith(("five", "four")[i])
+                                    for t in got["top"]))
+                assert_forward_close(self, got["probabilities"], want["probabilities"], PHOTO)
+                # the start lines say which input steps and labels each model uses
+                self.assertIn(f"model {i}: {MODELS[i]} (", server.lines[i])
+                self.assertIn(f"input: {got['preset']}; labels: {flags[i][-1]})", server.lines[i])
+
+    def test_malformed_model_specs(self):
+        ckpt = MODELS[0]
+        for spec, needle in ((",preset=imagenet", "no checkpoint before"),
+                             (f"{ckpt},resiz=3", "did you mean 'resize'"),
+                             (f"{ckpt},crop", "'crop' is not KEY=VALUE"),
+                             (f"{ckpt},crop=0", "not a positive whole number"),
+                             (f"{ckpt},crop=-3", "not a positive whole number"),
+                             (f"{ckpt},preset=imagnet", "did you mean 'imagenet'"),
+                             (f"{ckpt},arch=resnet-18", "did you mean 'resnet18'"),
+                             (f"{ckpt},crop=3,crop=4", "crop is given twice"),
+                             (f"{ckpt},classes=", "classes= needs a value")):
+            r = run("serve", "--model", spec, "--port", "0", timeout=60)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            lines = r.stderr.strip().splitlines()
+            self.assertEqual(len(lines), 1, r.stderr)
+            self.assertIn("--model", lines[0])
+            self.assertIn(needle, lines[0])
+        cli_common.assert_one_line_error(self, run("serve", "--port", "0", timeout=60),
+                                         "no checkpoint to serve")
+        # a labels file (text or JSON) that does not fit its own model: refused at start, naming
+        # the file, as every command refuses it
+        with tempfile.TemporaryDirectory() as tmp:
+            five, three = os.path.join(tmp, "five.txt"), os.path.join(tmp, "three.json")
+            write(five, "".join(f"five {c}\n" for c in range(5)).encode())
+            write(three, json.dumps({str(c): f"three {c}" for c in range(3)}).encode())
+            for labels, what in ((five, "five.txt: has 5 labels"),
+                                 (three, "three.json: has 3 labels")):
+                r = run("serve", MODELS[0], "--model", f"{MODELS[1]},classes={labels}", "--port",
+                        "0", timeout=60)
+                cli_common.assert_one_line_error(self, r, what + ", the model has 4 classes")
+
     def test_bad_start(self):
-        for args, what in ((["--port", "70000"], "--port"), (["--threads", "0"], "--threads"),
-                           (["--images", os.path.join(SERVE, "missing")], "missing")):
+        for args in (["--port", "70000"], ["--threads", "0"], ["--max-upload-mb", "0"],
+                     ["--timeout", "0"], ["--cache-mb", "-1"]):
             r = run("serve", MODELS[0], *args, timeout=60)
-            self.assertEqual(r.returncode, 1, r.stderr)
-            self.assertIn(what, r.stderr)
+            self.assertEqual(r.returncode, 2, r.stderr)  # a usage error naming the flag
+            self.assertIn(args[0], r.stderr)
+        r = run("serve", MODELS[0], "--images", os.path.join(SERVE, "missing"), timeout=60)
+        cli_common.assert_one_line_error(self, r, "missing: no such image file")
         r = run("serve", os.path.join(SERVE, "not_an_image.txt"), "--port", "0", timeout=60)
         self.assertEqual(r.returncode, 1)
         self.assertIn("not_an_image.txt", r.stderr)

@@ -1,10 +1,12 @@
-"""`cnnscope serve` against hostile clients (issue 24), over raw loopback sockets so that every
+"""`cnnscope serve` against hostile clients (red team), over raw loopback sockets so that every
 header and byte of framing is the test's: a Host that does not name the server (DNS rebinding) is
 refused; a cross-site or CORS-simple POST (CSRF) is refused before anything is computed; a chunked
 body over --max-upload-mb gets 413 and the server stays up; a body without a length gets 411; a
 client dripping its head or body is cut at the request deadline (408); a slow client does not hold
-up a normal request; a query that is not UTF-8 gets 400 with a JSON error. Every loop is bounded
-and every socket has a timeout, so each test ends by itself. Servers from test_serve.py's Server.
+up a normal request; a query that is not UTF-8 gets 400 with a JSON error. Every refusal says
+what was wrong in a JSON {"error"} of at most MAX_ERROR characters with control characters escaped,
+never a bare "bad request" or "not found". Every loop is bounded and every socket has a
+timeout, so each test ends by itself. Servers from test_serve.py's Server.
 """
 import json
 import os
@@ -23,6 +25,7 @@ PHOTOS = [os.path.join(test_serve.IMAGES, p) for p in test_serve.EXPECTED["photo
 LIMIT = test_serve.UPLOAD_MB * 1024 * 1024
 DRIP_STEPS = 100  # a dripping client sends at most this many pieces, DRIP_PAUSE apart
 DRIP_PAUSE = 0.2
+MAX_ERROR = 300  # serve/http_server.h's kMaxErrorBytes
 
 
 def port_of(server):
@@ -76,6 +79,9 @@ def error_of(case, got, status):
     case.assertEqual(got[1].get("content-type"), "application/json")
     what = json.loads(got[2])["error"]
     case.assertTrue(what)
+    case.assertNotIn(what, ("bad request", "not found", "method not allowed"))
+    case.assertLessEqual(len(what.encode()), MAX_ERROR, what)
+    case.assertFalse(any(ord(c) < 0x20 or ord(c) == 0x7F for c in what), what)
     return what
 
 
@@ -231,10 +237,52 @@ class HostileRequestTest(ServerCase):
                      "/api/diff?a=0&b=%ed%a0%80", "/api/models/%ff/summary",
                      "/api/models/0/filters?%fe=1"):
             self.assertIn("UTF-8", error_of(self, exchange(self.server, "GET", path), 400), path)
-        # control characters in a name come back escaped in valid JSON
+        # control characters in a name come back escaped (as the CLI prints them) in valid JSON
         got = exchange(self.server, "GET", "/api/models/0/predict?image=a%0a%1b%00b")
-        self.assertIn("a\n\x1b\x00b", error_of(self, got, 404))
+        self.assertIn("'a\\x0a\\x1b\\x00b'", error_of(self, got, 404))
         self.assertFalse(any(c < 0x20 for c in got[2]), got[2])
+        self.assert_alive()
+
+    def test_refusals_say_what_was_wrong(self):
+        photo = read(PHOTOS[1])
+        # a form upload (curl -F image=@photo): how to send it instead
+        what = error_of(self, exchange(self.server, "POST", "/api/models/0/predict",
+                                       [("Content-Type", "multipart/form-data; boundary=x")],
+                                       b"--x\r\n"), 415)
+        self.assertIn("'multipart/form-data'", what)
+        self.assertIn("--data-binary", what)
+        # no image at all
+        what = error_of(self, exchange(self.server, "POST", "/api/models/0/predict",
+                                       [("Content-Type", "image/jpeg")], b""), 400)
+        self.assertIn("?image=NAME", what)
+        # routes and methods that do not exist are named
+        self.assertIn("GET '/api/model'", error_of(self, exchange(self.server, "GET",
+                                                                  "/api/model"), 404))
+        what = error_of(self, exchange(self.server, "PUT", "/api/models/0/predict",
+                                       [("Content-Type", "image/jpeg")], photo), 404)
+        self.assertIn("PUT '/api/models/0/predict'", what)
+        # what cpp-httplib refuses itself: a request line, a header or chunk framing
+        for raw in (b"GARBAGE\r\n\r\n", b"FOO / HTTP/1.1\r\n\r\n",
+                    head(self.server, "POST", "/api/models/0/predict",
+                         [("Content-Type", "image/jpeg"), ("Transfer-Encoding", "chunked")]) +
+                    b"zz\r\nabc\r\n0\r\n\r\n"):
+            with connect(self.server) as s:
+                s.sendall(raw)
+                got = answer(s)
+            self.assertIn("malformed", error_of(self, got, 400), raw)
+        # long values are cut, not echoed whole
+        long_name = "x" * 5000
+        for path in (f"/api/models/0/predict?image={long_name}",
+                     f"/api/models/0/predict?image=photo.jpg&topk={long_name}",
+                     f"/api/models/{long_name}/summary", f"/{long_name}"):
+            got = exchange(self.server, "GET", path)
+            self.assertIn("...", error_of(self, got, got[0]), path[:40])
+            self.assertIn(got[0], (400, 404))
+        got = exchange(self.server, "POST", "/api/models/0/predict",
+                       [("Content-Type", "text/plain; x=" + long_name)], photo)
+        error_of(self, got, 415)
+        got = exchange(self.server, "GET", "/api/models", host="evil.example:" + long_name)
+        self.assertIn("...", error_of(self, got, 403))
         self.assert_alive()
 
 

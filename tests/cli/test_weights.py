@@ -108,7 +108,7 @@ class Weights(unittest.TestCase):
         r = run("weights", fixture("cli_weights_alexnet.pth"), "--keys", "feature.0.wieght")
         self.assertEqual(r.returncode, 1)
         self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
-        self.assertIn("no tensor matches --keys 'feature.0.wieght'", r.stderr)
+        self.assertIn("no tensor key matches 'feature.0.wieght'", r.stderr)
         self.assertIn("similar keys: features.0.weight", r.stderr)
 
     def test_plots(self):
@@ -139,7 +139,7 @@ class Weights(unittest.TestCase):
             self.assertTrue(r.stderr.startswith("cnnscope: error: " + f.name), r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1)
         r = run("weights", fixture("cli_weights_edge.pth"), "--bins", "0")
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 2)  # a flag's value out of range: a usage error
         self.assertIn("--bins", r.stderr)
         r = run("weights", fixture("cli_weights_edge.pth"), "--plots", "/tmp", "--format", "gif")
         self.assertEqual(r.returncode, 1)

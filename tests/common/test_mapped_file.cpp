@@ -1,4 +1,4 @@
-// MappedFile and require_regular_file (issue 24): the whole file in private memory, so a file
+// MappedFile and require_regular_file (red team): the whole file in private memory, so a file
 // truncated by another program after open() reads as it was (a mapping died with SIGBUS); FIFOs,
 // devices, folders and /proc files refused in one Error before anything blocks (a FIFO's open()
 // blocked forever: alarm() turns such a regression into a failure).

@@ -1,5 +1,4 @@
-// common/text.h: shapes, digit grouping, byte sizes, suffixes, joining, tables (cells escaped),
-// edit distance and the closest-name suggestion.
+// common/text.h: shapes, digit grouping, byte sizes, suffixes, joining, tables (cells escaped).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -67,23 +66,6 @@ TEST(Text, NaturalOrder) {
   std::vector<std::string> v{"e10", "e2", "e1", "e02"};
   std::sort(v.begin(), v.end(), [](const auto& x, const auto& y) { return natural_less(x, y); });
   EXPECT_EQ(v, (std::vector<std::string>{"e1", "e02", "e2", "e10"}));
-}
-
-TEST(Text, EditDistanceIsLevenshtein) {
-  EXPECT_EQ(edit_distance("", ""), 0u);
-  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
-  EXPECT_EQ(edit_distance("features.1", "features.10"), 1u);
-  EXPECT_EQ(edit_distance("abc", ""), 3u);
-  EXPECT_EQ(edit_distance("flaw", "lawn"), 2u);
-}
-
-TEST(Text, ClosestNamesNearestFirstTiesInOrder) {
-  const std::vector<std::string> names{"layer1", "layer2", "conv1", "layer3", "fc"};
-  EXPECT_EQ(closest_names("layer4", names, 3),
-            (std::vector<std::string>{"layer1", "layer2", "layer3"}));
-  EXPECT_EQ(closest_names("cnv1", names, 1), (std::vector<std::string>{"conv1"}));
-  EXPECT_EQ(closest_names("x", names, 10).size(), names.size());
-  EXPECT_TRUE(closest_names("x", {}, 3).empty());
 }
 
 TEST(Text, FormatTableEscapesEveryCell) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
-#include "explain/explain.h"
+#include "explain/methods.h"
 #include "models/network.h"
 
 namespace cnnscope {

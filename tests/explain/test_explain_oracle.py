@@ -163,11 +163,11 @@ class ExplainOracle(unittest.TestCase):
         case = EXPECTED[0]
         ckpt, image = fixture("explain", case["checkpoint"]), fixture("explain", case["image"])
         with tempfile.TemporaryDirectory() as out:
-            for args, words in ((["--layer", "layer4.9"], "layer4"),
-                                (["--class", "10"], "out of range"),
-                                (["--method", "gradcamm"], "gradcam")):
+            for args, words, code in ((["--layer", "layer4.9"], "layer4", 1),
+                                      (["--class", "10"], "out of range", 1),
+                                      (["--method", "gradcamm"], "gradcam", 2)):  # 2: usage
                 p = run("explain", ckpt, "--image", image, "-o", out, *args)
-                self.assertEqual(p.returncode, 1, args)
+                self.assertEqual(p.returncode, code, args)
                 lines = p.stderr.strip().splitlines()
                 self.assertEqual(len(lines), 1, p.stderr)
                 self.assertTrue(lines[0].startswith("cnnscope: error:"), p.stderr)

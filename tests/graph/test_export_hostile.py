@@ -1,4 +1,4 @@
-"""End-to-end, torch.export programs (issue 25; fixtures: tests/oracle/make_graph_export.py): the
+"""End-to-end, torch.export programs (fixtures: tests/oracle/make_graph_export.py): the
 saved program runs with PyTorch's logits and taps its modules by path; every hostile archive made
 by editing its records (an op that reads files, a custom namespace op, a weight record outside
 the archive, a pickled weight, an unknown archive version, JSON nested 100,000 deep, a cycle) is

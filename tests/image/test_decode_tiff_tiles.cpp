@@ -1,4 +1,4 @@
-// TIFF tile sizes are bounded before any buffer exists (issue 24): a 1x1 image declaring a
+// TIFF tile sizes are bounded before any buffer exists (red team): a 1x1 image declaring a
 // 32768x32768 tile is refused in one line naming the tile, while a small image with an ordinary
 // tile larger than itself (16x16 for 1x1) still decodes. The files are written here byte by byte.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-"""End-to-end, networks exported by today's PyTorch (issue 25; fixtures: make_models_export.py):
+"""End-to-end, networks exported by today's PyTorch (fixtures: make_models_export.py):
 for a custom grayscale 28x28 CNN, torchvision resnet18, mobilenet_v3_small, efficientnet_b0,
 convnext_tiny, densenet121 and timm's resnet10t and efficientnet_lite0 (random init), each as a
 `torch.export` program (.pt2) and as the dynamo ONNX exporter's file (.onnx + .onnx.data):
@@ -21,8 +21,8 @@ convnext_tiny, densenet121 and timm's resnet10t and efficientnet_lite0 (random i
   integrated gradients (Captum 0.9.0) of the eager model, as tests/explain/test_explain_oracle.py
   compares them (maps within 1e-3, layer maps and attributions within 1e-4 of the largest value,
   the convergence delta within 1e-3).
-Leaves out: the hostile files of issue 25, report/scan/serve and the weight commands on these files,
-dynamic shapes, batches, explain on the .onnx.
+Leaves out: the hostile .pt2 files (tests/graph/test_export_hostile.py), report/scan/serve and
+the weight commands on these files, dynamic shapes, batches, explain on the .onnx.
 """
 import json
 import os

@@ -1,5 +1,5 @@
-"""End-to-end, for MobileNet v2/v3, MNASNet, ShuffleNet v2, EfficientNet, RegNet and ConvNeXt
-(issue 13): `cnnscope summary --json` of make_models_mobile.py's state_dicts lists Python's
+"""End-to-end, for MobileNet v2/v3, MNASNet, ShuffleNet v2, EfficientNet, RegNet and ConvNeXt:
+`cnnscope summary --json` of make_models_mobile.py's state_dicts lists Python's
 named_modules() with their class names, parameter counts and output shapes (forward hooks; null
 for a module that never runs), and `cnnscope init` of each family writes a .pth that PyTorch's
 torchvision model loads with load_state_dict(strict=True), the same for the same seed."""

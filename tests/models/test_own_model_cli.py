@@ -1,4 +1,4 @@
-"""End-to-end, a network no family matches (issue 25, part 3; fixtures: make_models_own.py and
+"""End-to-end, a network no family matches (fixtures: make_models_own.py and
 make_models_sequential.py): a state_dict of a user's own class and a whole model of one are refused
 in at most three lines on stderr: the file and what its keys look like (or its class), that `ls`,
 `weights` and `filters` work on it, and the `torch.export` call that makes a file cnnscope runs,
@@ -16,7 +16,7 @@ from cli_common import SOURCE_DIR, fixture, run  # noqa: E402
 
 EXPORT = 'ep = torch.export.export(model.eval(), (x,)); torch.export.save(ep, "model.pt2")'
 SECTION = "Your own model"
-MAX_LINE = 200  # characters of each line past "cnnscope: error: " (issue 26's bound)
+MAX_LINE = 200  # characters of each line past "cnnscope: error: " (every error line's bound)
 
 
 class NoMatch(unittest.TestCase):

@@ -80,7 +80,7 @@ TEST(Detect, ArchOverrideThatDoesNotFitSaysWhatItLooksLike) {
   EXPECT_TRUE(contains(msg, "looks like resnet34")) << msg;
   EXPECT_TRUE(
       contains(error_of([] { build_network(fixture("seed_resnet34"), BuildOptions{"resnet35"}); }),
-               "unknown --arch"));
+               "unknown arch 'resnet35' (did you mean"));
   // A matching override loads (the classes come from the keys).
   EXPECT_EQ(build_network(fixture("seed_resnet34"), BuildOptions{"resnet34"}).info().num_classes,
             5);

@@ -1,4 +1,4 @@
-// Whole-model pickles of nn.Sequential (issue 14, part 2; oracle: make_models_sequential.py):
+// Whole-model pickles of nn.Sequential (oracle: make_models_sequential.py):
 // rebuilt from the module tree, every module's output, the logits, the names, classes, reprs and
 // output shapes equal PyTorch's forward hooks within 1e-4 of the largest magnitude; user classes
 // refused with a line naming the class, then two with the way out (torch.export).

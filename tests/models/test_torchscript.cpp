@@ -1,4 +1,4 @@
-// TorchScript archives as networks (issue 14, part 1; oracle: make_models_torchscript.py): scripted
+// TorchScript archives as networks (oracle: make_models_torchscript.py): scripted
 // and traced archives of a custom CNN (residual add, functional ReLUs, an in-place add after a
 // tapped conv, a ReLU module called twice), the seed's AlexNet and torchvision's mobilenet_v2: the
 // logits and taps at several depths equal PyTorch's forward hooks within 1e-4 of the largest

@@ -1,4 +1,4 @@
-"""End-to-end, TorchScript archives (issue 14, part 1; fixtures: make_models_torchscript.py):
+"""End-to-end, TorchScript archives (fixtures: make_models_torchscript.py):
 `summary --json` lists Python's named_modules() with class names and the parameter count,
 `predict --json` gives the archive's logits (PyTorch's forward), `features --npy` a tapped module's
 output as PyTorch's forward hook sees it (1e-4 of the largest magnitude), for scripted and traced

@@ -1,4 +1,4 @@
-"""End-to-end, the red team's TorchScript archives (issue 24; fixtures:
+"""End-to-end, the red team's TorchScript archives (fixtures:
 make_models_torchscript_red.py). cnnscope runs archives with its own interpreter: a method the
 archive defines under the old tap name never runs; __setstate__ is refused however it is spelled;
 a cast to another module class, an attribute set while running and uninitialised memory are

@@ -1,4 +1,4 @@
-// The tutorial nets (issue 14 part 3): the 60-minute blitz CNN, the seed's LeNet, pytorch/examples'
+// The tutorial nets: the 60-minute blitz CNN, the seed's LeNet, pytorch/examples'
 // MNIST Net (1-channel input) and akamaster's CIFAR ResNets (option A shortcuts). Parity with the
 // classes written from their public definitions (oracle: make_models_tutorial.py): logits, inner
 // taps, named_modules() names, classes, reprs and every module's output shape; detection of every
@@ -52,8 +52,7 @@ TEST(TutorialDetect, EveryArchFromItsKeysAndShapesAlone) {
 
 TEST(TutorialDetect, OneChannelInputChecked) {
   Network net = init_network({"mnist_net", 10, 0});
-  EXPECT_EQ(net.run(at::zeros({2, 1, 28, 28})).logits.sizes().vec(),
-            (std::vector<int64_t>{2, 10}));
+  EXPECT_EQ(net.run(at::zeros({2, 1, 28, 28})).logits.sizes().vec(), (std::vector<int64_t>{2, 10}));
   try {
     net.run(at::zeros({1, 3, 28, 28}));
     ADD_FAILURE() << "ran";
@@ -68,8 +67,9 @@ TEST(TutorialInit, AkamastersKaimingNormal) {
   StateDict sd = init_network({"resnet56_cifar", 10, 0}).state_dict();
   EXPECT_NEAR(sd.find("layer3.0.conv2.weight")->std().item<double>(), std::sqrt(2.0 / 576), 0.003);
   EXPECT_NEAR(sd.find("linear.weight")->std().item<double>(), std::sqrt(2.0 / 64), 0.03);
-  EXPECT_EQ(init_network({"resnet1202_cifar", 10, 0}).info().description.rfind(
-                "resnet1202_cifar, CIFAR ResNet-1202", 0),
+  EXPECT_EQ(init_network({"resnet1202_cifar", 10, 0})
+                .info()
+                .description.rfind("resnet1202_cifar, CIFAR ResNet-1202", 0),
             0u);
 }
 

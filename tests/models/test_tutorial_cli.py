@@ -1,4 +1,4 @@
-"""End-to-end, for the tutorial nets (issue 14 part 3): `summary --json` of
+"""End-to-end, for the tutorial nets: `summary --json` of
 make_models_tutorial.py's state_dicts lists Python's named_modules() with class names and output
 shapes (1x28x28 input for MNIST's Net); `predict` and `features --npy` on a real photo with the
 model's default preset equal the torchvision pipeline of that preset (Pillow; Grayscale first for
@@ -113,11 +113,12 @@ class Photo(unittest.TestCase):
                     got = np.load(os.path.join(out, layer + ".npy"))
                     assert_forward_close(self, got, layers[layer][0].numpy(), layer)
 
-    def test_a_photo_through_the_wrong_channel_count_is_refused(self):
+    def test_a_colour_preset_gives_the_network_its_channels_and_size(self):
+        # The network's one channel and 28x28 win over cifar10's colour 32x32.
         r = run("predict", fixture("models_tutorial_mnist_net.safetensors"), "--image",
-                self.photo, "--preset", "cifar10")
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("[N, 1, H, W]", r.stderr)
+                self.photo, "--preset", "cifar10", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["preset"], "cifar10+28x28")
 
 
 class AkamasterCheckpoint(unittest.TestCase):

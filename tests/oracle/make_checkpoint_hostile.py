@@ -1,4 +1,4 @@
-"""Fixtures for tests/checkpoint/test_hostile_files.py (issue 24): small files that describe huge
+"""Fixtures for tests/checkpoint/test_hostile_files.py (red team): small files that describe huge
 or ill-formed things, made by the oracle's PyTorch into <fixtures>/hostile/:
 - shared_lists.pth: a training checkpoint whose "shared" entry is 40 levels of lists, each level
   the same list twice (torch.save's pickle memo keeps it under 2 KB; 2^40 leaves if expanded);

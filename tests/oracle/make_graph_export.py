@@ -1,4 +1,4 @@
-"""Fixtures for tests/graph/test_export_hostile.py (issue 25): a small torch.export program saved
+"""Fixtures for tests/graph/test_export_hostile.py: a small torch.export program saved
 with torch.export.save (graph_export_net.pt2, its input and logits in graph_export_net.npz), and
 graph_export_view.pt2 (exported with batch 1 and x.view(x.size(0), -1), so a batch must run one image
 at a time; its logits and block1's output for a batch of 2 in graph_export_view.npz), and

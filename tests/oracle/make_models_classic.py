@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/ (issue 13, first half): ResNeXt, Wide ResNet, DenseNet, SqueezeNet,
+"""Fixtures for tests/models/ (test_classic.cpp): ResNeXt, Wide ResNet, DenseNet, SqueezeNet,
 GoogLeNet and Inception v3 as torchvision 0.29 builds them.
 
 Full parity for the smallest model of each family, each with an unusual num_classes, random

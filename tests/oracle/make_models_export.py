@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/test_export_cli.py (issue 25): networks exported both ways today's
+"""Fixtures for tests/models/test_export_cli.py: networks exported both ways today's
 PyTorch offers, random init, with what PyTorch and onnxruntime compute for them.
 
 For each NAME below the script writes
@@ -28,7 +28,7 @@ NAME: custom (grayscale 1x28x28: Sequential blocks, a functional ReLU, torch.fla
 add, a MaxPool module called twice, a `head` Linear), torchvision resnet18, mobilenet_v3_small,
 efficientnet_b0, convnext_tiny, densenet121, and timm's resnet10t and efficientnet_lite0, each
 at 64x64 (the custom at 28x28). Leaves out: dynamic shapes (Dim), batches above 1, the hostile
-archives of issue 25 (another script), ONNX files not from PyTorch. Runs in about a minute on two
+archives (make_graph_export.py), ONNX files not from PyTorch. Runs in about a minute on two
 cores (51-60 s measured; the ONNX exports are most of it); writes about 470 MB of fixtures.
 
 Usage: make_models_export.py OUT_DIR
@@ -264,7 +264,7 @@ for name, (make, channels, size, taps_pt2, taps_onnx, value_path) in MODELS.item
     missing = [t for t in taps_onnx + [value_path] if t not in onnx_paths]
     if missing:
         sys.exit(f"make_models_export: {name}: .onnx taps without nodes: {missing}")
-    # each ONNX tap's value, as issue 25 defines a module's output (the last value made inside
+    # each ONNX tap's value, as docs/models.md defines a module's output (the last value made inside
     # its scope and used after it), must be what the forward hook saw: a path whose output the
     # exporter folded into a node of another scope (timm resnet10t's conv1, whose last conv went
     # into bn1) is no ONNX tap

@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/ (issue 13, second half): MobileNet v2/v3, MNASNet, ShuffleNet v2,
+"""Fixtures for tests/models/ (test_mobile.cpp): MobileNet v2/v3, MNASNet, ShuffleNet v2,
 EfficientNet b/v2, RegNet X/Y and ConvNeXt as torchvision 0.29 builds them.
 
 Full parity, for the smallest variant of each family (and the block kinds only a bigger one has:

@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/test_own_model_cli.py (issue 25, part 3): a state_dict of a user's own
+"""Fixtures for tests/models/test_own_model_cli.py: a state_dict of a user's own
 class, as a new user saves it, which no family matches, so cnnscope must answer with what its keys
 look like and how to export it.
 

@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/test_sequential.cpp (issue 14, part 2): whole-model pickles
+"""Fixtures for tests/models/test_sequential.cpp: whole-model pickles
 (`torch.save(model)`) of nn.Sequential networks, which cnnscope rebuilds from the module tree.
 
 Files: models_sequential_NAME.pth (the whole model), models_sequential_NAME.expected.safetensors

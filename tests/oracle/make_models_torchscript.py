@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/test_torchscript.cpp (issue 14, part 1): TorchScript archives, scripted
+"""Fixtures for tests/models/test_torchscript.cpp: TorchScript archives, scripted
 and traced, that cnnscope loads with LibTorch after checking their ops, and hostile archives it
 must refuse without running them.
 

@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/test_torchscript_red_cli.py (issue 24): the red team's TorchScript
+"""Fixtures for tests/models/test_torchscript_red_cli.py: the red team's TorchScript
 archives, made with today's PyTorch and, where torch.jit.script would not write them, by editing
 the code/ text of a saved archive (records rewritten uncompressed, as torch.jit.save stores them).
 

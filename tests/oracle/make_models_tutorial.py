@@ -1,4 +1,4 @@
-"""Fixtures for tests/models/ (issue 14 part 3): the tutorial nets of tutorial_models.py (the
+"""Fixtures for tests/models/ (test_tutorial.cpp): the tutorial nets of tutorial_models.py (the
 blitz CNN, the seed's LeNet, pytorch/examples' MNIST Net, akamaster's CIFAR ResNets), written from
 their public definitions.
 

@@ -1,5 +1,5 @@
-"""The tutorial nets of issue 14 part 3, written here from their public definitions (same module
-names and forward passes), for the oracle scripts and end-to-end tests:
+"""The tutorial nets, written here from their public definitions (same module names and forward
+passes), for the oracle scripts and end-to-end tests:
 - BlitzNet: the PyTorch 60-minute blitz CNN (pytorch/tutorials
   beginner_source/blitz/cifar10_tutorial.py, class Net);
 - LeNet: the seed series' LeNet (its "official demo": conv 3->16 k5, pool1, 16->32 k5, pool2,

@@ -61,7 +61,7 @@ TEST(Histogram, ZeroBinsIsAnError) {
   EXPECT_THROW(histogram(at::ones({3}), 0), Error);
 }
 
-// Issue 24: an expanded view's counts are its stored values' counts times the repeat.
+// Red team: an expanded view's counts are its stored values' counts times the repeat.
 TEST(Histogram, ExpandedViewsAsTheirValues) {
   const at::Tensor base = at::tensor({1.5, -2.0, 0.0, 4.25}, at::kFloat).view({4, 1});
   const at::Tensor view = base.expand({4, 777});

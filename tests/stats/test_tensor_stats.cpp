@@ -92,7 +92,7 @@ TEST(TensorStats, NonContiguousViewsCountTheirOwnValues) {
   EXPECT_EQ(s.max, 22.0);
 }
 
-// Issue 24: an expanded view (stride 0) is summarised from its stored values, never copied out.
+// Red team: an expanded view (stride 0) is summarised from its stored values, never copied out.
 TEST(TensorStats, ExpandedViewsAsTheirValues) {
   const at::Tensor base = at::tensor({1.5, -2.0, 0.0, 4.25, std::nan("")}, at::kFloat).view({5, 1});
   const at::Tensor view = base.expand({5, 3001});

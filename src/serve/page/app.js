@@ -52,21 +52,23 @@ async function loadModels() {
   if (models.length) await selectModel(models[0]);
 }
 
+// Lists the images; returns their names (the page opens the first one).
 async function loadImages() {
   const names = await (await api("/api/images")).json();
   const select = $("images");
-  select.appendChild(el("option", names.length ? "(pick one)" : "(no --images)"));
+  if (!names.length) select.appendChild(el("option", "(no --images)"));
   for (const n of names) {
     const o = el("option", n);
     o.value = n;
     select.appendChild(o);
   }
   select.addEventListener("change", () => {
-    if (!select.value || select.selectedIndex === 0) return;
+    if (!select.value) return;
     state.image = select.value;
     state.upload = null;
     refreshImage();
   });
+  return names;
 }
 
 async function selectModel(m) {
@@ -83,7 +85,7 @@ async function loadTree() {
   tree.replaceChildren();
   for (const layer of summary.layers) {
     const li = el("li", layer.name + ": " + layer.type);
-    li.style.paddingLeft = (layer.name.split(".").length - 1) + "em";
+    li.style.paddingLeft = layer.name.split(".").length + "em";  // depth, and 1em for wrapped lines
     li.dataset.layer = layer.name;
     if (layer.output_shape) li.appendChild(el("span", "[" + layer.output_shape.join(", ") + "]", "shape"));
     if (layer.name === state.layer) li.classList.add("selected");
@@ -93,16 +95,20 @@ async function loadTree() {
 }
 
 async function loadFilters() {
+  const img = $("filters");
+  if (img.src) URL.revokeObjectURL(img.src);
+  img.removeAttribute("src");
+  $("filters-note").textContent = "";
   try {
     const blob = await (await api("/api/models/" + state.model.id + "/filters")).blob();
-    $("filters").src = URL.createObjectURL(blob);
+    img.src = URL.createObjectURL(blob);
   } catch (e) {
-    $("filters").alt = e.message;
+    $("filters-note").textContent = e.message;
   }
 }
 
 function histogram(counts) {
-  const span = el("span");
+  const span = el("span", undefined, "histogram");
   const top = Math.max(1, ...counts);
   const step = Math.max(1, Math.floor(counts.length / 40));
   for (let i = 0; i < counts.length; i += step) {
@@ -113,14 +119,29 @@ function histogram(counts) {
   return span;
 }
 
+// A table cell with a tensor key that a narrow column breaks after its dots.
+function dotted(name) {
+  const td = el("td");
+  name.split(".").forEach((part, i, parts) => {
+    td.append(part + (i + 1 < parts.length ? "." : ""));
+    if (i + 1 < parts.length) td.appendChild(el("wbr"));
+  });
+  return td;
+}
+
 async function loadWeights() {
   const report = await (await api("/api/models/" + state.model.id + "/weights")).json();
   const body = $("weights").querySelector("tbody");
   body.replaceChildren();
-  const fmt = (v) => (v === null ? "-" : Number(v).toPrecision(3));
+  // Three significant digits; tiny values as 1.23e-5 so that the column stays narrow.
+  const fmt = (v) => {
+    if (v === null) return "-";
+    const n = Number(v);
+    return n !== 0 && Math.abs(n) < 1e-3 ? n.toExponential(2) : n.toPrecision(3);
+  };
   for (const t of report.tensors) {
     const tr = el("tr");
-    tr.appendChild(el("td", t.name));
+    tr.appendChild(dotted(t.name));
     tr.appendChild(el("td", "[" + t.shape.join(", ") + "]"));
     tr.appendChild(el("td", fmt(t.mean)));
     tr.appendChild(el("td", fmt(t.std)));
@@ -195,9 +216,9 @@ function setUpload(file) {
   file.arrayBuffer().then((bytes) => {
     state.upload = bytes;
     state.image = null;
-    $("images").selectedIndex = 0;
+    $("images").selectedIndex = -1;
     refreshImage();
-  });
+  }, (e) => status("cannot read " + file.name + ": " + e.message, true));
 }
 
 function setUpDrop() {
@@ -212,12 +233,14 @@ function setUpDrop() {
   $("file").addEventListener("change", (e) => { if (e.target.files.length) setUpload(e.target.files[0]); });
 }
 
-// A link can open an image and a layer: #image=NAME&layer=L (clicks that layer's tree entry).
-async function applyHash() {
+// Opens the image a link names (#image=NAME&layer=L; the layer: clicks its tree entry), else the
+// first listed image.
+async function applyHash(names) {
   const want = new URLSearchParams(location.hash.slice(1));
-  if (want.has("image")) {
-    $("images").value = want.get("image");
-    state.image = want.get("image");
+  const image = want.get("image") || names[0];
+  if (image) {
+    $("images").value = image;
+    state.image = image;
     await refreshImage();
   }
   if (want.has("layer")) {
@@ -228,5 +251,5 @@ async function applyHash() {
 
 setUpDrop();
 Promise.all([loadModels(), loadImages()])
-  .then(applyHash)
+  .then(([, names]) => applyHash(names))
   .then(() => status("ready"), (e) => status(e.message, true));

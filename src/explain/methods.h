@@ -23,11 +23,8 @@ bool is_cam_method(const std::string& method);
 // Throws Error for an unknown method, suggesting the closest names.
 void check_method(const std::string& method);
 
-// The CAM layer used without --layer, per family (README lists them): the last child of
-// `features` (AlexNet, VGG, DenseNet, SqueezeNet, MobileNet, EfficientNet, ConvNeXt, ...) or of
-// MNASNet's `layers`, the last block of ResNet's last `layerN`; any other network (GoogLeNet,
-// Inception v3, ShuffleNet, RegNet, ...): the last top-level module with a Conv2d in it, auxiliary
-// heads left out. Throws Error when there is none.
+// The CAM layer used when none is named: models::Network::default_cam_layer (the family's choice,
+// docs/commands/explain.md lists them, else a pick from the module names). Throws Error when there is none.
 std::string default_cam_layer(const models::Network& net);
 
 struct CamResult {

@@ -17,7 +17,7 @@
 
 #include "image/input.h"
 
-namespace cnnscope::train {
+namespace cnnscope::dataset {
 
 // One split: either image files or IDX pictures in memory.
 struct Split {
@@ -64,4 +64,4 @@ struct Batch {
 Batch make_batch(const Split& split, const std::vector<int64_t>& indices,
                  const PreprocessOptions& preprocess, const AugmentOptions& augment);
 
-}  // namespace cnnscope::train
+}  // namespace cnnscope::dataset

@@ -1,9 +1,9 @@
-// Training data (train/data.h): ImageFolder trees walked as torchvision 0.29's
+// Training data (dataset/data.h): ImageFolder trees walked as torchvision 0.29's
 // datasets.folder.make_dataset walks them, MNIST IDX files as yann.lecun.com's format describes
 // them (big-endian magic 0x0803 images / 0x0801 labels), and the seed's augmentation as
 // torchvision's RandomResizedCrop.get_params and RandomHorizontalFlip define it. Leaves out:
 // gzip-compressed IDX files, torchvision's is_valid_file hook.
-#include "train/data.h"
+#include "dataset/data.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,10 +17,11 @@
 #include "common/error.h"
 #include "common/mapped_file.h"
 #include "common/parallel.h"
+#include "common/text.h"
 #include "image/decode.h"
 #include "image/transforms.h"
 
-namespace cnnscope::train {
+namespace cnnscope::dataset {
 namespace {
 
 namespace fs = std::filesystem;
@@ -33,16 +34,16 @@ bool allowed_extension(const std::string& name) {
   std::string lower = name;
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::any_of(kExtensions.begin(), kExtensions.end(), [&](const std::string& e) {
-    return lower.size() >= e.size() && lower.compare(lower.size() - e.size(), e.size(), e) == 0;
-  });
+  return std::any_of(kExtensions.begin(), kExtensions.end(),
+                     [&](const std::string& e) { return ends_with(lower, e); });
 }
 
 // find_classes: the sorted names of the sub-folders.
 std::vector<std::string> find_classes(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    fail(dir, "not a folder", "--data takes an ImageFolder tree or a folder of MNIST IDX files");
+    fail(dir, "not a folder",
+         "the data must be an ImageFolder tree or a folder of MNIST IDX files");
   std::vector<std::string> classes;
   for (const auto& entry : fs::directory_iterator(dir, ec))
     if (entry.is_directory(ec)) classes.push_back(entry.path().filename().string());
@@ -166,7 +167,7 @@ Dataset load_dataset(const std::string& dir, const DataOptions& options) {
     return data;
   }
   if (!(options.val_split > 0 && options.val_split < 1))
-    fail(dir, "--val-split must be in (0, 1), got " + std::to_string(options.val_split));
+    fail(dir, "the validation split must be in (0, 1), got " + std::to_string(options.val_split));
   data.classes = find_classes(dir);
   const Split all = image_folder(dir, data.classes);
   // Per class: its files shuffled with the seed, the first round(k * val_split) (at least 1, at
@@ -279,4 +280,4 @@ Batch make_batch(const Split& split, const std::vector<int64_t>& indices,
   return batch;
 }
 
-}  // namespace cnnscope::train
+}  // namespace cnnscope::dataset
