@@ -40,13 +40,20 @@ TEST(Input, PresetsMatchTheOraclePipelines) {
   }
 }
 
-TEST(Input, UnknownPresetListsTheKnownOnes) {
-  try {
-    preset("vgg-weird");
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("alexnet"), std::string::npos) << e.what();
-  }
+TEST(Input, UnknownPresetNamesItAndSuggestsOnlyCloseOnes) {
+  const auto error_of = [](const std::string& name) {
+    try {
+      preset(name);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string far = error_of("vgg-weird");
+  EXPECT_NE(far.find("unknown preset 'vgg-weird'"), std::string::npos) << far;
+  EXPECT_EQ(far.find("did you mean"), std::string::npos) << far;
+  const std::string near = error_of("imagnet");
+  EXPECT_NE(near.find("did you mean 'imagenet'"), std::string::npos) << near;
 }
 
 TEST(Input, NpyTensorsAreUsedAsTheyAre) {
