@@ -35,9 +35,11 @@ int64_t leaf_mult_adds(const models::TapInfo& tap, const StateDict& weights,
   return 0;
 }
 
-// The state_dict when module() has no submodules to ask (TorchScript), else empty.
+// The weights by tap name where module() cannot be asked by it: a TorchScript network (no
+// submodules) or a network in another layout's names (layout.h); else empty.
 StateDict modules_weights(const models::Network& net) {
-  return net.module().children().empty() ? net.state_dict() : StateDict{};
+  const bool by_name = net.module().children().empty() || !net.info().layout.empty();
+  return by_name ? net.state_dict() : StateDict{};
 }
 
 }  // namespace
@@ -73,7 +75,9 @@ Summary summarize(const models::Network& net, int64_t input_size) {
 
   const StateDict weights = modules_weights(net);
   std::map<std::string, std::shared_ptr<torch::nn::Module>> modules;
-  for (const auto& item : net.module().named_modules("", false)) modules[item.key()] = item.value();
+  if (net.info().layout.empty())
+    for (const auto& item : net.module().named_modules("", false))
+      modules[item.key()] = item.value();
   for (size_t i = 0; i < taps.size(); ++i) {
     const at::Tensor& out = r.taps[i].tensor;  // undefined: the module never ran
     SummaryRow row{&taps[i], out.defined() ? out.sizes().vec() : std::vector<int64_t>{},

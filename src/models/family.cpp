@@ -9,7 +9,14 @@
 
 namespace cnnscope::models::detail {
 
-at::Tensor Probe::operator()(const std::string& name, const at::Tensor& output) {
+at::Tensor Probe::operator()(const std::string& our_name, const at::Tensor& output) {
+  const std::string* shown = &our_name;
+  if (names_ != nullptr) {
+    auto it = names_->find(our_name);
+    if (it == names_->end()) return output;
+    shown = &it->second;
+  }
+  const std::string& name = *shown;
   at::Tensor flow = hook_ != nullptr ? (*hook_)(name, output) : output;
   if (wanted_ != nullptr) {
     auto it = wanted_->find(name);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "checkpoint/state_dict.h"
+#include "models/layout.h"
 #include "models/network.h"
 
 namespace cnnscope::models::detail {
@@ -35,6 +36,10 @@ class Probe {
         bool gradients = false, const Hook* hook = nullptr)
       : wanted_(wanted), out_(out), gradients_(gradients), hook_(hook) {}
 
+  // A layout's names (layout.h): module names are translated to the file's before anything sees
+  // them; a module missing from `names` is not shown (its output passes unseen). Null: as named.
+  void show_as(const std::unordered_map<std::string, std::string>* names) { names_ = names; }
+
   // The tensor the forward continues with after module `name` gave `output`.
   at::Tensor operator()(const std::string& name, const at::Tensor& output);
 
@@ -43,6 +48,7 @@ class Probe {
   std::vector<at::Tensor>* out_ = nullptr;
   bool gradients_ = false;
   const Hook* hook_ = nullptr;
+  const std::unordered_map<std::string, std::string>* names_ = nullptr;
 };
 
 // A module whose forward reports its own output and its children's to the probe. `path` is its
@@ -160,6 +166,11 @@ struct Family {
   // Applies what the keys cannot tell (Inception's transform_input) from BuildOptions to a built
   // network (detected or made); null: nothing to apply.
   std::function<void(Built& built, const BuildOptions& options)> configure{};
+  // Archs of the family only a layout names (timm's resnet50d, the seed series' GoogLeNet):
+  // detect may give them and make builds them; they are known under the layout's names only.
+  std::vector<std::string> variants{};
+  // The family's networks under other libraries' names (layout.h): timm's, the seed series'.
+  std::vector<Layout> layouts{};
 };
 
 // A Family::preset that gives `arch` itself for the archs listed (each a preset name of its own)

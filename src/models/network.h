@@ -26,7 +26,10 @@ namespace cnnscope::models {
 // What was detected (or chosen with --arch).
 struct ArchInfo {
   std::string family;       // "alexnet" | "vgg" | "resnet" | "densenet" | ... (Family::name)
-  std::string arch;         // "alexnet", "alexnet_seed", "vgg16_bn", "resnext50_32x4d", ...
+  std::string arch;         // "alexnet", "alexnet_seed", "vgg16_bn", "resnext50_32x4d", ...,
+                            // "timm/efficientnet_b0" (a layout's name: "layout/arch")
+  std::string layout;       // whose key names the file has: "" torchvision's (or the family's
+                            // own), "timm", "seed" (the seed series' model.py files)
   std::string description;  // "alexnet, widths 48-128-192-192-128, 5 classes: the seed's AlexNet"
   int64_t num_classes = 0;  // width of the last Linear
   std::string default_preset;  // a preset() name: "alexnet" for the AlexNet family, else

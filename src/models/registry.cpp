@@ -4,6 +4,7 @@
 // runs is refused with what its keys look like and the way out (torch.export), in three lines.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "checkpoint/run_info.h"
@@ -19,6 +20,8 @@ namespace {
 
 using detail::Built;
 using detail::Family;
+using detail::Layout;
+using detail::LayoutArch;
 
 constexpr size_t kListed = 3;  // how many keys an error lists per kind
 constexpr double kLinearInitStd = 0.01;
@@ -50,10 +53,51 @@ const std::vector<const Family*>& families() {
   return all;
 }
 
-const Family* family_of(const std::string& arch) {
-  for (const Family* f : families())
-    if (std::find(f->archs.begin(), f->archs.end(), arch) != f->archs.end()) return f;
-  return nullptr;
+// Where an arch name leads: a family's own arch, or a layout's (LayoutArch).
+struct Found {
+  const Family* family = nullptr;    // null: no family knows the name (or the keys)
+  const Layout* layout = nullptr;    // null: the family's own names
+  const LayoutArch* arch = nullptr;  // with a layout: which of its archs
+  std::optional<StateDict> ours{};   // with a renaming layout: the file's keys in our names
+};
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+Found family_of(const std::string& arch) {
+  for (const Family* f : families()) {
+    if (contains(f->archs, arch)) return {f};
+    for (const Layout& l : f->layouts)
+      for (const LayoutArch& a : l.archs)
+        if (a.arch == arch) return {f, &l, &a};
+  }
+  return {};
+}
+
+// The archs of `layout` whose keys are those of `detected` (an arch its family's detect gave).
+std::vector<const LayoutArch*> fitting(const Layout& layout, const std::string& detected) {
+  std::vector<const LayoutArch*> out;
+  for (const LayoutArch& a : layout.archs)
+    if ((a.like.empty() ? a.ours : a.like) == detected) out.push_back(&a);
+  return out;
+}
+
+// Two or more archs whose keys are the same and whose computation is not: the user names one.
+[[noreturn]] void ambiguous(const std::string& file, const std::vector<const LayoutArch*>& archs) {
+  std::vector<std::string> names;
+  for (const LayoutArch* a : archs) names.push_back(a->arch);
+  fail(file, "the keys fit " + join(names, " and ") + " alike (they differ in computation)",
+       "name the arch", {{"arch", names.front()}});
+}
+
+// `built` named as `found`'s layout names it ("timm/efficientnet_b0").
+void name_in_layout(Built& built, const Found& found) {
+  if (found.arch == nullptr) return;
+  built.info.description =
+      found.arch->arch + ", " + found.layout->name + "'s key names for " + built.info.description;
+  built.info.arch = found.arch->arch;
+  built.info.layout = found.layout->name;
 }
 
 // "3 missing keys (a, b, c, ...)".
@@ -81,14 +125,57 @@ std::string prefix_hint(const StateDict& sd) {
          "key names";
 }
 
-// The first family whose detect fits `sd` (nullptr: none), its network in `built`.
-const Family* detect(const StateDict& sd, Built& built) {
+// The first family whose detect fits `sd` under its own names (nullptr: none), its network in
+// `built`; an arch only a layout names (a variant) found there.
+Found detect_own(const StateDict& sd, Built& built) {
   for (const Family* f : families()) {
     std::string why_not;
     built = f->detect(sd, why_not);
-    if (built.root) return f;
+    if (!built.root) continue;
+    if (!contains(f->variants, built.info.arch)) return {f};
+    std::vector<const LayoutArch*> archs;
+    const Layout* layout = nullptr;
+    for (const Layout& l : f->layouts) {
+      if (!l.renames.empty()) continue;
+      for (const LayoutArch* a : fitting(l, built.info.arch)) {
+        archs.push_back(a);
+        layout = &l;
+      }
+    }
+    if (archs.size() > 1) ambiguous(sd.file, archs);
+    if (archs.size() == 1) return {f, layout, archs.front()};
   }
-  return nullptr;
+  return {};
+}
+
+// The first layout with names of its own whose table translates every key of `sd` and whose
+// family then fits them.
+Found detect_renamed(const StateDict& sd, Built& built) {
+  for (const Family* f : families()) {
+    for (const Layout& l : f->layouts) {
+      if (l.renames.empty()) continue;
+      std::string unmatched, why_not;
+      std::optional<StateDict> ours = detail::Names(l.renames).to_ours(sd, unmatched);
+      if (!ours) continue;
+      built = f->detect(*ours, why_not);
+      if (!built.root) continue;
+      const std::vector<const LayoutArch*> archs = fitting(l, built.info.arch);
+      if (archs.size() > 1) ambiguous(sd.file, archs);
+      if (archs.size() == 1) return {f, &l, archs.front(), std::move(ours)};
+    }
+  }
+  return {};
+}
+
+// The family (and layout) whose detect fits `sd`, its network in `built` (named as the layout
+// names it); family null: none.
+Found detect(const StateDict& sd, Built& built) {
+  Found found = detect_own(sd, built);
+  if (found.family == nullptr) found = detect_renamed(sd, built);
+  if (found.arch != nullptr && found.arch->ours != built.info.arch)  // a variant (`like`)
+    built = found.family->make(found.arch->ours, built.info.num_classes);
+  if (found.family != nullptr) name_in_layout(built, found);
+  return found;
 }
 
 // "12 keys like block1.0.weight, block1.0.bias, block1.1.weight": what a state_dict no family
@@ -113,12 +200,12 @@ std::string keys_like(const StateDict& sd) {
       "\nep = torch.export.export(model.eval(), (x,)); torch.export.save(ep, \"model.pt2\")");
 }
 
-// The input preset of `family`'s `arch`.
-std::string preset_of(const Family& family, const std::string& arch) {
-  return family.preset ? family.preset(arch) : "imagenet";
+// The input preset of what `found` found, `arch` being the family's own arch it built.
+std::string preset_of(const Found& found, const std::string& arch) {
+  if (found.arch != nullptr && !found.arch->preset.empty()) return found.arch->preset;
+  return found.family->preset ? found.family->preset(arch) : "imagenet";
 }
 
-// The network of `built`, finished as its family says (preset, build options).
 // What a training run's run.json says about its checkpoints, when it is this network's.
 void apply_run_info(const RunInfo& run, ArchInfo& info) {
   if (run.arch != info.arch || run.num_classes != info.num_classes) return;
@@ -128,12 +215,15 @@ void apply_run_info(const RunInfo& run, ArchInfo& info) {
   info.class_names = run.classes;
 }
 
-Network finish(Built built, const Family& family, const BuildOptions& options,
-               const std::optional<RunInfo>& run = std::nullopt) {
-  built.info.default_preset = preset_of(family, built.info.arch);
-  if (family.configure) family.configure(built, options);
+// The network of `built` (the family's arch `arch`), finished as its family and layout say
+// (preset, build options, names).
+Network finish(Built built, const Found& found, const std::string& arch,
+               const BuildOptions& options, const std::optional<RunInfo>& run = std::nullopt) {
+  built.info.default_preset = preset_of(found, arch);
+  if (found.family->configure) found.family->configure(built, options);
   if (run) apply_run_info(*run, built.info);
-  return detail::zoo_network(std::move(built), family);
+  return detail::zoo_network(std::move(built), *found.family,
+                             found.layout != nullptr ? &found.layout->renames : nullptr);
 }
 
 // Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
@@ -151,7 +241,8 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
       continue;
     }
     seen.insert(t.name);
-    if (!t.tensor.sizes().equals(it->second.sizes()))
+    if (!t.tensor.sizes().equals(it->second.sizes()) &&
+        !detail::with_dims(t.tensor, it->second.dim()).sizes().equals(it->second.sizes()))
       mismatched.push_back(t.name + ": expected " + shape_text(it->second.sizes()) + ", got " +
                            shape_text(t.tensor.sizes()));
   }
@@ -168,7 +259,10 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
     fail(sd.file, "does not load: " + join(parts, ", "), hint, settings);
   }
   torch::NoGradGuard no_grad;
-  for (const NamedTensor& t : sd.tensors) expected.at(t.name).copy_(t.tensor);
+  for (const NamedTensor& t : sd.tensors) {
+    at::Tensor& into = expected.at(t.name);
+    into.copy_(detail::with_dims(t.tensor, into.dim()));
+  }
 }
 
 void init_like_seed(torch::nn::Module& root) {
@@ -203,68 +297,111 @@ std::string detail::join_widths(const std::vector<int64_t>& widths) {
 std::vector<std::string> known_archs() {
   std::vector<std::string> all;
   for (const Family* f : families()) all.insert(all.end(), f->archs.begin(), f->archs.end());
+  for (const Family* f : families())
+    for (const Layout& l : f->layouts)
+      for (const LayoutArch& a : l.archs) all.push_back(a.arch);
   return all;
 }
+
+namespace {
+
+// The family's own arch that `found` builds.
+std::string our_arch(const Found& found, const std::string& arch) {
+  return found.arch != nullptr ? found.arch->ours : arch;
+}
+
+// A file no family runs: why, in three lines.
+[[noreturn]] void fail_unknown(const StateDict& sd) {
+  if (const std::string why = detail::unknown_forward(sd); !why.empty())
+    fail_not_runnable(sd.file, why, "");
+  if (sd.tensors.empty()) fail(sd.file, "matches no known network", prefix_hint(sd));
+  const std::string prefix = prefix_hint(sd);
+  fail_not_runnable(sd.file, "matches no known network: " + keys_like(sd),
+                    prefix.empty() ? "a model class of your own?" : prefix);
+}
+
+// The network `arch` names, made for `sd`'s classes, and `sd` in its names; `hint` and
+// `settings` say what the keys look like when it is not what they fit.
+Built make_named(const StateDict& sd, const std::string& arch, Found& found, std::string& hint,
+                 Settings& settings) {
+  found = family_of(arch);
+  if (found.family == nullptr)
+    fail(sd.file, "unknown arch '" + arch + "'", did_you_mean(arch, known_archs()));
+  if (found.layout != nullptr && !found.layout->renames.empty()) {
+    std::string unmatched;
+    found.ours = detail::Names(found.layout->renames).to_ours(sd, unmatched);
+    if (!found.ours)
+      fail(sd.file, "key '" + escape_control(unmatched) + "' is not in " + arch + "'s names",
+           "was it saved from a " + arch + "?");
+  }
+  const StateDict& keys = found.ours ? *found.ours : sd;
+  std::vector<int64_t> classes = detail::shape_of(keys, found.family->classes_key);
+  constexpr int64_t kImageNetClasses = 1000;
+  Built built =
+      found.family->make(our_arch(found, arch), classes.empty() ? kImageNetClasses : classes[0]);
+  name_in_layout(built, found);
+  Built guess;
+  Found guessed;
+  try {
+    guessed = detect(sd, guess);
+  } catch (const Error&) {  // keys that fit several archs alike: the one named is one of them
+  }
+  if (guessed.family != nullptr && guess.info.arch != arch) {
+    hint = "looks like " + guess.info.arch;
+    settings = {{"arch", guess.info.arch}};
+  } else {
+    hint = prefix_hint(sd);
+  }
+  return built;
+}
+
+}  // namespace
 
 Network build_network(const StateDict& sd, const BuildOptions& options) {
   // A TorchScript archive runs its own code (checked first); --arch rebuilds a zoo net instead.
   if (sd.format == "torchscript" && options.arch.empty()) {
     Built like;
-    const Family* family = detect(sd, like);
-    if (family != nullptr) like.info.default_preset = preset_of(*family, like.info.arch);
+    const Found found = detect(sd, like);
+    if (found.family != nullptr)
+      like.info.default_preset = preset_of(found, our_arch(found, like.info.arch));
     return detail::torchscript_network(sd, options.limits.value_or(graph::default_limits()),
-                                       family != nullptr ? &like.info : nullptr);
+                                       found.family != nullptr ? &like.info : nullptr);
   }
   if ((sd.format == "pt2" || sd.format == "onnx") && options.arch.empty())
     return detail::graph_network(sd, options.limits.value_or(graph::default_limits()));
   Built built;
-  const Family* family = nullptr;
+  Found found;
   std::string hint;
   Settings settings;  // the arch the keys fit, where another was named
   if (options.arch.empty()) {
-    family = detect(sd, built);
-    if (!family) {
-      if (const std::string why = detail::unknown_forward(sd); !why.empty())
-        fail_not_runnable(sd.file, why, "");
-      if (sd.tensors.empty()) fail(sd.file, "matches no known network", prefix_hint(sd));
-      const std::string prefix = prefix_hint(sd);
-      fail_not_runnable(sd.file, "matches no known network: " + keys_like(sd),
-                        prefix.empty() ? "a model class of your own?" : prefix);
-    }
+    found = detect(sd, built);
+    if (found.family == nullptr) fail_unknown(sd);
   } else {
-    family = family_of(options.arch);
-    if (!family)
-      fail(sd.file, "unknown arch '" + options.arch + "'",
-           did_you_mean(options.arch, known_archs()));
-    std::vector<int64_t> classes = detail::shape_of(sd, family->classes_key);
-    constexpr int64_t kImageNetClasses = 1000;
-    built = family->make(options.arch, classes.empty() ? kImageNetClasses : classes[0]);
-    Built guess;
-    if (detect(sd, guess) && guess.info.arch != options.arch) {
-      hint = "looks like " + guess.info.arch;
-      settings = {{"arch", guess.info.arch}};
-    } else {
-      hint = prefix_hint(sd);
-    }
+    built = make_named(sd, options.arch, found, hint, settings);
   }
   if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
-  load_strict(*built.root, sd, hint, settings);
-  return finish(std::move(built), *family, options, run_info_beside(sd.file));
+  load_strict(*built.root, found.ours ? *found.ours : sd, hint, settings);
+  const std::string arch = our_arch(found, built.info.arch);
+  return finish(std::move(built), found, arch, options, run_info_beside(sd.file));
 }
 
 Network init_network(const InitOptions& options) {
-  const Family* family = family_of(options.arch);
-  if (!family)
+  const Found found = family_of(options.arch);
+  if (found.family == nullptr)
     fail("", "unknown arch '" + options.arch + "'", did_you_mean(options.arch, known_archs()));
   if (options.num_classes < 1)
     fail("", "a network needs at least 1 class, got " + std::to_string(options.num_classes));
-  Built built = family->make(options.arch, options.num_classes);
+  const std::string arch = our_arch(found, options.arch);
+  Built built = found.family->make(arch, options.num_classes);
+  name_in_layout(built, found);
   torch::manual_seed(options.seed);
-  if (family->init)
-    family->init(*built.root);
+  if (found.layout != nullptr && found.layout->init)
+    found.layout->init(*built.root);
+  else if (found.family->init)
+    found.family->init(*built.root);
   else
     init_like_seed(*built.root);
-  return finish(std::move(built), *family, {});
+  return finish(std::move(built), found, arch, {});
 }
 
 }  // namespace cnnscope::models

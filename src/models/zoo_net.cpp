@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -105,12 +108,32 @@ std::vector<TapInfo> taps_of(const torch::nn::Module& root) {
   return taps;
 }
 
+// `taps` (ours) in `names`' file names, those with none dropped; `shown` gets ours -> file's.
+std::vector<TapInfo> renamed(const std::vector<TapInfo>& taps, const Names& names,
+                             std::unordered_map<std::string, std::string>& shown) {
+  std::vector<TapInfo> out;
+  std::unordered_set<std::string> used;
+  for (const TapInfo& t : taps) {
+    const std::optional<std::string> file = names.tap_to_file(t.name);
+    if (!file || !used.insert(*file).second) continue;
+    shown.emplace(t.name, *file);
+    TapInfo tap = t;
+    tap.name = *file;
+    tap.depth = static_cast<int>(std::count(file->begin(), file->end(), '.')) + 1;
+    out.push_back(std::move(tap));
+  }
+  return out;
+}
+
 class ZooBackend : public Backend {
  public:
-  ZooBackend(std::shared_ptr<Layer> root, const Family& family, ArchInfo info)
+  ZooBackend(std::shared_ptr<Layer> root, const Family& family, ArchInfo info,
+             const std::vector<Rename>* renames)
       : root_(std::move(root)), family_(family), info_(std::move(info)) {
     root_->eval();
-    taps_ = taps_of(*root_);
+    our_taps_ = taps_of(*root_);
+    if (renames != nullptr && !renames->empty()) names_.emplace(*renames);
+    taps_ = names_ ? renamed(our_taps_, *names_, shown_) : our_taps_;
   }
 
   const std::vector<TapInfo>& taps() const { return taps_; }
@@ -118,6 +141,7 @@ class ZooBackend : public Backend {
   // options.deadline is not checked: a zoo network's forward has no steps to stop between.
   at::Tensor forward(const at::Tensor& input, const RunOptions& /*options*/,
                      Probe& probe) const override {
+    if (names_) probe.show_as(&shown_);
     try {
       return root_->forward(input, probe);  // [N, classes]
     } catch (const c10::Error& e) {
@@ -152,7 +176,7 @@ class ZooBackend : public Backend {
       for (const auto& b : item.value()->named_buffers(/*recurse=*/false))
         sd.tensors.push_back({prefix + b.key(), b.value()});
     }
-    return sd;
+    return names_ ? names_->to_file(sd) : sd;
   }
 
   int64_t num_parameters() const override {
@@ -161,24 +185,44 @@ class ZooBackend : public Backend {
     return total;
   }
 
-  std::vector<std::string> default_layers() const override { return family_.default_layers(taps_); }
-  std::vector<std::string> all_layers() const override { return family_.all_layers(taps_); }
+  std::vector<std::string> default_layers() const override {
+    return shown(family_.default_layers(our_taps_));
+  }
+  std::vector<std::string> all_layers() const override {
+    return shown(family_.all_layers(our_taps_));
+  }
   std::string default_cam_layer() const override {
-    return family_.cam_layer ? family_.cam_layer(taps_) : "";
+    if (!family_.cam_layer) return "";
+    const std::vector<std::string> layer = shown({family_.cam_layer(our_taps_)});
+    return layer.empty() ? "" : layer.front();
   }
   torch::nn::Module& module() const override { return *root_; }
 
  private:
-  std::shared_ptr<Layer> root_;  // in eval mode
-  const Family& family_;         // the family it was built by
-  ArchInfo info_;                // its arch and input size, for what a failed forward says
-  std::vector<TapInfo> taps_;    // named_modules() order, root excluded
+  // `names` (ours) as the file names them, those it has no name for left out.
+  std::vector<std::string> shown(const std::vector<std::string>& names) const {
+    if (!names_) return names;
+    std::vector<std::string> out;
+    for (const std::string& name : names) {
+      auto it = shown_.find(name);
+      if (it != shown_.end()) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  std::shared_ptr<Layer> root_;    // in eval mode
+  const Family& family_;           // the family it was built by
+  ArchInfo info_;                  // its arch and input size, for what a failed forward says
+  std::vector<TapInfo> our_taps_;  // named_modules() order, root excluded, our names
+  std::optional<Names> names_;     // the file's layout (layout.h); none: our names
+  std::unordered_map<std::string, std::string> shown_;  // ours -> the file's, for the probe
+  std::vector<TapInfo> taps_;                           // our_taps_ as the file names them
 };
 
 }  // namespace
 
-Network zoo_network(Built built, const Family& family) {
-  auto backend = std::make_shared<ZooBackend>(std::move(built.root), family, built.info);
+Network zoo_network(Built built, const Family& family, const std::vector<Rename>* renames) {
+  auto backend = std::make_shared<ZooBackend>(std::move(built.root), family, built.info, renames);
   std::vector<TapInfo> taps = backend->taps();
   return Network(
       std::make_shared<Network::Impl>(std::move(built.info), std::move(taps), std::move(backend)));
