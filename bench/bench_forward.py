@@ -42,9 +42,10 @@ def python_ms(model, x, runs, rounds):
     return best * 1e3
 
 
-def cnnscope_ms(args, ckpt, npy, env):
+def cnnscope_ms(args, ckpt, npy, env, extra=()):
+    """predict's in-process forward time; `extra`: more flags (["--arch", A])."""
     r = subprocess.run([args.cnnscope, "predict", ckpt, "--image", npy, "--json", "--repeat",
-                        str(args.runs)], capture_output=True, text=True, env=env)
+                        str(args.runs), *extra], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"bench_forward: cnnscope failed: {r.stderr.strip()}")
     return float(re.search(r"forward: ([0-9.]+) ms per image", r.stderr).group(1))

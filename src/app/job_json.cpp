@@ -34,6 +34,7 @@ nlohmann::json summary_json(const models::ArchInfo& info, const Summary& s) {
          {"mult_adds", row.mult_adds}});
   return {{"arch", info.arch},
           {"family", info.family},
+          {"layout", info.layout},
           {"description", info.description},
           {"num_classes", info.num_classes},
           {"params", s.params},

@@ -124,13 +124,25 @@ inline CLI::Option* add_images(CLI::App& sub, std::vector<std::string>& images) 
                         "channel: [1,H,W] / [1,1,H,W]), or a folder of them; repeatable");
 }
 
+// The preset names for a help text: each of the table's own, then one "LAYOUT/ARCH" for the
+// presets named after a layout arch (timm/ARCH, seed/ARCH: one per arch, too many to list).
+inline std::string preset_alternatives() {
+  std::vector<std::string> own;
+  for (const std::string& name : preset_names())
+    if (name.find('/') == std::string::npos) own.push_back(name);
+  return alternatives(own) + " | timm/ARCH | seed/ARCH (a layout arch's own)";
+}
+
 inline void add_preprocess_flags(CLI::App& sub, PreprocessSpec& spec) {
-  sub.add_option(
-         "--preset", spec.preset,
-         "input preset: " + alternatives(preset_names()) + " | exported-CxHxW (default: by model)")
+  sub.add_option("--preset", spec.preset,
+                 "input preset: " + preset_alternatives() + " | exported-CxHxW (default: by model)")
       ->check(names("preset", preset_names(), "see --help", "exported-"));
   sub.add_option("--resize", spec.resize, "Resize: N (shorter side) or HxW");
   sub.add_option("--crop", spec.crop, "CenterCrop N")->check(CLI::PositiveNumber);
+  sub.add_option("--interpolation", spec.interpolation,
+                 "Resize filter, Pillow's: " + alternatives(interpolation_names()) +
+                     " (default: the preset's)")
+      ->check(names("interpolation", interpolation_names(), "see --help"));
   sub.add_option("--mean", spec.mean, "Normalize mean: one number, or one per channel a,b,c");
   sub.add_option("--std", spec.std, "Normalize std: one number, or one per channel a,b,c");
   sub.add_flag("--grayscale", spec.grayscale,

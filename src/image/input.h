@@ -13,7 +13,7 @@
 namespace cnnscope {
 
 // Resize's resampling filter, as Pillow does it (torchvision passes the PIL image to Image.resize).
-enum class Interpolation { kBilinear, kBicubic };
+enum class Interpolation { kBilinear, kBicubic, kNearest };
 
 // One preprocessing pipeline: torchvision's Resize, CenterCrop, ToTensor, Normalize in that order.
 struct PreprocessOptions {
@@ -39,9 +39,10 @@ struct PreprocessOptions {
 // IMAGENET1K_V1 transforms of most builders); and, named after the torchvision builder, the
 // IMAGENET1K_V1 transforms that differ ("inception_v3": 342/299, "efficientnet_b3": 320/300
 // bicubic, ...); the tutorial nets' "cifar10" (32/32, Normalize(0.5, 0.5)), "cifar10_imagenet"
-// (32/32, ImageNet mean/std), "mnist" (28/28, 1 channel, Normalize(0.1307, 0.3081)) and a graph
-// network's own "exported-CxHxW" (resized to H x W, C channels, Normalize(0.5, 0.5)). Throws
-// Error on any other name, listing the known ones.
+// (32/32, ImageNet mean/std), "mnist" (28/28, 1 channel, Normalize(0.1307, 0.3081)), a graph
+// network's own "exported-CxHxW" (resized to H x W, C channels, Normalize(0.5, 0.5)), and one per
+// layout arch, named after it: "timm/<name>" (timm's pretrained_cfg transform), "seed/<name>"
+// (the seed series' predict.py transform). Throws Error on any other name, listing the known ones.
 PreprocessOptions preset(const std::string& name);
 
 // Every preset name preset() knows, in table order.

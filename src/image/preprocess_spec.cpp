@@ -1,6 +1,7 @@
 // resolve_preprocess (see preprocess_spec.h): the text of the preprocessing flags checked and
 // turned into PreprocessOptions for the input a network needs. Spec: torchvision's Resize(int) /
-// Resize((h, w)), CenterCrop, Normalize argument meanings (one number per channel), Grayscale.
+// Resize((h, w)) and its InterpolationMode names, CenterCrop, Normalize argument meanings (one
+// number per channel), Grayscale.
 #include "image/preprocess_spec.h"
 
 #include <algorithm>
@@ -9,11 +10,28 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/suggest.h"
 
 namespace cnnscope {
 namespace {
 
 constexpr const char* kGrayPreset = "mnist";
+
+struct NamedInterpolation {
+  const char* name;
+  Interpolation interpolation;
+};
+constexpr std::array<NamedInterpolation, 3> kInterpolations{{
+    {"bilinear", Interpolation::kBilinear},
+    {"bicubic", Interpolation::kBicubic},
+    {"nearest", Interpolation::kNearest},
+}};
+
+Interpolation parse_interpolation(const std::string& text) {
+  for (const NamedInterpolation& n : kInterpolations)
+    if (text == n.name) return n.interpolation;
+  fail("", "unknown interpolation '" + text + "'", did_you_mean(text, interpolation_names()));
+}
 
 // "a" (every channel) or one number per channel: Normalize's mean or std.
 std::array<double, 3> parse_per_channel(const std::string& step, const std::string& text,
@@ -65,6 +83,12 @@ bool makes_size(const PreprocessOptions& o, int64_t size) {
 
 }  // namespace
 
+std::vector<std::string> interpolation_names() {
+  std::vector<std::string> names;
+  for (const NamedInterpolation& n : kInterpolations) names.emplace_back(n.name);
+  return names;
+}
+
 PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const NetworkInput& net) {
   const bool sized = !spec.resize.empty() || spec.crop > 0;
   const bool custom = sized || !spec.mean.empty() || !spec.std.empty();
@@ -92,6 +116,9 @@ PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const NetworkIn
     }
   }
   if (spec.crop > 0) o.crop_height = o.crop_width = spec.crop;
+  const bool refiltered =
+      !spec.interpolation.empty() && parse_interpolation(spec.interpolation) != o.interpolation;
+  if (refiltered) o.interpolation = parse_interpolation(spec.interpolation);
   const bool resized = !sized && net.size > 0 && !makes_size(o, net.size);
   if (resized) {  // the size the network needs
     o.resize_short = o.crop_height = o.crop_width = 0;
@@ -100,6 +127,7 @@ PreprocessOptions resolve_preprocess(const PreprocessSpec& spec, const NetworkIn
   if (!spec.mean.empty()) o.mean = parse_per_channel("mean", spec.mean, o.channels);
   if (!spec.std.empty()) o.std = parse_per_channel("std", spec.std, o.channels);
   if (custom) o.name = spec.preset.empty() ? "custom" : spec.preset + "+custom";
+  if (refiltered) o.name += "+" + spec.interpolation;
   if (resized) o.name += "+" + std::to_string(net.size) + "x" + std::to_string(net.size);
   if (spec.grayscale) o.name += "+grayscale";
   return o;

@@ -1,10 +1,12 @@
 // Pillow's bilinear and bicubic resampling (src/libImaging/Resample.c: bilinear_filter,
 // bicubic_filter with a = -0.5, precompute_coeffs, normalize_coeffs_8bpc,
-// ImagingResampleHorizontal/Vertical_8bpc; Pillow 13's order of the two passes) for RGB. Leaves out
+// ImagingResampleHorizontal/Vertical_8bpc; Pillow 13's order of the two passes) and its nearest
+// (src/_imaging.c _resize: an affine scale, Geometry.c ImagingScaleAffine) for RGB. Leaves out
 // the other filters, the `box` and `reducing_gap` arguments (torchvision passes neither) and
 // non-8-bit modes.
 #include "image/resize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -131,6 +133,25 @@ void vertical(const uint8_t* in, int w, int row0, const Coefficients& c, int out
   }
 }
 
+// The source index of each of `out_size` pixels: Pillow steps a double from scale / 2 by scale
+// (scale = float(in_size) / out_size) and truncates it. (The sum stays below in_size for any
+// out_size under ~10^7, so Pillow's black pixels past the edge never occur.)
+at::Tensor nearest_indices(int64_t in_size, int64_t out_size) {
+  const double scale = static_cast<double>(static_cast<float>(in_size)) / out_size;
+  std::vector<int64_t> index(out_size);
+  double position = scale * 0.5;
+  for (int64_t i = 0; i < out_size; ++i, position += scale)
+    index[i] = std::min(static_cast<int64_t>(position), in_size - 1);
+  return at::tensor(index, at::kLong);  // [out_size]
+}
+
+// [H, W, 3] -> [out_h, out_w, 3]: each output pixel copies its nearest source pixel.
+at::Tensor nearest(const at::Tensor& in, int64_t out_h, int64_t out_w) {
+  return in.index_select(0, nearest_indices(in.size(0), out_h))
+      .index_select(1, nearest_indices(in.size(1), out_w))
+      .contiguous();
+}
+
 }  // namespace
 
 at::Tensor resize_rgb(const at::Tensor& rgb, int64_t out_height, int64_t out_width,
@@ -144,6 +165,7 @@ at::Tensor resize_rgb(const at::Tensor& rgb, int64_t out_height, int64_t out_wid
   const int in_h = static_cast<int>(in.size(0)), in_w = static_cast<int>(in.size(1));
   const int out_h = static_cast<int>(out_height), out_w = static_cast<int>(out_width);
   if (in_h == out_h && in_w == out_w) return in.clone();
+  if (interpolation == Interpolation::kNearest) return nearest(in, out_h, out_w);
   // Pillow 13 resamples vertically first when the vertical pass removes more than twice as many
   // rows as the horizontal pass removes columns (Pillow <= 12: always horizontally first). Rule
   // measured against Pillow 13.0.0 (0 of 1484 random sizes differ); 8-bit rounding in between.

@@ -1,5 +1,6 @@
-// Pillow 13's Image.resize(size, Image.BILINEAR | Image.BICUBIC) on 8-bit RGB, bit for bit:
-// separable passes, support widened when shrinking (antialiasing), 22-bit fixed-point weights.
+// Pillow 13's Image.resize(size, Image.BILINEAR | Image.BICUBIC | Image.NEAREST) on 8-bit RGB,
+// bit for bit: separable passes, support widened when shrinking (antialiasing), 22-bit fixed-point
+// weights; NEAREST copies the pixel under each output pixel's center.
 // Internal to src/image/.
 #pragma once
 

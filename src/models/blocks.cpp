@@ -3,6 +3,7 @@
 // models/convnext.py (LayerNorm2d); torch.nn.init (trunc_normal_) and torch.nn's reprs.
 #include "models/blocks.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/text.h"
@@ -100,6 +101,25 @@ torch::nn::Conv2d conv(const ConvSpec& s) {
                                .bias(s.bias));
 }
 
+SameConv2dImpl::SameConv2dImpl(const ConvSpec& s)
+    : torch::nn::Conv2dImpl(torch::nn::Conv2dOptions(s.in, s.out, s.kernel)
+                                .stride(s.stride)
+                                .groups(s.groups)
+                                .bias(s.bias)) {}
+
+at::Tensor SameConv2dImpl::forward(const at::Tensor& x) {
+  // timm's pad_same: per dim, the total padding that makes ceil(size / stride) outputs.
+  auto total = [](int64_t size, int64_t kernel, int64_t stride) {
+    const int64_t out = (size + stride - 1) / stride;
+    return std::max<int64_t>((out - 1) * stride + kernel - size, 0);
+  };
+  const auto& k = *options.kernel_size();
+  const auto& st = *options.stride();
+  const int64_t h = total(x.size(2), k[0], st[0]), w = total(x.size(3), k[1], st[1]);
+  const at::Tensor padded = at::constant_pad_nd(x, {w / 2, w - w / 2, h / 2, h - h / 2}, 0.0);
+  return torch::nn::Conv2dImpl::forward(padded);  // [N, out, ceil(H / s), ceil(W / s)]
+}
+
 torch::nn::BatchNorm2d batch_norm(int64_t channels, const Norm& norm) {
   return torch::nn::BatchNorm2d(
       torch::nn::BatchNorm2dOptions(channels).eps(norm.eps).momentum(norm.momentum));
@@ -108,7 +128,10 @@ torch::nn::BatchNorm2d batch_norm(int64_t channels, const Norm& norm) {
 std::shared_ptr<Sequential> conv_norm_act(const std::string& path, const ConvSpec& spec,
                                           const Norm& norm, Act act, const std::string& type) {
   auto s = std::make_shared<Sequential>(type, path);
-  s->push_back(conv(spec));
+  if (spec.same && spec.stride > 1)
+    s->push_back(std::make_shared<SameConv2dImpl>(spec));
+  else
+    s->push_back(conv(spec));
   if (norm.kind == Norm::kBatch) s->push_back(batch_norm(spec.out, norm));
   if (norm.kind == Norm::kLayer2d)
     s->push_back(std::make_shared<LayerNorm>(spec.out, norm.eps, /*channels_first=*/true));

@@ -74,13 +74,27 @@ struct ConvSpec {
   int64_t groups = 1;
   int64_t padding = -1;  // -1: (kernel - 1) / 2, torchvision's default
   bool bias = false;
+  // TensorFlow's "SAME" padding (timm's tf_ variants): the same as (kernel - 1) / 2 at stride 1,
+  // a SameConv2d (padding that depends on the input size) when strided. Not for `padding` >= 0.
+  bool same = false;
 };
 
 torch::nn::Conv2d conv(const ConvSpec& spec);
+
+// timm's Conv2dSame: a Conv2d without padding whose input is first padded with zeros by
+// max((ceil(size / stride) - 1) * stride + kernel - size, 0) per spatial dim, the smaller half
+// before (TensorFlow's "SAME"), computed at each forward from the input's size. Still a
+// torch::nn::Conv2d for summary, init and reprs.
+class SameConv2dImpl : public torch::nn::Conv2dImpl {
+ public:
+  explicit SameConv2dImpl(const ConvSpec& spec);
+  at::Tensor forward(const at::Tensor& x);  // [N, C, H, W]
+};
 torch::nn::BatchNorm2d batch_norm(int64_t channels, const Norm& norm);
 
 // torchvision.ops.Conv2dNormActivation (or a subclass named `type`, e.g. RegNet's
-// SimpleStemIN): children 0 conv, 1 norm (unless none), then the activation (unless none).
+// SimpleStemIN): children 0 conv (a SameConv2d when spec.same and strided), 1 norm (unless
+// none), then the activation (unless none).
 std::shared_ptr<Sequential> conv_norm_act(const std::string& path, const ConvSpec& spec,
                                           const Norm& norm, Act act,
                                           const std::string& type = "Conv2dNormActivation");

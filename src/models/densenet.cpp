@@ -2,7 +2,8 @@
 // (conv0, norm0, relu0, pool0, denseblockN of _DenseLayer "denselayerK", transitionN, norm5), then
 // relu, global average pool and `classifier`. Growth rate, bn_size, stem width and layers per block
 // read from the keys. Leaves out memory_efficient (checkpointing changes no number) and dropout
-// (drop_rate 0 in every builder; eval mode anyway).
+// (drop_rate 0 in every builder; eval mode anyway). Also timm's names for densenet121 (the same
+// keys and computation; timm's BatchNormAct2d norms give their output after the ReLU).
 #include <array>
 
 #include "models/blocks.h"
@@ -205,6 +206,44 @@ std::vector<std::string> archs() {
   return out;
 }
 
+// timm's names (timm/models/densenet.py) for densenet121: torchvision's keys; a norm's tap is the
+// ReLU after it (BatchNormAct2d). `features.norm5` and `features` (after norm5's ReLU in timm,
+// which torchvision applies outside `features`) have no counterpart and are not shown.
+Layout timm_layout() {
+  Layout layout{.name = "timm", .archs = {{"timm/densenet121", "densenet121", "timm/densenet121"}}};
+  auto same = [&layout](const std::string& name) { layout.renames.push_back({name, name}); };
+  // A BatchNormAct2d: the BN's keys, the ReLU's output.
+  auto norm_act = [&layout](const std::string& norm, const std::string& relu) {
+    layout.renames.push_back({norm, norm, Rename::kKeys});
+    layout.renames.push_back({norm, relu, Rename::kTaps});
+  };
+  same("features.conv0");
+  norm_act("features.norm0", "features.relu0");
+  same("features.pool0");
+  const DenseNetConfig& c = standard().front().second;  // densenet121
+  for (int b = 0; b < kBlocks; ++b) {
+    const std::string block = "features.denseblock" + std::to_string(b + 1);
+    same(block);
+    for (int64_t i = 1; i <= c.layers[b]; ++i) {
+      const std::string layer = block + ".denselayer" + std::to_string(i);
+      same(layer);
+      for (const std::string k : {"1", "2"}) {
+        norm_act(layer + ".norm" + k, layer + ".relu" + k);
+        same(layer + ".conv" + k);
+      }
+    }
+    if (b + 1 == kBlocks) break;
+    const std::string transition = "features.transition" + std::to_string(b + 1);
+    same(transition);
+    norm_act(transition + ".norm", transition + ".relu");
+    same(transition + ".conv");
+    same(transition + ".pool");
+  }
+  layout.renames.push_back({"features.norm5", "features.norm5", Rename::kKeys});
+  same("classifier");
+  return layout;
+}
+
 }  // namespace
 
 const Family& densenet_family() {
@@ -221,6 +260,7 @@ const Family& densenet_family() {
       .all_layers = blocks_between({"features.relu0"}, {"_DenseBlock", "_Transition"}),
       .cam_layer = last_child_of("features"),
       .init = init,
+      .layouts = {timm_layout()},
   };
   return family;
 }

@@ -5,6 +5,11 @@
 // transform_input (ImageNet-normalized input re-normalized to mean 0.5 / std 0.5), which the keys
 // cannot tell: on unless BuildOptions says off, as torchvision's pretrained weights set it.
 // Leaves out training outputs (GoogLeNetOutputs / InceptionOutputs) and init_weights=False.
+// Also the seed series' GoogLeNet (pytorch_classification/Test4_googlenet/model.py: BasicConv2d a
+// conv with bias and a ReLU module, no BN; a 5x5 conv in branch3; maxpool4 3x3; dropout 0.4; its
+// InceptionAux averagePool/conv/fc1/fc2; no transform_input) and timm's Inception v3
+// (timm/models/inception_v3.py: torchvision's keys, no transform_input, BatchNormAct2d `bn` taps
+// after the ReLU, `Pool1`/`Pool2`, `global_pool`, `head_drop` on the flattened features).
 #include <array>
 #include <map>
 
@@ -15,6 +20,10 @@ namespace {
 
 constexpr double kBasicConvEps = 0.001;
 
+// Whose BasicConv2d: torchvision's (conv, BN, F.relu), the seed series' (conv with bias, `relu`
+// module, no BN) or timm's ConvNormAct (conv, BatchNormAct2d: `bn`'s output after the ReLU).
+enum class Style { kTorchvision, kSeed, kTimm };
+
 struct Kernel {
   int64_t h = 1, w = 1;
   int64_t stride = 1;
@@ -24,45 +33,58 @@ Kernel square(int64_t k, int64_t stride = 1, int64_t pad = 0) {
   return {k, k, stride, pad, pad};
 }
 
-// conv (bias=False), bn (eps 0.001), F.relu(inplace=True): not a child, so no tap of its own.
+// torchvision's: conv (bias=False), bn (eps 0.001), F.relu(inplace=True): not a child, so no tap
+// of its own. The seed's and timm's as Style says.
 class BasicConv2d : public Layer {
  public:
-  BasicConv2d(const std::string& path, int64_t in, int64_t out, const Kernel& k)
-      : Layer("BasicConv2d", path) {
+  BasicConv2d(const std::string& path, int64_t in, int64_t out, const Kernel& k,
+              Style style = Style::kTorchvision)
+      : Layer(style == Style::kTimm ? "ConvNormAct" : "BasicConv2d", path), style_(style) {
     conv_ = register_module("conv",
                             torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, {k.h, k.w})
                                                   .stride(k.stride)
                                                   .padding(std::vector<int64_t>{k.pad_h, k.pad_w})
-                                                  .bias(false)));
-    bn_ = register_module("bn", batch_norm(out, Norm{Norm::kBatch, kBasicConvEps}));
+                                                  .bias(style == Style::kSeed)));
+    if (style == Style::kSeed)
+      relu_ = register_module("relu", relu(true));
+    else
+      bn_ = register_module("bn", batch_norm(out, Norm{Norm::kBatch, kBasicConvEps}));
   }
 
   at::Tensor forward(at::Tensor x, Probe& probe) override {
     x = probe(child_path("conv"), conv_->forward(x));
-    x = probe(child_path("bn"), bn_->forward(x));
+    if (style_ == Style::kSeed) return probe(child_path("relu"), relu_->forward(x));
+    x = bn_->forward(x);
+    if (style_ == Style::kTimm) return probe(child_path("bn"), at::relu_(x));
+    x = probe(child_path("bn"), x);
     return at::relu_(x);
   }
 
  private:
+  Style style_;
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
+  torch::nn::ReLU relu_{nullptr};  // the seed's
 };
 
 // A block of named BasicConv2d children (and Sequential branches) whose forward the subclass
 // writes with `run(name, x)`.
 class Block : public Layer {
  public:
-  using Layer::Layer;
+  Block(const std::string& type, const std::string& path, Style style)
+      : Layer(type, path), style_(style) {}
 
  protected:
   void add(const std::string& name, int64_t in, int64_t out, const Kernel& k) {
     convs_[name] =
-        register_module(name, std::make_shared<BasicConv2d>(child_path(name), in, out, k));
+        register_module(name, std::make_shared<BasicConv2d>(child_path(name), in, out, k, style_));
   }
   at::Tensor run(const std::string& name, const at::Tensor& x, Probe& probe) {
     const auto& m = convs_.at(name);
     return probe(m->path(), m->forward(x, probe));
   }
+
+  Style style_;  // of its convs
 
  private:
   std::map<std::string, std::shared_ptr<BasicConv2d>> convs_;
@@ -81,8 +103,10 @@ at::Tensor transform_input(const at::Tensor& x) {  // [N, 3, H, W]
 // A network with transform_input, set after building (Family::configure).
 class TransformingNet : public Layer {
  public:
-  using Layer::Layer;
-  bool transform = true;
+  TransformingNet(const std::string& type, bool by_default)
+      : Layer(type, ""), transform(by_default), transform_by_default(by_default) {}
+  bool transform;
+  const bool transform_by_default;  // torchvision's: on; the seed's and timm's have none
 };
 
 // --- GoogLeNet ---------------------------------------------------------------------------
@@ -90,24 +114,21 @@ class TransformingNet : public Layer {
 class Inception : public Block {
  public:
   Inception(const std::string& path, int64_t in, int64_t ch1x1, int64_t ch3x3red, int64_t ch3x3,
-            int64_t ch5x5red, int64_t ch5x5, int64_t pool_proj)
-      : Block("Inception", path) {
+            int64_t ch5x5red, int64_t ch5x5, int64_t pool_proj, Style style)
+      : Block("Inception", path, style) {
+    const bool seed = style == Style::kSeed;
     add("branch1", in, ch1x1, square(1));
     branch2_ = branch("branch2");
-    branch2_->push_back(
-        std::make_shared<BasicConv2d>(child_path("branch2.0"), in, ch3x3red, square(1)));
-    branch2_->push_back(
-        std::make_shared<BasicConv2d>(child_path("branch2.1"), ch3x3red, ch3x3, square(3, 1, 1)));
+    branch2_->push_back(conv("branch2.0", in, ch3x3red, square(1)));
+    branch2_->push_back(conv("branch2.1", ch3x3red, ch3x3, square(3, 1, 1)));
     branch3_ = branch("branch3");
+    branch3_->push_back(conv("branch3.0", in, ch5x5red, square(1)));
+    // torchvision's known bug kept for its weights: a 3x3 where the paper (and the seed) has 5x5.
     branch3_->push_back(
-        std::make_shared<BasicConv2d>(child_path("branch3.0"), in, ch5x5red, square(1)));
-    // torchvision's known bug kept for its weights: a 3x3 where the paper has 5x5.
-    branch3_->push_back(
-        std::make_shared<BasicConv2d>(child_path("branch3.1"), ch5x5red, ch5x5, square(3, 1, 1)));
+        conv("branch3.1", ch5x5red, ch5x5, seed ? square(5, 1, 2) : square(3, 1, 1)));
     branch4_ = branch("branch4");
-    branch4_->push_back(max_pool(3, 1, 1, /*ceil_mode=*/true));
-    branch4_->push_back(
-        std::make_shared<BasicConv2d>(child_path("branch4.1"), in, pool_proj, square(1)));
+    branch4_->push_back(max_pool(3, 1, 1, /*ceil_mode=*/!seed));
+    branch4_->push_back(conv("branch4.1", in, pool_proj, square(1)));
   }
 
   at::Tensor forward(at::Tensor x, Probe& probe) override {
@@ -121,6 +142,10 @@ class Inception : public Block {
  private:
   std::shared_ptr<Sequential> branch(const std::string& name) {
     return register_module(name, std::make_shared<Sequential>(child_path(name)));
+  }
+  std::shared_ptr<BasicConv2d> conv(const std::string& name, int64_t in, int64_t out,
+                                    const Kernel& k) {
+    return std::make_shared<BasicConv2d>(child_path(name), in, out, k, style_);
   }
   std::shared_ptr<Sequential> branch2_, branch3_, branch4_;
 };
@@ -141,10 +166,32 @@ class GoogLeNetAux : public Layer {
   at::Tensor forward(at::Tensor x, Probe&) override { return x; }
 };
 
+// The seed's InceptionAux: averagePool (5, stride 3), conv, fc1, fc2; registered for its keys,
+// never run in eval mode.
+class SeedGoogLeNetAux : public Layer {
+ public:
+  SeedGoogLeNetAux(const std::string& path, int64_t in, int64_t num_classes)
+      : Layer("InceptionAux", path) {
+    constexpr int64_t kWidth = 128, kHidden = 1024, kPooled = 4 * 4 * 128;
+    register_module("averagePool", std::make_shared<Leaf>(
+                                       "AvgPool2d", "AvgPool2d(kernel_size=5, stride=3, padding=0)",
+                                       [](at::Tensor x) {
+                                         return at::avg_pool2d(x, {5, 5}, {3, 3});
+                                       }));
+    register_module("conv", std::make_shared<BasicConv2d>(child_path("conv"), in, kWidth, square(1),
+                                                          Style::kSeed));
+    register_module("fc1", linear(kPooled, kHidden));
+    register_module("fc2", linear(kHidden, num_classes));
+  }
+  at::Tensor forward(at::Tensor x, Probe&) override { return x; }
+};
+
 class GoogLeNet : public TransformingNet {
  public:
-  GoogLeNet(int64_t num_classes, bool aux) : TransformingNet("GoogLeNet", "") {
-    constexpr double kDropout = 0.2;
+  GoogLeNet(int64_t num_classes, bool aux, Style style)
+      : TransformingNet("GoogLeNet", style == Style::kTorchvision), style_(style) {
+    const bool seed = style == Style::kSeed;
+    const double kDropout = seed ? 0.4 : 0.2;
     conv("conv1", 3, 64, square(7, 2, 3));
     pool("maxpool1", 3);
     conv("conv2", 64, 64, square(1));
@@ -158,10 +205,13 @@ class GoogLeNet : public TransformingNet {
     inception("inception4c", {512, 128, 128, 256, 24, 64, 64});
     inception("inception4d", {512, 112, 144, 288, 32, 64, 64});
     inception("inception4e", {528, 256, 160, 320, 32, 128, 128});
-    pool("maxpool4", 2);
+    pool("maxpool4", seed ? 3 : 2);
     inception("inception5a", {832, 256, 160, 320, 32, 128, 128});
     inception("inception5b", {832, 384, 192, 384, 48, 128, 128});
-    if (aux) {
+    if (aux && seed) {
+      register_module("aux1", std::make_shared<SeedGoogLeNetAux>("aux1", 512, num_classes));
+      register_module("aux2", std::make_shared<SeedGoogLeNetAux>("aux2", 528, num_classes));
+    } else if (aux) {
       register_module("aux1", std::make_shared<GoogLeNetAux>("aux1", 512, num_classes));
       register_module("aux2", std::make_shared<GoogLeNetAux>("aux2", 528, num_classes));
     }
@@ -181,7 +231,7 @@ class GoogLeNet : public TransformingNet {
  private:
   using Step = std::function<at::Tensor(const at::Tensor&, Probe&)>;
   void conv(const std::string& name, int64_t in, int64_t out, const Kernel& k) {
-    auto m = register_module(name, std::make_shared<BasicConv2d>(name, in, out, k));
+    auto m = register_module(name, std::make_shared<BasicConv2d>(name, in, out, k, style_));
     steps_.emplace_back(name, [m](const at::Tensor& x, Probe& p) { return m->forward(x, p); });
   }
   void pool(const std::string& name, int64_t kernel) {
@@ -190,10 +240,11 @@ class GoogLeNet : public TransformingNet {
   }
   void inception(const std::string& name, const std::array<int64_t, 7>& c) {
     auto m = register_module(
-        name, std::make_shared<Inception>(name, c[0], c[1], c[2], c[3], c[4], c[5], c[6]));
+        name, std::make_shared<Inception>(name, c[0], c[1], c[2], c[3], c[4], c[5], c[6], style_));
     steps_.emplace_back(name, [m](const at::Tensor& x, Probe& p) { return m->forward(x, p); });
   }
 
+  Style style_;
   std::vector<std::pair<std::string, Step>> steps_;
   torch::nn::AdaptiveAvgPool2d avgpool_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
@@ -216,8 +267,8 @@ const Kernel k3x1{3, 1, 1, 1, 0};
 
 class InceptionA : public Block {
  public:
-  InceptionA(const std::string& path, int64_t in, int64_t pool_features)
-      : Block("InceptionA", path) {
+  InceptionA(const std::string& path, int64_t in, int64_t pool_features, Style style)
+      : Block("InceptionA", path, style) {
     add("branch1x1", in, 64, square(1));
     add("branch5x5_1", in, 48, square(1));
     add("branch5x5_2", 48, 64, square(5, 1, 2));
@@ -237,7 +288,7 @@ class InceptionA : public Block {
 
 class InceptionB : public Block {
  public:
-  InceptionB(const std::string& path, int64_t in) : Block("InceptionB", path) {
+  InceptionB(const std::string& path, int64_t in, Style style) : Block("InceptionB", path, style) {
     add("branch3x3", in, 384, square(3, 2));
     add("branch3x3dbl_1", in, 64, square(1));
     add("branch3x3dbl_2", 64, 96, square(3, 1, 1));
@@ -252,7 +303,8 @@ class InceptionB : public Block {
 
 class InceptionC : public Block {
  public:
-  InceptionC(const std::string& path, int64_t in, int64_t c7) : Block("InceptionC", path) {
+  InceptionC(const std::string& path, int64_t in, int64_t c7, Style style)
+      : Block("InceptionC", path, style) {
     add("branch1x1", in, 192, square(1));
     add("branch7x7_1", in, c7, square(1));
     add("branch7x7_2", c7, c7, k1x7);
@@ -279,7 +331,7 @@ class InceptionC : public Block {
 
 class InceptionD : public Block {
  public:
-  InceptionD(const std::string& path, int64_t in) : Block("InceptionD", path) {
+  InceptionD(const std::string& path, int64_t in, Style style) : Block("InceptionD", path, style) {
     add("branch3x3_1", in, 192, square(1));
     add("branch3x3_2", 192, 320, square(3, 2));
     add("branch7x7x3_1", in, 192, square(1));
@@ -298,7 +350,7 @@ class InceptionD : public Block {
 
 class InceptionE : public Block {
  public:
-  InceptionE(const std::string& path, int64_t in) : Block("InceptionE", path) {
+  InceptionE(const std::string& path, int64_t in, Style style) : Block("InceptionE", path, style) {
     add("branch1x1", in, 320, square(1));
     add("branch3x3_1", in, 384, square(1));
     add("branch3x3_2a", 384, 384, k1x3);
@@ -323,8 +375,8 @@ class InceptionE : public Block {
 // Inception v3's InceptionAux: registered for its keys, never run in eval mode.
 class InceptionV3Aux : public Block {
  public:
-  InceptionV3Aux(const std::string& path, int64_t in, int64_t num_classes)
-      : Block("InceptionAux", path) {
+  InceptionV3Aux(const std::string& path, int64_t in, int64_t num_classes, Style style)
+      : Block("InceptionAux", path, style) {
     add("conv0", in, 128, square(1));
     add("conv1", 128, 768, square(5));
     register_module("fc", linear(768, num_classes));
@@ -334,7 +386,10 @@ class InceptionV3Aux : public Block {
 
 class Inception3 : public TransformingNet {
  public:
-  Inception3(int64_t num_classes, bool aux) : TransformingNet("Inception3", "") {
+  Inception3(int64_t num_classes, bool aux, Style style)
+      : TransformingNet(style == Style::kTimm ? "InceptionV3" : "Inception3",
+                        style == Style::kTorchvision),
+        style_(style) {
     constexpr double kDropout = 0.5;
     conv("Conv2d_1a_3x3", 3, 32, square(3, 2));
     conv("Conv2d_2a_3x3", 32, 32, square(3));
@@ -343,19 +398,20 @@ class Inception3 : public TransformingNet {
     conv("Conv2d_3b_1x1", 64, 80, square(1));
     conv("Conv2d_4a_3x3", 80, 192, square(3));
     pool("maxpool2");
-    block("Mixed_5b", std::make_shared<InceptionA>("Mixed_5b", 192, 32));
-    block("Mixed_5c", std::make_shared<InceptionA>("Mixed_5c", 256, 64));
-    block("Mixed_5d", std::make_shared<InceptionA>("Mixed_5d", 288, 64));
-    block("Mixed_6a", std::make_shared<InceptionB>("Mixed_6a", 288));
-    block("Mixed_6b", std::make_shared<InceptionC>("Mixed_6b", 768, 128));
-    block("Mixed_6c", std::make_shared<InceptionC>("Mixed_6c", 768, 160));
-    block("Mixed_6d", std::make_shared<InceptionC>("Mixed_6d", 768, 160));
-    block("Mixed_6e", std::make_shared<InceptionC>("Mixed_6e", 768, 192));
+    block("Mixed_5b", std::make_shared<InceptionA>("Mixed_5b", 192, 32, style));
+    block("Mixed_5c", std::make_shared<InceptionA>("Mixed_5c", 256, 64, style));
+    block("Mixed_5d", std::make_shared<InceptionA>("Mixed_5d", 288, 64, style));
+    block("Mixed_6a", std::make_shared<InceptionB>("Mixed_6a", 288, style));
+    block("Mixed_6b", std::make_shared<InceptionC>("Mixed_6b", 768, 128, style));
+    block("Mixed_6c", std::make_shared<InceptionC>("Mixed_6c", 768, 160, style));
+    block("Mixed_6d", std::make_shared<InceptionC>("Mixed_6d", 768, 160, style));
+    block("Mixed_6e", std::make_shared<InceptionC>("Mixed_6e", 768, 192, style));
     if (aux)
-      register_module("AuxLogits", std::make_shared<InceptionV3Aux>("AuxLogits", 768, num_classes));
-    block("Mixed_7a", std::make_shared<InceptionD>("Mixed_7a", 768));
-    block("Mixed_7b", std::make_shared<InceptionE>("Mixed_7b", 1280));
-    block("Mixed_7c", std::make_shared<InceptionE>("Mixed_7c", 2048));
+      register_module("AuxLogits",
+                      std::make_shared<InceptionV3Aux>("AuxLogits", 768, num_classes, style));
+    block("Mixed_7a", std::make_shared<InceptionD>("Mixed_7a", 768, style));
+    block("Mixed_7b", std::make_shared<InceptionE>("Mixed_7b", 1280, style));
+    block("Mixed_7c", std::make_shared<InceptionE>("Mixed_7c", 2048, style));
     avgpool_ = register_module("avgpool", adaptive_avg_pool(1));
     dropout_ = register_module("dropout", dropout(kDropout, false));
     fc_ = register_module("fc", linear(2048, num_classes));
@@ -365,14 +421,16 @@ class Inception3 : public TransformingNet {
     if (transform) x = transform_input(x);
     for (const auto& [name, step] : steps_) x = probe(name, step(x, probe));
     x = probe("avgpool", avgpool_->forward(x));  // [N, 2048, 1, 1]
-    x = probe("dropout", dropout_->forward(x)).flatten(1);
+    // timm's head_drop sees the flattened features, torchvision's dropout the pooled map.
+    if (style_ == Style::kTimm) x = x.flatten(1);
+    x = probe("dropout", dropout_->forward(x)).flatten(1);  // [N, 2048]
     return probe("fc", fc_->forward(x));
   }
 
  private:
   using Step = std::function<at::Tensor(const at::Tensor&, Probe&)>;
   void conv(const std::string& name, int64_t in, int64_t out, const Kernel& k) {
-    block(name, std::make_shared<BasicConv2d>(name, in, out, k));
+    block(name, std::make_shared<BasicConv2d>(name, in, out, k, style_));
   }
   void pool(const std::string& name) {
     auto m = register_module(name, max_pool(3, 2));
@@ -383,6 +441,7 @@ class Inception3 : public TransformingNet {
     steps_.emplace_back(name, [m](const at::Tensor& x, Probe& p) { return m->forward(x, p); });
   }
 
+  Style style_;
   std::vector<std::pair<std::string, Step>> steps_;
   torch::nn::AdaptiveAvgPool2d avgpool_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
@@ -395,18 +454,26 @@ std::string aux_text(bool aux) {
   return aux ? "with aux classifiers" : "no aux classifiers";
 }
 
+// The variants (Family::variants) only a layout names.
+constexpr const char* kSeedGoogLeNet = "googlenet_seed";     // the seed series' model.py
+constexpr const char* kTimmInception = "inception_v3_timm";  // timm's inception_v3
+
 Built make_googlenet(const std::string& arch, int64_t num_classes, bool aux) {
-  return described(std::make_shared<GoogLeNet>(num_classes, aux), "googlenet", arch, aux_text(aux),
-                   num_classes);
+  const Style style = arch == kSeedGoogLeNet ? Style::kSeed : Style::kTorchvision;
+  return described(std::make_shared<GoogLeNet>(num_classes, aux, style), "googlenet", arch,
+                   aux_text(aux), num_classes);
 }
 Built make_inception(const std::string& arch, int64_t num_classes, bool aux) {
-  return described(std::make_shared<Inception3>(num_classes, aux), "inception", arch, aux_text(aux),
-                   num_classes);
+  const Style style = arch == kTimmInception ? Style::kTimm : Style::kTorchvision;
+  return described(std::make_shared<Inception3>(num_classes, aux, style), "inception", arch,
+                   aux_text(aux), num_classes);
 }
 
-// --arch: torchvision's pretrained layout (no aux keys: the builder drops them after loading).
+// --arch: torchvision's pretrained layout (no aux keys: the builder drops them after loading);
+// the seed's GoogLeNet as its train.py builds it and saves it (aux_logits=True; its predict.py
+// loads that with strict=False into a model without them).
 Built make_googlenet_arch(const std::string& arch, int64_t num_classes) {
-  return make_googlenet(arch, num_classes, false);
+  return make_googlenet(arch, num_classes, arch == kSeedGoogLeNet);
 }
 Built make_inception_arch(const std::string& arch, int64_t num_classes) {
   return make_inception(arch, num_classes, false);
@@ -415,8 +482,9 @@ Built make_inception_arch(const std::string& arch, int64_t num_classes) {
 Built detect_googlenet(const StateDict& sd, std::string& why_not) {
   if (!has_keys(sd, {"conv1.conv.weight", "inception3a.branch1.conv.weight", "fc.weight"}, why_not))
     return {};
-  return make_googlenet("googlenet", shape_of(sd, "fc.weight")[0],
-                        sd.find("aux1.fc2.weight") != nullptr);
+  // The seed's convs have biases (and no BN).
+  return make_googlenet(sd.find("conv1.conv.bias") != nullptr ? kSeedGoogLeNet : "googlenet",
+                        shape_of(sd, "fc.weight")[0], sd.find("aux1.fc2.weight") != nullptr);
 }
 
 Built detect_inception(const StateDict& sd, std::string& why_not) {
@@ -427,13 +495,47 @@ Built detect_inception(const StateDict& sd, std::string& why_not) {
                         sd.find("AuxLogits.fc.weight") != nullptr);
 }
 
-// transform_input: on unless BuildOptions turn it off, said in the description.
+// transform_input: torchvision's on unless BuildOptions turn it off, said in the description; the
+// seed's and timm's (which have none) off unless turned on.
 void configure(Built& built, const BuildOptions& options) {
-  const bool on = options.transform_input.value_or(true);
-  static_cast<TransformingNet&>(*built.root).transform = on;
-  built.info.description += on ? ", transform_input on (torchvision's pretrained default; "
-                                 "turn it off for a model trained without it)"
-                               : ", transform_input off";
+  auto& net = static_cast<TransformingNet&>(*built.root);
+  net.transform = options.transform_input.value_or(net.transform_by_default);
+  if (!net.transform_by_default)
+    built.info.description += net.transform ? ", transform_input on" : "";
+  else
+    built.info.description += net.transform ? ", transform_input on (torchvision's pretrained "
+                                              "default; turn it off for a model trained without it)"
+                                            : ", transform_input off";
+}
+
+// The seed's _initialize_weights (train.py passes init_weights=True): conv kaiming normal
+// (fan_out, ReLU) with bias 0, linear normal(0, 0.01) with bias 0.
+void init_seed(torch::nn::Module& root) {
+  constexpr double kLinearStd = 0.01;
+  init_modules(root, {.conv = [](torch::nn::Conv2dImpl& c) { kaiming_fan_out(c.weight); },
+                      .linear =
+                          [](torch::nn::LinearImpl& l) {
+                            torch::nn::init::normal_(l.weight, 0.0, kLinearStd);
+                          }});
+}
+
+// The seed series' GoogLeNet: torchvision's names, computed as its model.py computes.
+Layout seed_googlenet_layout() {
+  return Layout{.name = "seed",
+                .archs = {{"seed/googlenet", kSeedGoogLeNet, "seed/googlenet"}},
+                .init = init_seed};
+}
+
+// timm's Inception v3: torchvision's keys; taps Pool1/Pool2, global_pool.pool and head_drop.
+Layout timm_inception_layout() {
+  return Layout{
+      .name = "timm",
+      .archs = {{"timm/inception_v3", kTimmInception, "timm/inception_v3", "inception_v3"}},
+      .renames = {{"Pool1", "maxpool1"},
+                  {"Pool2", "maxpool2"},
+                  {"global_pool.pool", "avgpool", Rename::kTaps},
+                  {"head_drop", "dropout", Rename::kTaps},
+                  {"**", "**"}}};
 }
 
 // torchvision's init_weights: conv and linear weights truncated normal (GoogLeNet std 0.01;
@@ -470,6 +572,8 @@ const Family& googlenet_family() {
       .cam_layer = module_named("inception5b"),
       .init = [](torch::nn::Module& root) { init_with(root, kStd, "", kStd); },
       .configure = configure,
+      .variants = {kSeedGoogLeNet},
+      .layouts = {seed_googlenet_layout()},
   };
   return family;
 }
@@ -491,6 +595,8 @@ const Family& inception_family() {
       .preset = presets_for({"inception_v3"}),
       .init = [](torch::nn::Module& root) { init_with(root, kStd, "AuxLogits.fc", kAuxFcStd); },
       .configure = configure,
+      .variants = {kTimmInception},
+      .layouts = {timm_inception_layout()},
   };
   return family;
 }

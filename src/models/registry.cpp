@@ -94,8 +94,9 @@ std::vector<const LayoutArch*> fitting(const Layout& layout, const std::string& 
 // `built` named as `found`'s layout names it ("timm/efficientnet_b0").
 void name_in_layout(Built& built, const Found& found) {
   if (found.arch == nullptr) return;
-  built.info.description =
-      found.arch->arch + ", " + found.layout->name + "'s key names for " + built.info.description;
+  std::string rest = built.info.description;  // "resnet50d, Bottleneck blocks 3-4-6-3, ..."
+  if (starts_with(rest, built.info.arch + ", ")) rest = rest.substr(built.info.arch.size() + 2);
+  built.info.description = found.arch->arch + " (" + found.layout->name + "'s key names), " + rest;
   built.info.arch = found.arch->arch;
   built.info.layout = found.layout->name;
 }

@@ -199,15 +199,32 @@ class ZooBackend : public Backend {
   torch::nn::Module& module() const override { return *root_; }
 
  private:
-  // `names` (ours) as the file names them, those it has no name for left out.
+  // `names` (ours) as the file names them. A container of ours the file has no name for (a
+  // stage Sequential) is shown as its last child that has one (the same output); the rest are
+  // left out.
   std::vector<std::string> shown(const std::vector<std::string>& names) const {
     if (!names_) return names;
     std::vector<std::string> out;
-    for (const std::string& name : names) {
-      auto it = shown_.find(name);
-      if (it != shown_.end()) out.push_back(it->second);
+    for (std::string name : names) {
+      for (auto it = shown_.find(name); !name.empty(); it = shown_.find(name)) {
+        if (it != shown_.end()) {
+          out.push_back(it->second);
+          break;
+        }
+        name = last_child(name);
+      }
     }
     return out;
+  }
+
+  // The last direct child of our module `name`; "" when it has none.
+  std::string last_child(const std::string& name) const {
+    const std::string prefix = name + ".";
+    std::string last;
+    for (const TapInfo& t : our_taps_)
+      if (starts_with(t.name, prefix) && t.name.find('.', prefix.size()) == std::string::npos)
+        last = t.name;
+    return last;
   }
 
   std::shared_ptr<Layer> root_;    // in eval mode

@@ -72,6 +72,45 @@ inline double rel_error(const at::Tensor& got, const at::Tensor& want) {
   return (got - want).abs().max().item<double>() / std::max(scale, 1e-12);
 }
 
+// An oracle's expected file (input, logits, "tap.NAME"s): `net`'s logits and taps on the input
+// within kRelTolerance.
+inline void check_expected(const Network& net, const StateDict& expected) {
+  std::vector<std::string> taps;
+  for (const NamedTensor& t : expected.tensors)
+    if (t.name.rfind("tap.", 0) == 0) taps.push_back(t.name.substr(4));
+  ASSERT_FALSE(taps.empty());
+  ForwardResult r = net.run(*expected.find("input"), taps);
+  EXPECT_LT(rel_error(r.logits, *expected.find("logits")), kRelTolerance);
+  ASSERT_EQ(r.taps.size(), taps.size());
+  for (const std::string& tap : taps) {
+    const at::Tensor* got = r.find(tap);
+    ASSERT_NE(got, nullptr) << tap;
+    EXPECT_LT(rel_error(*got, *expected.find("tap." + tap)), kRelTolerance) << tap;
+  }
+}
+
+// Every tap of `net` on `input` is a module of PyTorch's network with the output shape `shapes`
+// ({name: shape}, by forward hook) gives it; null: it never runs there.
+inline void check_shapes(const Network& net, const at::Tensor& input,
+                         const nlohmann::json& shapes) {
+  std::vector<std::string> all;
+  for (const TapInfo& t : net.taps()) all.push_back(t.name);
+  ForwardResult every = net.run(input, all);
+  for (const NamedTensor& t : every.taps) {
+    if (!shapes.contains(t.name)) {
+      ADD_FAILURE() << t.name << " is no module of PyTorch's network";
+      continue;
+    }
+    const nlohmann::json& want = shapes.at(t.name);
+    if (want.is_null())
+      EXPECT_FALSE(t.tensor.defined()) << t.name << " never runs in PyTorch";
+    else if (t.tensor.defined())
+      EXPECT_EQ(t.tensor.sizes().vec(), want.get<std::vector<int64_t>>()) << t.name;
+    else
+      ADD_FAILURE() << t.name << " did not run";
+  }
+}
+
 // `set`: "" for make_models_parity.py's fixtures (models_NAME.*), "mobile" for
 // make_models_mobile.py's (models_mobile_NAME.*, whose manifest also holds every module's output
 // shape, checked here: null for a module that never runs).
@@ -99,31 +138,8 @@ inline void check_parity(const std::string& name, const std::string& set = "") {
   }
 
   StateDict expected = oracle(prefix + name + ".expected.safetensors");
-  std::vector<std::string> taps;
-  for (const NamedTensor& t : expected.tensors)
-    if (t.name.rfind("tap.", 0) == 0) taps.push_back(t.name.substr(4));
-  ASSERT_FALSE(taps.empty());
-  ForwardResult r = net.run(*expected.find("input"), taps);
-  EXPECT_LT(rel_error(r.logits, *expected.find("logits")), kRelTolerance);
-  ASSERT_EQ(r.taps.size(), taps.size());
-  for (const std::string& tap : taps) {
-    const at::Tensor* got = r.find(tap);
-    ASSERT_NE(got, nullptr) << tap;
-    EXPECT_LT(rel_error(*got, *expected.find("tap." + tap)), kRelTolerance) << tap;
-  }
-  if (!m.contains("shapes")) return;
-  std::vector<std::string> all;
-  for (const TapInfo& t : net.taps()) all.push_back(t.name);
-  ForwardResult every = net.run(*expected.find("input"), all);
-  for (const NamedTensor& t : every.taps) {
-    const nlohmann::json& want = m.at("shapes").at(t.name);
-    if (want.is_null())
-      EXPECT_FALSE(t.tensor.defined()) << t.name << " never runs in PyTorch";
-    else if (t.tensor.defined())
-      EXPECT_EQ(t.tensor.sizes().vec(), want.get<std::vector<int64_t>>()) << t.name;
-    else
-      ADD_FAILURE() << t.name << " did not run";
-  }
+  check_expected(net, expected);
+  if (m.contains("shapes")) check_shapes(net, *expected.find("input"), m.at("shapes"));
 }
 
 }  // namespace cnnscope::models::parity

@@ -1,8 +1,9 @@
-// The tutorial nets: the 60-minute blitz CNN, the seed's LeNet, pytorch/examples'
-// MNIST Net (1-channel input) and akamaster's CIFAR ResNets (option A shortcuts). Parity with the
-// classes written from their public definitions (oracle: make_models_tutorial.py): logits, inner
-// taps, named_modules() names, classes, reprs and every module's output shape; detection of every
-// --arch from its state_dict's names and shapes alone; init with the classes' keys.
+// The tutorial nets: the 60-minute blitz CNN, the seed's LeNet, pytorch/examples' MNIST Net
+// (1-channel input; its revisions of 2019 and 2018) and akamaster's CIFAR ResNets (option A
+// shortcuts). Parity with the classes written from their public definitions (oracle:
+// make_models_tutorial.py): logits, inner taps, named_modules() names, classes, reprs and every
+// module's output shape; detection of every --arch from its state_dict's names and shapes alone;
+// init with the classes' keys.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,6 +24,16 @@ TEST(TutorialParity, SeedLeNet) {
 TEST(TutorialParity, MnistNetOneChannel) {
   parity::check_parity("mnist_net", "tutorial");
 }
+TEST(TutorialParity, MnistNet2018) {
+  parity::check_parity("mnist_net_2018", "tutorial");
+  const StateDict sd = parity::oracle("models_tutorial_mnist_net_2018.safetensors");
+  const ArchInfo info = build_network(sd).info();
+  EXPECT_EQ(info.input_size, 28);
+  EXPECT_EQ(info.input_channels, 1);
+  EXPECT_EQ(info.default_preset, "mnist");
+  EXPECT_NE(info.description.find("of 2018-2019 (5x5 kernels"), std::string::npos)
+      << info.description;
+}
 TEST(TutorialParity, CifarResNet20OptionA) {
   parity::check_parity("resnet20_cifar", "tutorial");
 }
@@ -39,13 +50,13 @@ const nlohmann::json& shapes() {
 }
 
 TEST(TutorialDetect, EveryArchFromItsKeysAndShapesAlone) {
-  ASSERT_EQ(shapes().size(), 8u);  // 2 LeNets, MNIST's Net, ResNet-20/32/44/56/110
+  ASSERT_EQ(shapes().size(), 9u);  // 2 LeNets, MNIST's Net (2 revisions), ResNet-20/32/44/56/110
   for (const auto& [arch, keys] : shapes().items()) {
     SCOPED_TRACE(arch);
     Network net = build_network(parity::zeros_like(arch, keys));
     EXPECT_EQ(net.info().arch, arch);
     EXPECT_EQ(net.info().num_classes, kShapesClasses);
-    EXPECT_EQ(net.info().input_channels, arch == "mnist_net" ? 1 : 3);
+    EXPECT_EQ(net.info().input_channels, arch.rfind("mnist_net", 0) == 0 ? 1 : 3);
     parity::check_init(arch, kShapesClasses, keys);
   }
 }

@@ -28,6 +28,7 @@ PRESETS = {
     "mnist": ([28, 28], (0.1307,), (0.3081,), True),
 }
 DEFAULT_PRESET = {"lenet_blitz": "cifar10", "lenet_seed": "cifar10", "mnist_net": "mnist",
+                  "mnist_net_2018": "mnist",
                   "resnet20_cifar": "cifar10_imagenet",
                   "resnet20_cifar_option_b": "cifar10_imagenet"}
 
@@ -142,8 +143,8 @@ class AkamasterCheckpoint(unittest.TestCase):
 
 class Init(unittest.TestCase):
     def test_loads_strictly_into_the_python_class_and_is_deterministic(self):
-        for arch in ("lenet_blitz", "lenet_seed", "mnist_net", "resnet20_cifar",
-                     "resnet56_cifar"):
+        for arch in ("lenet_blitz", "lenet_seed", "mnist_net", "mnist_net_2018",
+                     "resnet20_cifar", "resnet56_cifar"):
             with self.subTest(arch), tempfile.TemporaryDirectory() as tmp:
                 paths = [os.path.join(tmp, f"{i}.pth") for i in range(3)]
                 for path, seed in zip(paths, ("1", "1", "2")):
@@ -155,8 +156,8 @@ class Init(unittest.TestCase):
                 self.assertEqual(list(a.keys()), list(model.state_dict().keys()))
                 self.assertTrue(all(torch.equal(a[k], b[k]) for k in a))
                 self.assertFalse(all(torch.equal(a[k], c[k]) for k in a))
-                size = 28 if arch == "mnist_net" else 32
-                channels = 1 if arch == "mnist_net" else 3
+                size = 28 if arch.startswith("mnist_net") else 32
+                channels = 1 if arch.startswith("mnist_net") else 3
                 with torch.no_grad():
                     self.assertEqual(model.eval()(torch.zeros(1, channels, size, size)).shape,
                                      (1, 7))

@@ -32,21 +32,30 @@ PRESETS = {"imagenet": "resnet50", "inception_v3": "inception_v3",
            **{f"convnext_{s}": f"convnext_{s}" for s in ("tiny", "small", "base", "large")}}
 
 
-def main():
-    out = os.path.join(sys.argv[1], "image_bicubic")
-    os.makedirs(out, exist_ok=True)
-    rng = np.random.default_rng(20261128)  # scene(): gradients, hard edges, noise
-    sizes = list(RESIZES)
-    for _ in range(RANDOM_RESIZES):
-        h, w = (int(v) for v in rng.integers(1, 400, 2))
+def resize_cases(out, rng, sizes, random_count, max_side, resample, kind, stem):
+    """Pillow's Image.resize(size, resample) of a scene() at each of `sizes` and `random_count`
+    random ones (sources up to `max_side`, targets up to twice as large): OUT/<stem><i>.src.npy
+    and .dst.npy, and the manifest rows "KIND SRC H W DST"."""
+    sizes = list(sizes)
+    for _ in range(random_count):
+        h, w = (int(v) for v in rng.integers(1, max_side, 2))
         sizes.append((h, w, int(rng.integers(1, 2 * h + 2)), int(rng.integers(1, 2 * w + 2))))
     lines = []
     for i, (h, w, th, tw) in enumerate(sizes):
         src = scene(h, w, rng)
-        dst = np.asarray(Image.fromarray(src).resize((tw, th), Image.BICUBIC))
-        save_npy(os.path.join(out, f"resize{i}.src.npy"), src)
-        save_npy(os.path.join(out, f"resize{i}.dst.npy"), dst)
-        lines.append(f"bicubic resize{i}.src.npy {th} {tw} resize{i}.dst.npy")
+        dst = np.asarray(Image.fromarray(src).resize((tw, th), resample))
+        save_npy(os.path.join(out, f"{stem}{i}.src.npy"), src)
+        save_npy(os.path.join(out, f"{stem}{i}.dst.npy"), dst)
+        lines.append(f"{kind} {stem}{i}.src.npy {th} {tw} {stem}{i}.dst.npy")
+    return lines
+
+
+def main():
+    out = os.path.join(sys.argv[1], "image_bicubic")
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(20261128)  # scene(): gradients, hard edges, noise
+    lines = resize_cases(out, rng, RESIZES, RANDOM_RESIZES, 400, Image.BICUBIC, "bicubic",
+                         "resize")
     picture = Image.fromarray(scene(420, 560, rng))
     picture.save(os.path.join(out, "scene.png.tmp"), format="PNG")
     os.replace(os.path.join(out, "scene.png.tmp"), os.path.join(out, "scene.png"))

@@ -1,6 +1,6 @@
 """Fixtures for tests/models/ (test_tutorial.cpp): the tutorial nets of tutorial_models.py (the
-blitz CNN, the seed's LeNet, pytorch/examples' MNIST Net, akamaster's CIFAR ResNets), written from
-their public definitions.
+blitz CNN, the seed's LeNet, pytorch/examples' MNIST Net (both revisions), akamaster's CIFAR
+ResNets), written from their public definitions.
 
 Random init (the classes' own), float16-rounded weights, non-trivial BN statistics. Files:
 models_tutorial_NAME.safetensors (state_dict), models_tutorial_NAME.expected.safetensors (input,
@@ -20,7 +20,8 @@ import torch
 sys.path.insert(0, os.path.dirname(__file__))
 from oracle_common import half_rounded, run_with_hooks, save_safetensors  # noqa: E402
 import seed_models  # noqa: E402
-from tutorial_models import ARCHS, BlitzNet, CifarResNet, LeNet, MnistNet  # noqa: E402
+from tutorial_models import (ARCHS, BlitzNet, CifarResNet, LeNet, MnistNet,  # noqa: E402
+                             MnistNet2018)
 
 
 out = sys.argv[1]
@@ -35,6 +36,8 @@ MODELS = collections.OrderedDict([
                     ["conv1", "pool1", "conv2", "pool2", "fc2"])),
     ("mnist_net", (lambda n: MnistNet(n), "mnist_net", "mnist_net", 10, [1, 28, 28],
                    ["conv1", "conv2", "dropout1", "fc1", "fc2"])),
+    ("mnist_net_2018", (lambda n: MnistNet2018(n), "mnist_net_2018", "mnist_net", 7, [1, 28, 28],
+                        ["conv1", "conv2", "fc1", "fc2"])),
     ("resnet20_cifar", (lambda n: CifarResNet(3, n), "resnet20_cifar", "cifar_resnet", 10,
                         [3, 32, 32],
                         ["conv1", "bn1", "layer1.0.bn2", "layer1.2", "layer2.0.shortcut",

@@ -5,6 +5,8 @@ passes), for the oracle scripts and end-to-end tests:
 - LeNet: the seed series' LeNet (its "official demo": conv 3->16 k5, pool1, 16->32 k5, pool2,
   fc 800->120->84->10, F.relu after each but the last);
 - MnistNet: pytorch/examples' MNIST Net (mnist/main.py: 1x28x28, dropout1/dropout2, log_softmax);
+- MnistNet2018: its revision of December 2018 to November 2019 (pytorch/examples d8dd8ca: 5x5
+  convolutions 1->20->50, a max-pool after each, fc 800->500->10, no dropout, log_softmax);
 - CifarResNet: akamaster/pytorch_resnet_cifar10's resnet.py (option A LambdaLayer shortcuts,
   `linear`, _weights_init kaiming_normal_), n blocks per stage (ResNet-(6n+2)); option "B": 1x1
   conv + BN shortcuts, akamaster's other option.
@@ -76,6 +78,25 @@ class MnistNet(nn.Module):
         return F.log_softmax(self.fc2(x), dim=1)
 
 
+class MnistNet2018(nn.Module):
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 20, 5, 1)
+        self.conv2 = nn.Conv2d(20, 50, 5, 1)
+        self.fc1 = nn.Linear(4 * 4 * 50, 500)
+        self.fc2 = nn.Linear(500, num_classes)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.max_pool2d(x, 2, 2)
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2, 2)
+        x = x.view(-1, 4 * 4 * 50)
+        x = F.relu(self.fc1(x))
+        x = self.fc2(x)
+        return F.log_softmax(x, dim=1)
+
+
 def weights_init(m):
     if isinstance(m, (nn.Linear, nn.Conv2d)):
         init.kaiming_normal_(m.weight)
@@ -144,6 +165,7 @@ ARCHS = {
     "lenet_blitz": BlitzNet,
     "lenet_seed": LeNet,
     "mnist_net": MnistNet,
+    "mnist_net_2018": MnistNet2018,
     **{f"resnet{6 * n + 2}_cifar": (lambda k, n=n: CifarResNet(n, k))
        for n in (3, 5, 7, 9, 18, 200)},
 }
