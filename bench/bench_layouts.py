@@ -49,7 +49,8 @@ def seed_models():
         pass
     try:
         import seed_layouts_convnext as c
-        out["seed/convnext_tiny"] = lambda: c.convnext_tiny(num_classes=1000)
+        out["seed/convnext_tiny"] = lambda: c.official_convnext("convnext_tiny", 1000)
+        out["seed/regnety_400mf"] = lambda: c.SeedRegNet("regnety_400mf", 1000)
     except (ImportError, AttributeError):
         pass
     return out

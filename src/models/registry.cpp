@@ -328,19 +328,6 @@ Built make_named(const StateDict& sd, const std::string& arch, Found& found, std
   found = family_of(arch);
   if (found.family == nullptr)
     fail(sd.file, "unknown arch '" + arch + "'", did_you_mean(arch, known_archs()));
-  if (found.layout != nullptr && !found.layout->renames.empty()) {
-    std::string unmatched;
-    found.ours = detail::Names(found.layout->renames).to_ours(sd, unmatched);
-    if (!found.ours)
-      fail(sd.file, "key '" + escape_control(unmatched) + "' is not in " + arch + "'s names",
-           "was it saved from a " + arch + "?");
-  }
-  const StateDict& keys = found.ours ? *found.ours : sd;
-  std::vector<int64_t> classes = detail::shape_of(keys, found.family->classes_key);
-  constexpr int64_t kImageNetClasses = 1000;
-  Built built =
-      found.family->make(our_arch(found, arch), classes.empty() ? kImageNetClasses : classes[0]);
-  name_in_layout(built, found);
   Built guess;
   Found guessed;
   try {
@@ -353,6 +340,19 @@ Built make_named(const StateDict& sd, const std::string& arch, Found& found, std
   } else {
     hint = prefix_hint(sd);
   }
+  if (found.layout != nullptr && !found.layout->renames.empty()) {
+    std::string unmatched;
+    found.ours = detail::Names(found.layout->renames).to_ours(sd, unmatched);
+    if (!found.ours)
+      fail(sd.file, "key '" + escape_control(unmatched) + "' is not in " + arch + "'s names",
+           hint.empty() ? "was it saved from a " + arch + "?" : hint, settings);
+  }
+  const StateDict& keys = found.ours ? *found.ours : sd;
+  std::vector<int64_t> classes = detail::shape_of(keys, found.family->classes_key);
+  constexpr int64_t kImageNetClasses = 1000;
+  Built built =
+      found.family->make(our_arch(found, arch), classes.empty() ? kImageNetClasses : classes[0]);
+  name_in_layout(built, found);
   return built;
 }
 

@@ -2,7 +2,9 @@
 // ("**"), keys matched whole before their module, kKeys / kTaps rules, both directions, dims.
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "models/layout.h"
+#include "models/network.h"
 
 namespace cnnscope::models::detail {
 namespace {
@@ -78,6 +80,23 @@ TEST(Layout, DimsAddedOrDroppedAtTheEndOnly) {
   EXPECT_EQ(with_dims(at::ones({5, 3}), 4).sizes().vec(), (std::vector<int64_t>{5, 3, 1, 1}));
   EXPECT_EQ(with_dims(at::ones({5, 1, 1}), 1).sizes().vec(), std::vector<int64_t>{5});
   EXPECT_EQ(with_dims(at::ones({5, 2}), 1).sizes().vec(), (std::vector<int64_t>{5, 2}));
+}
+
+// A layout's arch named for a file of another network: one line saying what the keys look like.
+TEST(Layout, ALayoutArchNamedForOtherKeysSaysWhatTheyLookLike) {
+  StateDict sd = init_network({"mobilenet_v2", 5, 0}).state_dict();
+  sd.file = "mnv2.pth";
+  std::string message;
+  try {
+    build_network(sd, {"timm/mobilenetv3_large_100"});
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("mnv2.pth: key 'features.0.0.weight' is not in "
+                         "timm/mobilenetv3_large_100's names (looks like mobilenet_v2"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos);
 }
 
 }  // namespace
