@@ -2,8 +2,9 @@
 # fuzz_load over the checkpoint loader (src/checkpoint, src/common), fuzz_decode over the image
 # decoders (src/image/decode*, src/common) and fuzz_torchscript over TorchScript archives and the
 # graph interpreter (src/checkpoint, src/common, src/graph), fuzz_onnx and fuzz_pt2 over ONNX
-# models and torch.export archives and the Dataflow interpreter (the same sources); only those
-# sources are compiled in, instrumented.
+# models and torch.export archives and the Dataflow interpreter (the same sources), fuzz_detect
+# over detection, the families' builders and the key layouts (src/models and what it uses); only
+# those sources are compiled in, instrumented.
 # src/checkpoint holds the ONNX reader, so every target that compiles it links its protobuf classes.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
   message(FATAL_ERROR "CNNSCOPE_FUZZ needs clang: CC=clang CXX=clang++ (scripts/fuzz.sh does this)")
@@ -52,3 +53,14 @@ foreach(target fuzz_onnx fuzz_pt2)
   target_precompile_headers(${target} REUSE_FROM fuzz_load)
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 endforeach()
+
+file(GLOB CNNSCOPE_FUZZ_MODELS_SOURCES CONFIGURE_DEPENDS src/models/*.cpp)
+add_executable(fuzz_detect fuzz/fuzz_detect.cpp ${CNNSCOPE_FUZZ_SOURCES}
+               ${CNNSCOPE_FUZZ_GRAPH_SOURCES} ${CNNSCOPE_FUZZ_MODELS_SOURCES})
+target_include_directories(fuzz_detect PRIVATE src)
+target_compile_options(fuzz_detect PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+target_link_options(fuzz_detect PRIVATE ${CNNSCOPE_SANITIZE})
+target_link_libraries(fuzz_detect PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json fmt::fmt
+                      ${CNNSCOPE_ONNX_LIBRARIES})
+target_precompile_headers(fuzz_detect REUSE_FROM fuzz_load)
+set_target_properties(fuzz_detect PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

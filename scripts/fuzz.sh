@@ -5,7 +5,9 @@
 # in fuzz/corpus_decode) or fuzz_torchscript (TorchScript archives and the graph interpreter; seeds
 # written at run time by fuzz/make_corpus_torchscript.py with the oracle venv's PyTorch) or
 # fuzz_onnx / fuzz_pt2 (ONNX models / torch.export archives and the Dataflow interpreter; seeds
-# written at run time by fuzz/make_corpus_graph.py).
+# written at run time by fuzz/make_corpus_graph.py) or fuzz_detect (detection, the families'
+# builders and the key layouts; seeds, key lists of torchvision's and timm's models, written at
+# run time by fuzz/make_corpus_detect.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
@@ -23,7 +25,11 @@ case "$target" in
     seeds=$build/seeds_${target#fuzz_}
     "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_graph.py "$seeds" "${target#fuzz_}"
     FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-65536} ;;
-  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript, fuzz_onnx or fuzz_pt2, got '$target'" >&2
+  fuzz_detect)
+    seeds=$build/seeds_detect
+    "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_detect.py "$seeds"
+    FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-131072} ;;
+  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript, fuzz_onnx, fuzz_pt2 or fuzz_detect, got '$target'" >&2
      exit 1 ;;
 esac
 if [ ! -f "$build/CMakeCache.txt" ]; then

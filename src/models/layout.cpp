@@ -18,6 +18,7 @@ std::vector<std::string> segments(const std::string& name) {
   std::stringstream in(name);
   std::string part;
   while (std::getline(in, part, '.')) out.push_back(part);
+  if (name.empty() || name.back() == '.') out.emplace_back();  // "fc.weight." is not "fc.weight"
   return out;
 }
 

@@ -23,7 +23,9 @@ using detail::Family;
 using detail::Layout;
 using detail::LayoutArch;
 
-constexpr size_t kListed = 3;  // how many keys an error lists per kind
+constexpr size_t kListed = 3;                       // how many keys an error lists per kind
+constexpr size_t kMaxLayoutKeys = size_t{1} << 14;  // far above any layout arch's (1,548 at most)
+constexpr size_t kKeyChars = 80;                    // of a key an error shows
 constexpr double kLinearInitStd = 0.01;
 
 // Every family, in detection order (the first whose detect fits wins).
@@ -101,6 +103,11 @@ void name_in_layout(Built& built, const Found& found) {
   built.info.layout = found.layout->name;
 }
 
+// A file's key as an error shows it: one line, its first kKeyChars characters.
+std::string shown_key(const std::string& key) {
+  return escape_control(key.substr(0, kKeyChars)) + (key.size() > kKeyChars ? "..." : "");
+}
+
 // "3 missing keys (a, b, c, ...)".
 std::string listed(const std::vector<std::string>& items, const std::string& one,
                    const std::string& many) {
@@ -121,7 +128,7 @@ std::string prefix_hint(const StateDict& sd) {
     if (!starts_with(t.name, prefix)) return "";
   static const std::set<std::string> own{"features.", "classifier.", "conv1.", "bn1."};
   if (own.count(prefix)) return "";
-  return "all keys start with '" + prefix +
+  return "all keys start with '" + shown_key(prefix) +
          "': a wrapped model? cnnscope expects torchvision's "
          "key names";
 }
@@ -152,6 +159,7 @@ Found detect_own(const StateDict& sd, Built& built) {
 // The first layout with names of its own whose table translates every key of `sd` and whose
 // family then fits them.
 Found detect_renamed(const StateDict& sd, Built& built) {
+  if (sd.tensors.size() > kMaxLayoutKeys) return {};  // each key would try every table's rules
   for (const Family* f : families()) {
     for (const Layout& l : f->layouts) {
       if (l.renames.empty()) continue;
@@ -184,7 +192,7 @@ Found detect(const StateDict& sd, Built& built) {
 std::string keys_like(const StateDict& sd) {
   std::vector<std::string> first;
   for (size_t i = 0; i < sd.tensors.size() && i < kListed; ++i)
-    first.push_back(escape_control(sd.tensors[i].name));
+    first.push_back(shown_key(sd.tensors[i].name));
   const size_t n = sd.tensors.size();
   return std::to_string(n) + (n == 1 ? " key: " : " keys like ") + join(first, ", ");
 }
@@ -228,8 +236,13 @@ Network finish(Built built, const Found& found, const std::string& arch,
 }
 
 // Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
+// `names`: the file's layout, in whose names an error lists the keys (null: ours).
 void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string& hint,
-                 const Settings& settings) {
+                 const Settings& settings, const detail::Names* names = nullptr) {
+  const auto in_file = [names](const std::string& key) {
+    const std::optional<std::string> file = names ? names->key_to_file(key) : std::nullopt;
+    return file ? *file : key;
+  };
   std::map<std::string, at::Tensor> expected;
   for (const auto& p : root.named_parameters()) expected.emplace(p.key(), p.value());
   for (const auto& b : root.named_buffers()) expected.emplace(b.key(), b.value());
@@ -238,17 +251,18 @@ void load_strict(torch::nn::Module& root, const StateDict& sd, const std::string
   for (const NamedTensor& t : sd.tensors) {
     auto it = expected.find(t.name);
     if (it == expected.end()) {
-      unexpected.push_back(t.name);
+      unexpected.push_back(shown_key(in_file(t.name)));
       continue;
     }
     seen.insert(t.name);
     if (!t.tensor.sizes().equals(it->second.sizes()) &&
         !detail::with_dims(t.tensor, it->second.dim()).sizes().equals(it->second.sizes()))
-      mismatched.push_back(t.name + ": expected " + shape_text(it->second.sizes()) + ", got " +
+      mismatched.push_back(shown_key(in_file(t.name)) + ": expected " +
+                           shape_text(it->second.sizes()) + ", got " +
                            shape_text(t.tensor.sizes()));
   }
   for (const auto& [name, tensor] : expected) {
-    if (!seen.count(name) && !is_batch_counter(name)) missing.push_back(name);
+    if (!seen.count(name) && !is_batch_counter(name)) missing.push_back(shown_key(in_file(name)));
   }
   if (!missing.empty() || !unexpected.empty() || !mismatched.empty()) {
     std::vector<std::string> parts;
@@ -334,7 +348,11 @@ Built make_named(const StateDict& sd, const std::string& arch, Found& found, std
     guessed = detect(sd, guess);
   } catch (const Error&) {  // keys that fit several archs alike: the one named is one of them
   }
-  if (guessed.family != nullptr && guess.info.arch != arch) {
+  if (guessed.family != nullptr && guess.info.arch == arch) {  // as detected: it fits the keys
+    found = std::move(guessed);                                // (the seed GoogLeNet's aux heads)
+    return guess;
+  }
+  if (guessed.family != nullptr) {
     hint = "looks like " + guess.info.arch;
     settings = {{"arch", guess.info.arch}};
   } else {
@@ -342,9 +360,12 @@ Built make_named(const StateDict& sd, const std::string& arch, Found& found, std
   }
   if (found.layout != nullptr && !found.layout->renames.empty()) {
     std::string unmatched;
+    if (sd.tensors.size() > kMaxLayoutKeys)  // each key would try every rule of the table
+      fail(sd.file, std::to_string(sd.tensors.size()) + " keys: more than a " + arch + " has", hint,
+           settings);
     found.ours = detail::Names(found.layout->renames).to_ours(sd, unmatched);
     if (!found.ours)
-      fail(sd.file, "key '" + escape_control(unmatched) + "' is not in " + arch + "'s names",
+      fail(sd.file, "key '" + shown_key(unmatched) + "' is not in " + arch + "'s names",
            hint.empty() ? "was it saved from a " + arch + "?" : hint, settings);
   }
   const StateDict& keys = found.ours ? *found.ours : sd;
@@ -381,7 +402,10 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
     built = make_named(sd, options.arch, found, hint, settings);
   }
   if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
-  load_strict(*built.root, found.ours ? *found.ours : sd, hint, settings);
+  std::optional<detail::Names> names;  // the file's names, for what a load error lists
+  if (found.ours) names.emplace(found.layout->renames);
+  load_strict(*built.root, found.ours ? *found.ours : sd, hint, settings,
+              names ? &*names : nullptr);
   const std::string arch = our_arch(found, built.info.arch);
   return finish(std::move(built), found, arch, options, run_info_beside(sd.file));
 }

@@ -268,7 +268,9 @@ class Rebuild {
           divisor == "None" ? std::nullopt : std::optional<int64_t>(std::stoll(divisor));
       return std::make_shared<Leaf>(cls, repr_of(cls, h, {"kernel_size", "stride", "padding"}),
                                     [k, s, p, ceil, include_pad, div](T x) {
-                                      return at::avg_pool2d(x, *k, *s, *p, ceil, include_pad, div);
+                                      return at::avg_pool2d(  // c10::optional: LibTorch 1.x
+                                          x, *k, *s, *p, ceil, include_pad,
+                                          div ? c10::optional<int64_t>(*div) : c10::nullopt);
                                     });
     }
     if (cls == "AdaptiveAvgPool2d" || cls == "AdaptiveMaxPool2d") {

@@ -99,5 +99,20 @@ TEST(Layout, ALayoutArchNamedForOtherKeysSaysWhatTheyLookLike) {
   EXPECT_EQ(message.find('\n'), std::string::npos);
 }
 
+// A layout arch named for a file it fits as detected runs as detected (the seed series' GoogLeNet
+// saved without its auxiliary heads, as its predict.py builds it).
+TEST(Layout, ANamedArchThatFitsAsDetectedRunsAsDetected) {
+  const StateDict full = init_network({"seed/googlenet", 5, 0}).state_dict();
+  StateDict sd;
+  sd.file = "googlenet.pth";
+  for (const NamedTensor& t : full.tensors)
+    if (t.name.rfind("aux", 0) != 0) sd.tensors.push_back(t);
+  ASSERT_LT(sd.tensors.size(), full.tensors.size());
+  const Network net = build_network(sd, {"seed/googlenet"});
+  EXPECT_EQ(net.info().arch, "seed/googlenet");
+  EXPECT_EQ(net.info().layout, "seed");
+  EXPECT_EQ(net.state_dict().tensors.size(), sd.tensors.size());
+}
+
 }  // namespace
 }  // namespace cnnscope::models::detail

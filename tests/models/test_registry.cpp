@@ -112,7 +112,12 @@ TEST(Detect, NoFamilyShowsTheKeysSpotsAPrefixAndSaysHowToExport) {
   EXPECT_TRUE(contains(msg, "torch.export.export(model.eval(), (x,))")) << msg;
   EXPECT_FALSE(contains(msg, "alexnet")) << msg;  // no family's reasons, no list of archs
   EXPECT_LE(std::count(msg.begin(), msg.end(), '\n'), 2) << msg;
-  const std::string empty = error_of([] { build_network(StateDict{"empty.pth", "zip", {}}); });
+  const std::string empty = error_of([] {
+    StateDict none;
+    none.file = "empty.pth";
+    none.format = "zip";
+    build_network(none);
+  });
   EXPECT_TRUE(contains(empty, "no tensors")) << empty;
   EXPECT_FALSE(contains(empty, "\n")) << empty;
 }

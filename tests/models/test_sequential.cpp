@@ -28,7 +28,9 @@ void check_sequential(const std::string& name) {
     const TapInfo& tap = net.taps()[i];
     EXPECT_EQ(tap.name, modules[i][0].get<std::string>()) << i;
     EXPECT_EQ(tap.type, modules[i][1].get<std::string>()) << tap.name;
-    if (tap.leaf) EXPECT_EQ(tap.repr, m.at("reprs").at(tap.name).get<std::string>());
+    if (tap.leaf) {
+      EXPECT_EQ(tap.repr, m.at("reprs").at(tap.name).get<std::string>());
+    }
     taps.push_back(tap.name);
   }
 
