@@ -58,10 +58,9 @@ class InterpretedBackend : public Backend {
 std::vector<std::string> first_layers(std::vector<std::string> all);
 
 // A Layer tree that `family` built (and the state_dict loaded) as a network in eval mode, its taps
-// Python's named_modules() with print(model)'s reprs (zoo_net.cpp). `renames`: the layout whose
+// Python's named_modules() with print(model)'s reprs (zoo_net.cpp). `names`: the layout whose
 // names the file has (taps, layer picks and state_dict() in its names); null: the family's own.
-Network zoo_network(Built built, const Family& family,
-                    const std::vector<Rename>* renames = nullptr);
+Network zoo_network(Built built, const Family& family, const Names* names = nullptr);
 
 // A TorchScript archive (sd.format == "torchscript") as a network run by cnnscope's interpreter:
 // its ops checked against the allowlist before anything of it runs, each run inside `limits`

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "common/error.h"
@@ -191,6 +192,16 @@ StateDict Names::to_file(const StateDict& sd) const {
   }
   out.versions.clear();  // the module versions are of our tree
   return out;
+}
+
+const Names* names_of(const Layout& layout) {
+  if (layout.renames.empty()) return nullptr;
+  static std::mutex lock;  // serve builds networks on several threads
+  static std::map<const Layout*, std::unique_ptr<const Names>> compiled;
+  const std::lock_guard<std::mutex> hold(lock);
+  std::unique_ptr<const Names>& names = compiled[&layout];
+  if (!names) names = std::make_unique<const Names>(layout.renames);
+  return names.get();
 }
 
 at::Tensor with_dims(const at::Tensor& t, int64_t dims) {

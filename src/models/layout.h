@@ -87,6 +87,10 @@ class Names {
   std::vector<std::shared_ptr<const Rule>> rules_;
 };
 
+// `layout`'s rename table compiled, once per layout (layouts live as long as the program);
+// null when the layout has the family's own names.
+const Names* names_of(const Layout& layout);
+
 // `t` reshaped to `dims` dims by adding or dropping size-1 dims at the end; `t` itself when it
 // has them already or cannot (a dropped dim that is not 1).
 at::Tensor with_dims(const at::Tensor& t, int64_t dims);

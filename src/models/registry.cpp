@@ -162,9 +162,10 @@ Found detect_renamed(const StateDict& sd, Built& built) {
   if (sd.tensors.size() > kMaxLayoutKeys) return {};  // each key would try every table's rules
   for (const Family* f : families()) {
     for (const Layout& l : f->layouts) {
-      if (l.renames.empty()) continue;
+      const detail::Names* names = detail::names_of(l);
+      if (names == nullptr) continue;
       std::string unmatched, why_not;
-      std::optional<StateDict> ours = detail::Names(l.renames).to_ours(sd, unmatched);
+      std::optional<StateDict> ours = names->to_ours(sd, unmatched);
       if (!ours) continue;
       built = f->detect(*ours, why_not);
       if (!built.root) continue;
@@ -232,7 +233,7 @@ Network finish(Built built, const Found& found, const std::string& arch,
   if (found.family->configure) found.family->configure(built, options);
   if (run) apply_run_info(*run, built.info);
   return detail::zoo_network(std::move(built), *found.family,
-                             found.layout != nullptr ? &found.layout->renames : nullptr);
+                             found.layout != nullptr ? detail::names_of(*found.layout) : nullptr);
 }
 
 // Copies `sd` into the module, strictly. BN's num_batches_tracked may be absent (PyTorch < 0.4.1).
@@ -305,7 +306,10 @@ std::vector<int64_t> detail::shape_of(const StateDict& sd, const std::string& ke
 
 std::string detail::join_widths(const std::vector<int64_t>& widths) {
   std::string out;
-  for (int64_t w : widths) out += (out.empty() ? "" : "-") + std::to_string(w);
+  for (int64_t w : widths) {
+    if (!out.empty()) out += '-';
+    out += std::to_string(w);
+  }
   return out;
 }
 
@@ -363,7 +367,7 @@ Built make_named(const StateDict& sd, const std::string& arch, Found& found, std
     if (sd.tensors.size() > kMaxLayoutKeys)  // each key would try every rule of the table
       fail(sd.file, std::to_string(sd.tensors.size()) + " keys: more than a " + arch + " has", hint,
            settings);
-    found.ours = detail::Names(found.layout->renames).to_ours(sd, unmatched);
+    found.ours = detail::names_of(*found.layout)->to_ours(sd, unmatched);
     if (!found.ours)
       fail(sd.file, "key '" + shown_key(unmatched) + "' is not in " + arch + "'s names",
            hint.empty() ? "was it saved from a " + arch + "?" : hint, settings);
@@ -402,10 +406,9 @@ Network build_network(const StateDict& sd, const BuildOptions& options) {
     built = make_named(sd, options.arch, found, hint, settings);
   }
   if (hint.empty()) hint = "was it saved from a " + built.info.arch + "?";
-  std::optional<detail::Names> names;  // the file's names, for what a load error lists
-  if (found.ours) names.emplace(found.layout->renames);
-  load_strict(*built.root, found.ours ? *found.ours : sd, hint, settings,
-              names ? &*names : nullptr);
+  load_strict(
+      *built.root, found.ours ? *found.ours : sd, hint, settings,
+      found.ours ? detail::names_of(*found.layout) : nullptr);  // errors in the file's names
   const std::string arch = our_arch(found, built.info.arch);
   return finish(std::move(built), found, arch, options, run_info_beside(sd.file));
 }

@@ -24,7 +24,11 @@ namespace {
 constexpr int64_t kUsualSize = 224;  // ImageNet's crop: most networks' input
 
 std::string pair(at::IntArrayRef v) {
-  return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
+  std::string out = "(";  // appended, not chained: GCC 12 warns falsely on the chain
+  out += std::to_string(v[0]);
+  out += ", ";
+  out += std::to_string(v[1]);
+  return out + ")";
 }
 
 std::string py_bool(bool b) {
@@ -127,12 +131,10 @@ std::vector<TapInfo> renamed(const std::vector<TapInfo>& taps, const Names& name
 
 class ZooBackend : public Backend {
  public:
-  ZooBackend(std::shared_ptr<Layer> root, const Family& family, ArchInfo info,
-             const std::vector<Rename>* renames)
-      : root_(std::move(root)), family_(family), info_(std::move(info)) {
+  ZooBackend(std::shared_ptr<Layer> root, const Family& family, ArchInfo info, const Names* names)
+      : root_(std::move(root)), family_(family), info_(std::move(info)), names_(names) {
     root_->eval();
     our_taps_ = taps_of(*root_);
-    if (renames != nullptr && !renames->empty()) names_.emplace(*renames);
     taps_ = names_ ? renamed(our_taps_, *names_, shown_) : our_taps_;
   }
 
@@ -231,15 +233,15 @@ class ZooBackend : public Backend {
   const Family& family_;           // the family it was built by
   ArchInfo info_;                  // its arch and input size, for what a failed forward says
   std::vector<TapInfo> our_taps_;  // named_modules() order, root excluded, our names
-  std::optional<Names> names_;     // the file's layout (layout.h); none: our names
+  const Names* names_;             // the file's layout (layout.h); null: our names
   std::unordered_map<std::string, std::string> shown_;  // ours -> the file's, for the probe
   std::vector<TapInfo> taps_;                           // our_taps_ as the file names them
 };
 
 }  // namespace
 
-Network zoo_network(Built built, const Family& family, const std::vector<Rename>* renames) {
-  auto backend = std::make_shared<ZooBackend>(std::move(built.root), family, built.info, renames);
+Network zoo_network(Built built, const Family& family, const Names* names) {
+  auto backend = std::make_shared<ZooBackend>(std::move(built.root), family, built.info, names);
   std::vector<TapInfo> taps = backend->taps();
   return Network(
       std::make_shared<Network::Impl>(std::move(built.info), std::move(taps), std::move(backend)));
