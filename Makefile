@@ -1,7 +1,12 @@
 # cnnscope: `make demo` and `make test` do all set-up on a fresh Debian machine.
-# LibTorch: TORCH=wheel, the one inside the pip torch wheel of the oracle venv (the default: see
-# docs/building.md, "Two LibTorch builds"), or TORCH=debian, Debian's libtorch-dev (the fallback). The
-# default builds into build/, the other into build-$(TORCH)/.
+# `make demo` installs only what building and running cnnscope needs (scripts/install-deps.sh
+# --runtime: Debian packages and build/torch-venv, the pinned torch wheel's LibTorch without its
+# CUDA extras); `make test` adds the tests' tools and the test oracle (build/oracle-venv).
+# LibTorch: TORCH=wheel, the one inside the pip torch wheel of build/torch-venv (the default: see
+# docs/building.md), or TORCH=debian, Debian's libtorch-dev (the fallback; `make deb` uses it).
+# The default builds into build/, the other into build-$(TORCH)/.
+# Packages: `make wheel` (dist/cnnscope-*.whl), `make deb` (dist/cnnscope_*.deb),
+# `make install PREFIX=DIR` (bin/, share/ under DIR; see docs/install.md).
 TORCH ?= wheel
 DEFAULT_TORCH = wheel
 ifeq ($(TORCH),$(DEFAULT_TORCH))
@@ -9,12 +14,14 @@ BUILD ?= build
 else
 BUILD ?= build-$(TORCH)
 endif
+TORCH_VENV ?= $(CURDIR)/build/torch-venv
 ORACLE_VENV ?= $(CURDIR)/build/oracle-venv
-export ORACLE_VENV
+export TORCH_VENV ORACLE_VENV
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 ifeq ($(TORCH),wheel)
-TORCH_FLAGS = -DCNNSCOPE_TORCH_WHEEL=$$($(ORACLE_VENV)/bin/python -c \
+TORCH_FLAGS = -DCNNSCOPE_TORCH_WHEEL=$$($(TORCH_VENV)/bin/python -c \
   'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").origin))')
 else ifeq ($(TORCH),debian)
 TORCH_FLAGS = -DCNNSCOPE_TORCH_WHEEL=
@@ -22,31 +29,63 @@ else
 $(error TORCH must be wheel or debian, got '$(TORCH)')
 endif
 export CCACHE_SLOPPINESS = pch_defines,time_macros,include_file_mtime,include_file_ctime
+CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCNNSCOPE_PYTHON=$(ORACLE_VENV)/bin/python $(TORCH_FLAGS) $(CMAKE_FLAGS)
 
-.PHONY: all deps build test demo bench format fuzz clean
+.PHONY: all deps deps-runtime build cli test demo bench install wheel deb check-packages format \
+  fuzz clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh --check 2>/dev/null || scripts/install-deps.sh
 
+deps-runtime:
+	@scripts/install-deps.sh --runtime --check 2>/dev/null || scripts/install-deps.sh --runtime
+
+# Configured once; `make test` turns the tests on in a build that `make demo` configured without.
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	  -DCNNSCOPE_PYTHON=$(ORACLE_VENV)/bin/python $(TORCH_FLAGS) $(CMAKE_FLAGS)
+	$(CONFIGURE) -B $(BUILD) -DCNNSCOPE_TESTS=OFF
 
 build: deps $(BUILD)/CMakeCache.txt
+	cmake -B $(BUILD) -DCNNSCOPE_TESTS=ON > /dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The CLI alone (what the demo, `make install` and the packages need).
+cli: deps-runtime $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target cnnscope cnnscope_docs
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The demo needs only the CLI, not the test binaries.
-demo: deps $(BUILD)/CMakeCache.txt
-	cmake --build $(BUILD) -j $(JOBS) --target cnnscope
+demo: cli
 	scripts/demo.sh $(BUILD)
 
 bench: build
 	PYTHON=$(ORACLE_VENV)/bin/python bench/run.sh $(BUILD)
+
+# Relocatable: RUNPATH relative to the binary (cmake/Install.cmake). With TORCH=wheel, PREFIX is
+# a Python environment whose lib/pythonX.Y/site-packages holds torch 2.15 (a venv, ~/.local).
+install: cli
+	cmake --install $(BUILD) --prefix $(PREFIX) --strip
+
+# The pip wheel (pyproject.toml), built with build/torch-venv's torch and scikit-build-core.
+wheel: deps-runtime
+	$(TORCH_VENV)/bin/python -m pip install --disable-pip-version-check -q scikit-build-core==1.1.2
+	$(TORCH_VENV)/bin/python -m pip wheel --disable-pip-version-check --no-build-isolation \
+	  --no-deps -w dist .
+
+# The Debian package, against Debian's libtorch-dev, in build-deb/ (CLI only, prefix /usr).
+deb: deps
+	cmake -S . -B build-deb -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNSCOPE_TORCH_WHEEL= \
+	  -DCNNSCOPE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
+	cmake --build build-deb -j $(JOBS)
+	cd build-deb && cpack -G DEB
+
+# Builds the wheel and the .deb, installs each where a user would and runs cnnscope from there
+# (scripts/check-packages.sh; installs the .deb with apt: run as root or with sudo).
+check-packages: wheel deb
+	scripts/check-packages.sh
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.h' 2>/dev/null | xargs clang-format -i

@@ -18,7 +18,7 @@ target_compile_options(fuzz_load PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
 target_link_options(fuzz_load PRIVATE ${CNNSCOPE_SANITIZE})
 target_link_libraries(fuzz_load PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json fmt::fmt
                       ${CNNSCOPE_ONNX_LIBRARIES})
-target_precompile_headers(fuzz_load PRIVATE src/pch.h)
+target_precompile_headers(fuzz_load PRIVATE src/pch_torch.h)
 set_target_properties(fuzz_load PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
 add_executable(fuzz_decode fuzz/fuzz_decode.cpp ${CNNSCOPE_FUZZ_DECODE_SOURCES})

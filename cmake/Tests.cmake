@@ -44,7 +44,7 @@ foreach(dir ${CNNSCOPE_TEST_DIRS})
     if(TARGET cnnscope_${stage})  # a stage built as its own library (src/serve/)
       target_link_libraries(test_${stage} PRIVATE cnnscope_${stage})
     endif()
-    target_precompile_headers(test_${stage} REUSE_FROM cnnscope_lib)
+    target_precompile_headers(test_${stage} REUSE_FROM cnnscope_torch_api)
     add_dependencies(test_${stage} cnnscope)
     gtest_discover_tests(test_${stage}
       DISCOVERY_MODE PRE_TEST

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# Installs everything cnnscope's build, tests, demo and benchmarks need: Debian packages (apt), and
-# the test oracle, a Python virtual environment at build/oracle-venv made with Debian's python3 and
-# filled from PyPI with the exact pins of scripts/oracle-requirements.txt (torch, torchvision,
-# numpy, Pillow, ...). Idempotent: installs only missing packages, runs `apt-get update` at most
-# once, and skips pip when the venv's stamp holds the same requirements hash. `--check` only
-# reports (exit 1 when a package is missing or the venv is missing or outdated).
-# ORACLE_VENV overrides the venv's folder. Nothing here touches the system's Python packages.
+# Installs what cnnscope needs, in two sets:
+#   --runtime  what building and running the CLI needs (`make demo`, `make build`, `make wheel`):
+#              Debian packages for the build and the libraries it links, and build/torch-venv, a
+#              Python venv holding only the pinned `torch` wheel's LibTorch and the two CUDA
+#              libraries it loads (scripts/torch-requirements.txt, installed with --no-deps).
+#   (default)  all of that, plus the tests', the benchmarks' and the packages' tools (GoogleTest,
+#              Chromium, clang/libFuzzer, Debian's libtorch-dev for `make deb`, help2man, ...)
+#              and the test oracle: build/oracle-venv filled from PyPI with the exact pins of
+#              scripts/oracle-requirements.txt (torch, torchvision, numpy, Pillow, ...; about 6 GB).
+# Idempotent: installs only missing packages, runs `apt-get update` at most once, and skips pip
+# when a venv's stamp holds the same requirements hash. `--check` only reports (exit 1 when a
+# package or venv is missing or outdated). TORCH_VENV and ORACLE_VENV override the venvs'
+# folders. Nothing here touches the system's Python packages.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-PACKAGES=(
+RUNTIME_PACKAGES=(
   # build
-  cmake ninja-build g++ ccache pkg-config clang-format
-  # Debian's LibTorch C++ (find_package(Torch)), the fallback build (`make build TORCH=debian`);
-  # libopenblas0-pthread replaces Debian's reference BLAS for it (ResNet50 forward, 1 thread:
-  # 1075 ms -> 161 ms)
-  libtorch-dev libopenblas0-pthread
-  # the oracle's venv: Debian's python3 with venv + pip (the packages themselves come from PyPI)
+  cmake ninja-build g++ ccache pkg-config
+  # the venv holding the torch wheel's LibTorch: Debian's python3 with venv + pip
   python3 python3-venv
-  # images and figures: libturbojpeg, libpng, cairo, fonts
+  # images and figures: libturbojpeg, libpng, cairo (+ fontconfig), fonts
   libturbojpeg0-dev libpng-dev libcairo2-dev fonts-dejavu-core
   # more image formats: GIF (giflib), WebP (libwebp), TIFF (libtiff)
   libgif-dev libwebp-dev libtiff-dev
@@ -28,17 +30,37 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev
   # `cnnscope serve`: cpp-httplib (HTTP/1.1 server with a thread pool, timeouts, body limits)
   libcpp-httplib-dev
+  # `make demo` trains on Fashion-MNIST (IDX files, gzipped, in /usr/share/datasets/fashion-mnist)
+  dataset-fashion-mnist
+)
+TEST_PACKAGES=(
+  clang-format
+  # Debian's LibTorch C++ (find_package(Torch)): `make deb` and `make build TORCH=debian`;
+  # libopenblas0-pthread replaces Debian's reference BLAS for it (ResNet50 forward, 1 thread:
+  # 1075 ms -> 161 ms)
+  libtorch-dev libopenblas0-pthread
+  # the man page (help2man) and the .deb's Depends (dpkg-shlibdeps, in dpkg-dev)
+  help2man dpkg-dev
   # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report
   libgtest-dev libgmock-dev clang libclang-rt-14-dev chromium
   # benchmarks
   hyperfine
-  # `make demo` trains on Fashion-MNIST (IDX files, gzipped, in /usr/share/datasets/fashion-mnist)
-  dataset-fashion-mnist
 )
 
-VENV=${ORACLE_VENV:-$root/build/oracle-venv}
-REQUIREMENTS=$root/scripts/oracle-requirements.txt
-STAMP=$VENV/.cnnscope-requirements
+mode=full
+check=false
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) mode=runtime ;;
+    --check) check=true ;;
+    *) echo "install-deps: unknown argument '$arg' (want --runtime and/or --check)" >&2; exit 2 ;;
+  esac
+done
+PACKAGES=("${RUNTIME_PACKAGES[@]}")
+if [ "$mode" = full ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
+
+TORCH_VENV=${TORCH_VENV:-$root/build/torch-venv}
+ORACLE_VENV=${ORACLE_VENV:-$root/build/oracle-venv}
 PYTHON3=/usr/bin/python3
 
 missing=()
@@ -48,24 +70,29 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-# The stamp: the requirements file's hash and the Python that made the venv.
+# A venv's stamp: its requirements file's hash and the Python that made it.
 want_stamp() {
-  echo "$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $("$PYTHON3" -c 'import sys; print(sys.version.split()[0])')"
+  echo "$(sha256sum "$1" | cut -d' ' -f1) $("$PYTHON3" -c 'import sys; print(sys.version.split()[0])')"
 }
-venv_ok() {
-  [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ]
+venv_ok() {  # VENV REQUIREMENTS
+  [ -x "$1/bin/python" ] && [ -f "$1/.cnnscope-requirements" ] &&
+    [ "$(cat "$1/.cnnscope-requirements")" = "$(want_stamp "$2")" ]
 }
+VENVS=("$TORCH_VENV" "$root/scripts/torch-requirements.txt")
+if [ "$mode" = full ]; then VENVS+=("$ORACLE_VENV" "$root/scripts/oracle-requirements.txt"); fi
 
-if [ "${1:-}" = "--check" ]; then
+if $check; then
   status=0
   if [ ${#missing[@]} -ne 0 ]; then
     echo "missing packages: ${missing[*]}" >&2
     status=1
   fi
-  if [ ! -x "$PYTHON3" ] || ! venv_ok; then
-    echo "oracle venv missing or outdated: $VENV (scripts/oracle-requirements.txt)" >&2
-    status=1
-  fi
+  for ((i = 0; i < ${#VENVS[@]}; i += 2)); do
+    if [ ! -x "$PYTHON3" ] || ! venv_ok "${VENVS[i]}" "${VENVS[i + 1]}"; then
+      echo "venv missing or outdated: ${VENVS[i]} (${VENVS[i + 1]#"$root"/})" >&2
+      status=1
+    fi
+  done
   exit $status
 fi
 
@@ -79,23 +106,33 @@ else
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-if venv_ok; then
-  echo "install-deps: oracle venv $VENV up to date"
-  exit 0
+# make_venv VENV REQUIREMENTS PIP_FLAGS...: the venv with exactly those pins.
+make_venv() {
+  local venv=$1 requirements=$2
+  shift 2
+  if venv_ok "$venv" "$requirements"; then
+    echo "install-deps: venv $venv up to date"
+    return
+  fi
+  # A venv made by another Python (or half made) is replaced; one with older pins is updated.
+  if [ -x "$venv/bin/python" ] &&
+    ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version != sys.argv[1])' \
+      "$("$PYTHON3" -c 'import sys; print(sys.version)')"; then
+    rm -rf "$venv"
+  fi
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "install-deps: creating the venv $venv"
+    rm -rf "$venv"
+    "$PYTHON3" -m venv "$venv"
+  fi
+  echo "install-deps: pip install $* -r ${requirements#"$root"/} into $venv"
+  "$venv/bin/python" -m pip install --disable-pip-version-check -q "$@" -r "$requirements"
+  want_stamp "$requirements" > "$venv/.cnnscope-requirements.tmp"
+  mv "$venv/.cnnscope-requirements.tmp" "$venv/.cnnscope-requirements"
+}
+
+make_venv "$TORCH_VENV" "$root/scripts/torch-requirements.txt" --no-deps
+if [ "$mode" = full ]; then
+  make_venv "$ORACLE_VENV" "$root/scripts/oracle-requirements.txt"
 fi
-# A venv made by another Python (or half made) is replaced; one with older pins is updated in place.
-if [ -x "$VENV/bin/python" ] &&
-  ! "$VENV/bin/python" -c 'import sys; sys.exit(sys.version != sys.argv[1])' \
-    "$("$PYTHON3" -c 'import sys; print(sys.version)')"; then
-  rm -rf "$VENV"
-fi
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "install-deps: creating the oracle venv $VENV"
-  rm -rf "$VENV"
-  "$PYTHON3" -m venv "$VENV"
-fi
-echo "install-deps: pip install -r scripts/oracle-requirements.txt into $VENV (about 6 GB)"
-"$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQUIREMENTS"
-want_stamp > "$STAMP.tmp"
-mv "$STAMP.tmp" "$STAMP"
-echo "install-deps: oracle venv ready"
+echo "install-deps: ready ($mode)"

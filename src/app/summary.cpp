@@ -68,6 +68,7 @@ Summary summarize(const models::Network& net, int64_t input_size) {
   std::vector<std::string> names;
   for (const models::TapInfo& t : taps) names.push_back(t.name);
   Summary s;
+  s.root = net.module().name();
   s.input_shape = {1, net.info().input_channels, input_size, input_size};
   const models::ForwardResult r = net.run(at::zeros(s.input_shape), names);  // [1, C, N, N]
   s.output_shape = r.logits.sizes().vec();

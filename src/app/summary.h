@@ -21,7 +21,8 @@ struct SummaryRow {
 };
 
 struct Summary {
-  std::vector<int64_t> input_shape;   // [1, C, N, N]
+  std::string root;                  // the network's class name, as print(model) starts ("AlexNet")
+  std::vector<int64_t> input_shape;  // [1, C, N, N]
   std::vector<int64_t> output_shape;  // the logits' shape
   std::vector<SummaryRow> rows;       // named_modules() order
   int64_t params = 0;

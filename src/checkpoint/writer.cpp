@@ -274,7 +274,7 @@ PyValue PyValue::of(std::shared_ptr<const StateDict> sd) {
   return r;
 }
 PyValue& PyValue::set(PyValue key, PyValue value) {
-  entries.emplace_back(std::move(key), std::move(value));
+  entries.push_back({std::move(key), std::move(value)});
   return *this;
 }
 

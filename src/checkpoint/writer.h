@@ -27,11 +27,12 @@ struct PyValue {
   double f = 0;
   std::string s;
   at::Tensor tensor;
-  std::vector<PyValue> items;                        // List, Tuple
-  std::vector<std::pair<PyValue, PyValue>> entries;  // Dict (a plain dict), in insertion order
-  std::shared_ptr<const StateDict> state_dict;       // StateDict: an OrderedDict as save_pth's
+  std::vector<PyValue> items;                   // List, Tuple
+  struct Entry;                                 // key -> value
+  std::vector<Entry> entries;                   // Dict (a plain dict), in insertion order
+  std::shared_ptr<const StateDict> state_dict;  // StateDict: an OrderedDict as save_pth's
 
-  static PyValue none() { return {}; }
+  static PyValue none();
   static PyValue boolean(bool v);
   static PyValue integer(int64_t v);
   static PyValue real(double v);
@@ -43,8 +44,22 @@ struct PyValue {
   static PyValue of(std::shared_ptr<const StateDict> sd);
   // Dict: appends key -> value; returns *this.
   PyValue& set(PyValue key, PyValue value);
-  PyValue& set(const std::string& key, PyValue value) { return set(str(key), std::move(value)); }
+  PyValue& set(const std::string& key, PyValue value);
 };
+
+// Entry is a named pair, and PyValue's inline members come after it: clang 14 with libstdc++ 12
+// (C++20) instantiates std::vector's destructor (and std::pair's constructor checks) at the first
+// body that needs one, and refuses an element type that is still incomplete there.
+struct PyValue::Entry {
+  PyValue key;
+  PyValue value;
+};
+inline PyValue PyValue::none() {
+  return {};
+}
+inline PyValue& PyValue::set(const std::string& key, PyValue value) {
+  return set(str(key), std::move(value));
+}
 
 // torch.save(value) in the zip format; tensors of the dtypes save_pth writes.
 void save_pth(const PyValue& value, const std::string& path);

@@ -21,6 +21,10 @@ struct Command {
 
 std::vector<Command>& registry();
 
+// The flags `command` takes, as typed ("--image", "-o"); hidden ones (bench hooks) left out.
+// Defined in completion.cpp; main.cpp's "did you mean" uses the same list.
+std::vector<std::string> flag_names(const CLI::App& command);
+
 struct Register {
   explicit Register(Command c) { registry().push_back(std::move(c)); }
 };

@@ -150,7 +150,6 @@ void run_ls(const LsFlags& o) {
   out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", "name", name_w, "dtype", "shape",
                      shape_w, "numel", "bytes");
   int64_t total_numel = 0, total_bytes = 0;
-  size_t quantized = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const NamedTensor& t = tensors[i];
     const int64_t element = t.quantized ? (t.quantized->dtype == "qint32" ? 4 : 1)
@@ -158,7 +157,6 @@ void run_ls(const LsFlags& o) {
     const int64_t bytes = t.tensor.numel() * element;
     total_numel += t.tensor.numel();
     total_bytes += bytes;
-    quantized += t.quantized.has_value();
     out += fmt::format("{:<{}}  {:<8}  {:<{}}  {:>12}  {:>12}\n", names[i], name_w, dtype_text(t),
                        shape_text(t.tensor.sizes()), shape_w, t.tensor.numel(), bytes);
   }

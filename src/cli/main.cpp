@@ -2,7 +2,8 @@
 // `cnnscope help [CMD]` and usage mistakes (an unknown command or flag gets "did you mean"), runs
 // the chosen command and maps failures to exit codes (0 ok, 1 bad input or failure, 2 usage).
 // Nothing else lives here.
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <c10/util/Type.h>
 
 #include <algorithm>
 #include <cctype>
@@ -17,6 +18,7 @@
 #include "cli/settings.h"
 #include "common/error.h"
 #include "common/escape.h"
+#include "common/installation.h"
 #include "common/suggest.h"
 
 namespace cnnscope::cli {
@@ -70,21 +72,10 @@ int help(CLI::App& app, const std::vector<std::string>& args) {
   return unknown_command(app, args[1]);
 }
 
-// The flags `command` takes, as typed: "--image", "-o".
-std::vector<std::string> flag_names(const CLI::App& command) {
-  std::vector<std::string> names;
-  for (const CLI::Option* option : command.get_options()) {
-    if (option->get_group().empty()) continue;  // hidden (bench hooks)
-    for (const std::string& n : option->get_lnames()) names.push_back("--" + n);
-    for (const std::string& n : option->get_snames()) names.push_back("-" + n);
-  }
-  return names;
-}
-
 // The first of `args` that looks like a flag (-x, --xy, --xy=v; not a negative number) and is
 // not one of `command`'s, or "".
 std::string first_unknown_flag(const CLI::App& command, const std::vector<std::string>& args) {
-  const std::vector<std::string> known = flag_names(command);
+  const std::vector<std::string> known = cnnscope::cli::flag_names(command);
   for (const std::string& arg : args) {
     if (arg == "--") break;
     const bool flag =
@@ -95,6 +86,15 @@ std::string first_unknown_flag(const CLI::App& command, const std::vector<std::s
     if (std::find(known.begin(), known.end(), name) == known.end()) return name;
   }
   return "";
+}
+
+// `cnnscope --version`: the first line is what help2man and scripts read.
+std::string version_text() {
+  const cnnscope::LibTorchInfo torch = cnnscope::libtorch_info();
+  std::string text = std::string("cnnscope ") + CNNSCOPE_VERSION + "\nLibTorch " +
+                     (torch.version.empty() ? "(version unknown)" : torch.version);
+  if (torch.version != torch.built_against) text += " (built against " + torch.built_against + ")";
+  return text + "\nfrom " + (torch.library.empty() ? "(path unknown)" : torch.library);
 }
 
 // A CLI11 parse error as one line: an unknown flag with "did you mean", else CLI11's words and
@@ -111,7 +111,7 @@ int usage_error(CLI::App& app, const std::vector<std::string>& args, const CLI::
   const std::string flag = first_unknown_flag(*command, args);
   if (!flag.empty()) {
     print_error(prefix + "unknown flag '" + flag + "' (" +
-                    cnnscope::suggestion_hint(flag, flag_names(*command), see) + ")",
+                    cnnscope::suggestion_hint(flag, cnnscope::cli::flag_names(*command), see) + ")",
                 "");
   } else if (dynamic_cast<const CLI::ValidationError*>(&e)) {
     print_error(prefix + e.what(), "");  // the check's message says what to pass
@@ -128,7 +128,8 @@ int main(int argc, char** argv) {
       "cnnscope: look inside trained convolutional networks (PyTorch checkpoints, no Python)",
       "cnnscope"};
   app.footer("Run `cnnscope help COMMAND` (or COMMAND --help) for a command's flags.");
-  app.set_version_flag("--version", std::string("cnnscope ") + CNNSCOPE_VERSION);
+  app.set_version_flag("--version", version_text,
+                       "print cnnscope's version and the LibTorch it runs on (version, path)");
   app.require_subcommand(1);
 
   std::vector<Command> commands = cnnscope::cli::registry();

@@ -2,6 +2,8 @@
 // [--json]`: softmax probabilities and the top k with labels (app/predictions.h), per image. Hidden
 // benchmark hook: --repeat N times N more forward passes of the first image in-process
 // (bench/bench_forward.py). Spec: the `predict` section of docs/DESIGN.md.
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -11,7 +11,6 @@ namespace {
 constexpr size_t kConvs = 5;
 // Indices of the convolutions in `features` and of the Linears in `classifier`.
 constexpr std::array<int, kConvs> kConvIndex{0, 3, 6, 8, 10};
-constexpr std::array<int, 3> kLinearIndex{1, 4, 6};
 constexpr int64_t kFirstKernel = 11;
 constexpr int64_t kPooledSize = 6;  // features end at 6x6 for a 224x224 input
 constexpr std::array<int64_t, kConvs> kTorchvisionWidths{64, 192, 384, 256, 256};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "render/fonts.h"
 
 namespace cnnscope {
 namespace {
@@ -129,6 +130,7 @@ void Canvas::text(const std::string& s, double x, double y, double size, double 
 }
 
 double Canvas::text_width(const std::string& s, double size, bool bold) {
+  use_bundled_fonts();
   cairo_select_font_face(cr_, kFontFamily, CAIRO_FONT_SLANT_NORMAL,
                          bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
   cairo_set_font_size(cr_, size);

@@ -2,6 +2,8 @@
 // Leaves out: streaming over batches. Spec: torch.mean/std/amin/amax semantics.
 #include "stats/activation_stats.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include "common/error.h"
 
 #include <algorithm>
