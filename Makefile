@@ -21,10 +21,14 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 ifeq ($(TORCH),wheel)
+# (a broken venv gives a path CMake refuses, never an empty one: that would mean Debian's LibTorch)
 TORCH_FLAGS = -DCNNSCOPE_TORCH_WHEEL=$$($(TORCH_VENV)/bin/python -c \
-  'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").origin))')
+  'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("torch").origin))' \
+  || echo "$(TORCH_VENV):no-torch")
+CLI_DEPS = deps-runtime
 else ifeq ($(TORCH),debian)
 TORCH_FLAGS = -DCNNSCOPE_TORCH_WHEEL=
+CLI_DEPS = deps-debian-torch
 else
 $(error TORCH must be wheel or debian, got '$(TORCH)')
 endif
@@ -32,8 +36,8 @@ export CCACHE_SLOPPINESS = pch_defines,time_macros,include_file_mtime,include_fi
 CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCNNSCOPE_PYTHON=$(ORACLE_VENV)/bin/python $(TORCH_FLAGS) $(CMAKE_FLAGS)
 
-.PHONY: all deps deps-runtime build cli test demo bench install wheel deb check-packages format \
-  fuzz clean
+.PHONY: all deps deps-runtime deps-debian-torch build cli test demo bench install wheel deb \
+  check-packages format fuzz clean
 
 all: build
 
@@ -43,8 +47,12 @@ deps:
 deps-runtime:
 	@scripts/install-deps.sh --runtime --check 2>/dev/null || scripts/install-deps.sh --runtime
 
+deps-debian-torch:
+	@scripts/install-deps.sh --debian-torch --check 2>/dev/null || \
+	  scripts/install-deps.sh --debian-torch
+
 # Configured once; `make test` turns the tests on in a build that `make demo` configured without.
-$(BUILD)/CMakeCache.txt:
+$(BUILD)/CMakeCache.txt: | $(CLI_DEPS)
 	$(CONFIGURE) -B $(BUILD) -DCNNSCOPE_TESTS=OFF
 
 build: deps $(BUILD)/CMakeCache.txt
@@ -52,7 +60,7 @@ build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The CLI alone (what the demo, `make install` and the packages need).
-cli: deps-runtime $(BUILD)/CMakeCache.txt
+cli: $(CLI_DEPS) $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS) --target cnnscope cnnscope_docs
 
 test: build
@@ -65,26 +73,36 @@ bench: build
 	PYTHON=$(ORACLE_VENV)/bin/python bench/run.sh $(BUILD)
 
 # Relocatable: RUNPATH relative to the binary (cmake/Install.cmake). With TORCH=wheel, PREFIX is
-# a Python environment whose lib/pythonX.Y/site-packages holds torch 2.15 (a venv, ~/.local).
+# a Python environment whose lib/pythonX.Y/site-packages holds torch 2.15 for the same Python as
+# build/torch-venv (a venv): refused before installing when it has none.
 install: cli
+ifeq ($(TORCH),wheel)
+	@py=$$($(TORCH_VENV)/bin/python -c 'import sys; print("python%d.%d" % sys.version_info[:2])'); \
+	ls $(PREFIX)/lib/$$py/*-packages/torch/lib/libtorch_cpu.so > /dev/null 2>&1 || { \
+	  echo "make install: $(PREFIX) has no lib/$$py/site-packages/torch: the installed cnnscope" \
+	    "finds LibTorch there (install into a venv with torch 2.15, or TORCH=debian)" >&2; exit 1; }
+endif
 	cmake --install $(BUILD) --prefix $(PREFIX) --strip
 
 # The pip wheel (pyproject.toml), built with build/torch-venv's torch and scikit-build-core.
 wheel: deps-runtime
 	$(TORCH_VENV)/bin/python -m pip install --disable-pip-version-check -q scikit-build-core==1.1.2
+	rm -f dist/cnnscope-*.whl
 	$(TORCH_VENV)/bin/python -m pip wheel --disable-pip-version-check --no-build-isolation \
 	  --no-deps -w dist .
 
 # The Debian package, against Debian's libtorch-dev, in build-deb/ (CLI only, prefix /usr).
-deb: deps
+deb: deps-debian-torch
 	cmake -S . -B build-deb -G Ninja -DCMAKE_BUILD_TYPE=Release -DCNNSCOPE_TORCH_WHEEL= \
 	  -DCNNSCOPE_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr $(CMAKE_FLAGS)
 	cmake --build build-deb -j $(JOBS)
+	rm -f dist/cnnscope_*.deb
 	cd build-deb && cpack -G DEB
 
 # Builds the wheel and the .deb, installs each where a user would and runs cnnscope from there
-# (scripts/check-packages.sh; installs the .deb with apt: run as root or with sudo).
-check-packages: wheel deb
+# (scripts/check-packages.sh, with fixtures of `make build`; installs the .deb with apt: run as
+# root or with sudo).
+check-packages: build wheel deb
 	scripts/check-packages.sh
 
 format:
@@ -94,4 +112,4 @@ fuzz: deps
 	scripts/fuzz.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-deb dist

@@ -3,8 +3,8 @@
 #   bin/cnnscope
 #   share/man/man1/cnnscope.1.gz                  made from the help by help2man (scripts/make-man.sh)
 #   share/bash-completion/completions/cnnscope    `cnnscope completion bash`
-#   share/cnnscope/fonts/                         DejaVu Sans (+ Bold) and its licence, only with
-#                                                 CNNSCOPE_BUNDLE_FONTS (the wheel; render/fonts.h)
+#   share/cnnscope/fonts/                         DejaVu Sans (+ Bold) and its licence: the wheel,
+#                                                 or CNNSCOPE_BUNDLE_FONTS (render/fonts.h)
 # RUNPATH of the installed binary: with the pip wheel's LibTorch, relative to the binary itself:
 # $ORIGIN/../lib/pythonX.Y/site-packages/torch/lib (and dist-packages, Debian's name for the
 # system's site folder), i.e. the `torch` package installed into the same prefix (a venv,
@@ -30,7 +30,15 @@ if(CNNSCOPE_TORCH_WHEEL)
                         "LibTorch relative to itself there)")
   endif()
   set(_py ${CMAKE_MATCH_1})
-  set_target_properties(cnnscope PROPERTIES INSTALL_RPATH
+  # The binary is linked once, with the RUNPATH it is installed with, and the build folder is laid
+  # out as a prefix for it: bin/cnnscope (and the link cnnscope -> bin/cnnscope) beside
+  # lib/pythonX.Y/site-packages, a link to the torch wheel's site-packages. CMake's other way,
+  # rewriting a build RUNPATH at install, leaves an empty entry in the build tree's binary, which
+  # the loader reads as "the current folder" (a library planted beside a checkpoint would load).
+  get_filename_component(_site ${CNNSCOPE_TORCH_WHEEL} DIRECTORY)
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/lib/${_py})
+  file(CREATE_LINK ${_site} ${CMAKE_BINARY_DIR}/lib/${_py}/site-packages SYMBOLIC)
+  set_target_properties(cnnscope PROPERTIES BUILD_WITH_INSTALL_RPATH ON INSTALL_RPATH
     "$ORIGIN/../lib/${_py}/site-packages/torch/lib;$ORIGIN/../lib/${_py}/dist-packages/torch/lib")
 endif()
 install(TARGETS cnnscope RUNTIME DESTINATION ${_bin})
@@ -57,8 +65,8 @@ else()
 endif()
 add_custom_target(cnnscope_docs ALL DEPENDS ${_doc_files})
 
-option(CNNSCOPE_BUNDLE_FONTS "Install DejaVu Sans into share/cnnscope/fonts" ${SKBUILD})
-if(CNNSCOPE_BUNDLE_FONTS)
+option(CNNSCOPE_BUNDLE_FONTS "Install DejaVu Sans into share/cnnscope/fonts (a wheel always does)" OFF)
+if(SKBUILD OR CNNSCOPE_BUNDLE_FONTS)
   set(_dejavu /usr/share/fonts/truetype/dejavu)
   foreach(f ${_dejavu}/DejaVuSans.ttf ${_dejavu}/DejaVuSans-Bold.ttf
             /usr/share/doc/fonts-dejavu-core/copyright)
@@ -70,4 +78,7 @@ if(CNNSCOPE_BUNDLE_FONTS)
           DESTINATION ${_share}/cnnscope/fonts)
   install(FILES /usr/share/doc/fonts-dejavu-core/copyright DESTINATION ${_share}/cnnscope/fonts
           RENAME LICENSE)
+  # Only a build that installs them looks for them (render/fonts.h).
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/src/render/fonts.cpp PROPERTIES
+                              COMPILE_DEFINITIONS CNNSCOPE_BUNDLED_FONTS)
 endif()

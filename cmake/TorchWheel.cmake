@@ -14,11 +14,13 @@ foreach(f include/torch/csrc/api/include/torch/torch.h lib/libtorch_cpu.so lib/l
 endforeach()
 # The wheel's include/ also bundles its own fmt (a newer major than Debian's libfmt-dev, which
 # cnnscope links): a folder of links to everything there but fmt keeps <fmt/...> Debian's.
+# Made anew on every configure: the links follow CNNSCOPE_TORCH_WHEEL when it changes.
 set(_inc ${CMAKE_BINARY_DIR}/torch-wheel-include)
+file(REMOVE_RECURSE ${_inc})
 file(MAKE_DIRECTORY ${_inc})
 file(GLOB _entries RELATIVE ${_wheel}/include ${_wheel}/include/*)
 foreach(e ${_entries})
-  if(NOT e STREQUAL "fmt" AND NOT EXISTS ${_inc}/${e})
+  if(NOT e STREQUAL "fmt")
     file(CREATE_LINK ${_wheel}/include/${e} ${_inc}/${e} SYMBOLIC)
   endif()
 endforeach()

@@ -6,18 +6,33 @@
 # From each, with build/ moved out of the way, it runs `cnnscope --version` (LibTorch found where
 # the package says), `ls`, `predict --json` (probabilities equal to the build tree's within 1e-4:
 # the .deb runs Debian's LibTorch 1.13) and `report` on a checkpoint and an image copied first; it
-# checks the binary's RUNPATH holds no absolute path, that the man page and bash completion are
-# installed (and the completion loads), and that `pip uninstall` / `apt-get remove` leave nothing.
-# Leaves out: other distributions, a venv made by conda.
+# checks that every RUNPATH entry is relative to the binary, that the man page and bash completion
+# are installed (and the completion loads), that the wheel draws with its own fonts and ignores a
+# FIFO in their place, and that `pip uninstall` / `apt-get remove` leave nothing.
+# build/ is moved to build.away and back; a run killed before moving it back leaves build.away,
+# which the next run (or `mv build.away build`) restores. Leaves out: other distributions, conda.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PYTHON3=/usr/bin/python3
+away="$root/build.away"
+if [ -d "$away" ]; then
+  if [ -e "$root/build" ]; then
+    echo "check-packages: both build/ and build.away/ exist: keep one (build.away is the tree an" \
+      "interrupted run moved away)" >&2
+    exit 1
+  fi
+  mv "$away" "$root/build"
+fi
 work=$(mktemp -d /tmp/cnnscope-packages.XXXXXX)
-moved=""
+deb_installed=false
 cleanup() {
-  if [ -n "$moved" ]; then mv "$moved" "$root/build"; fi
+  if [ -d "$away" ] && [ ! -e "$root/build" ]; then mv "$away" "$root/build"; fi
+  if $deb_installed; then
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q cnnscope > /dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,25 +41,28 @@ fail() {
   exit 1
 }
 
-wheel=$(ls dist/cnnscope-*.whl | tail -1)
-deb=$(ls dist/cnnscope_*.deb | tail -1)
+wheels=(dist/cnnscope-*.whl)
+debs=(dist/cnnscope_*.deb)
+[ ${#wheels[@]} -eq 1 ] && [ -f "${wheels[0]}" ] || fail "want one wheel in dist/: ${wheels[*]}"
+[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "want one .deb in dist/: ${debs[*]}"
+wheel=${wheels[0]}
+deb=$(realpath "${debs[0]}")
 # Inputs copied out of build/ first; the build tree's own answer to compare with.
-cp build/fixtures/cli_models_resnet18.pth build/fixtures/cli_models_labels.txt assets/chelsea.png \
-  "$work/"
-predict_args=(predict "$work/cli_models_resnet18.pth" --image "$work/chelsea.png"
-  --classes "$work/cli_models_labels.txt" --json)
+cp build/fixtures/cli_models_resnet18.pth assets/chelsea.png "$work/"
+ckpt="$work/cli_models_resnet18.pth"
+predict_args=(predict "$ckpt" --image "$work/chelsea.png" --json)
 build/cnnscope "${predict_args[@]}" > "$work/want.json"
 
 # The venv, made before build/ moves (its torch comes from PyPI or pip's cache).
-python3 -m venv "$work/venv"
+"$PYTHON3" -m venv "$work/venv"
 "$work/venv/bin/pip" install --disable-pip-version-check -q --no-deps \
   -r scripts/torch-requirements.txt
 find "$work/venv" -not -type d | sort > "$work/venv-before.txt"
 "$work/venv/bin/pip" install --disable-pip-version-check -q --no-deps "$wheel"
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$(realpath "$deb")" > /dev/null
+deb_installed=true
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$deb" > /dev/null
 
-moved="$root/build.away.$$"
-mv "$root/build" "$moved"
+mv "$root/build" "$away"
 
 # check_install NAME BIN LIBTORCH_PREFIX MAN COMPLETION
 check_install() {
@@ -53,14 +71,24 @@ check_install() {
   local version
   version=$("$bin" --version) || fail "$name: --version failed"
   echo "$version" | sed 's/^/  /'
-  echo "$version" | grep -q "^from $torch_prefix" || fail "$name: LibTorch not from $torch_prefix"
-  if readelf -d "$bin" | grep -E 'R(UN)?PATH' | grep -qE '\[/|:/'; then
-    fail "$name: absolute RUNPATH: $(readelf -d "$bin" | grep -E 'R(UN)?PATH')"
+  local library
+  library=$(echo "$version" | sed -n 's/^from //p')
+  [[ $(realpath "$library") == "$(realpath "$torch_prefix")"/* ]] ||
+    fail "$name: LibTorch from $library, not from $torch_prefix"
+  # Every RUNPATH entry relative to the binary (an absolute one points at the machine that built
+  # it, an empty one at the current folder).
+  local runpath entry
+  runpath=$(readelf -d "$bin" | sed -n 's/.*(R\(UN\)\{0,1\}PATH).*\[\(.*\)\]/\2/p')
+  if [ -n "$runpath" ]; then
+    IFS=: read -r -a entries <<< "$runpath:"
+    for entry in "${entries[@]}"; do
+      case "$entry" in '$ORIGIN/'*) ;; *) fail "$name: RUNPATH entry '$entry' in '$runpath'" ;; esac
+    done
   fi
-  "$bin" ls "$work/cli_models_resnet18.pth" > "$work/$name-ls.txt" || fail "$name: ls"
+  "$bin" ls "$ckpt" > "$work/$name-ls.txt" || fail "$name: ls"
   grep -q "fc.weight" "$work/$name-ls.txt" || fail "$name: ls lists no fc.weight"
   "$bin" "${predict_args[@]}" > "$work/$name-predict.json" || fail "$name: predict"
-  python3 - "$work/want.json" "$work/$name-predict.json" <<'PY' || fail "$name: predict differs"
+  "$PYTHON3" - "$work/want.json" "$work/$name-predict.json" <<'PY' || fail "$name: predict differs"
 import json, sys
 want, got = (json.load(open(p)) for p in sys.argv[1:])
 def probs(doc):
@@ -68,31 +96,38 @@ def probs(doc):
 for a, b in zip(probs(want), probs(got), strict=True):
     assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1e-4, (a, b)
 PY
-  "$bin" report "$work/cli_models_resnet18.pth" --image "$work/chelsea.png" \
-    -o "$work/$name-report.html" > /dev/null || fail "$name: report"
+  "$bin" report "$ckpt" --image "$work/chelsea.png" -o "$work/$name-report.html" > /dev/null ||
+    fail "$name: report"
   grep -q "chelsea" "$work/$name-report.html" || fail "$name: report names no image"
-  [ -s "$man" ] && zcat "$man" | grep -q '^\.SS predict' || fail "$name: no man page at $man"
-  bash -c "source '$completion' && complete -p cnnscope" > /dev/null ||
+  zgrep -q '^\.SS predict' "$man" || fail "$name: no man page at $man"
+  bash -c 'source "$1" && complete -p cnnscope' _ "$completion" > /dev/null ||
     fail "$name: completion $completion does not load"
 }
 
 venv_torch="$work/venv/lib/$(ls "$work/venv/lib")/site-packages/torch/lib"
 check_install wheel "$work/venv/bin/cnnscope" "$venv_torch" "$work/venv/share/man/man1/cnnscope.1.gz" \
   "$work/venv/share/bash-completion/completions/cnnscope"
+
 # The wheel's fonts are the ones drawn with: under a fontconfig that knows no font, a figure made
-# with the bundled fonts differs from one made with them hidden.
+# with the bundled fonts differs from one made with them hidden; a FIFO in a font's place is
+# skipped, not read (it would block).
 fonts="$work/venv/share/cnnscope/fonts"
 [ -f "$fonts/DejaVuSans.ttf" ] || fail "wheel: no bundled font"
 printf '<?xml version="1.0"?>\n<fontconfig></fontconfig>\n' > "$work/no-fonts.conf"
-FONTCONFIG_FILE="$work/no-fonts.conf" "$work/venv/bin/cnnscope" filters \
-  "$work/cli_models_resnet18.pth" -o "$work/with-fonts.png" > /dev/null
+figure() {
+  FONTCONFIG_FILE="$work/no-fonts.conf" timeout 120 "$work/venv/bin/cnnscope" filters "$ckpt" \
+    -o "$1" > /dev/null
+}
+figure "$work/with-fonts.png" || fail "wheel: filters with the bundled fonts"
 mv "$fonts" "$fonts.hidden"
-FONTCONFIG_FILE="$work/no-fonts.conf" "$work/venv/bin/cnnscope" filters \
-  "$work/cli_models_resnet18.pth" -o "$work/without-fonts.png" > /dev/null
+figure "$work/without-fonts.png" || fail "wheel: filters without fonts"
+cmp -s "$work/with-fonts.png" "$work/without-fonts.png" && fail "wheel: the bundled fonts are not used"
+mkdir "$fonts"
+mkfifo "$fonts/DejaVuSans.ttf"
+figure "$work/fifo-font.png" || fail "wheel: a FIFO in place of a font blocked or failed the figure"
+rm -rf "$fonts"
 mv "$fonts.hidden" "$fonts"
-if cmp -s "$work/with-fonts.png" "$work/without-fonts.png"; then
-  fail "wheel: the bundled fonts are not used"
-fi
+
 check_install deb /usr/bin/cnnscope /usr/lib /usr/share/man/man1/cnnscope.1.gz \
   /usr/share/bash-completion/completions/cnnscope
 dpkg-deb -f "$deb" Depends | grep -q libtorch || fail "deb: Depends names no libtorch package"
@@ -102,5 +137,7 @@ dpkg-deb -f "$deb" Depends | grep -q libtorch || fail "deb: Depends names no lib
 find "$work/venv" -not -type d | sort > "$work/venv-after.txt"
 diff -u "$work/venv-before.txt" "$work/venv-after.txt" || fail "wheel: pip uninstall left files"
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q cnnscope > /dev/null
+deb_installed=false
 [ ! -e /usr/bin/cnnscope ] || fail "deb: apt-get remove left /usr/bin/cnnscope"
+[ ! -e /usr/share/man/man1/cnnscope.1.gz ] || fail "deb: apt-get remove left the man page"
 echo "check-packages: wheel and .deb install, run and uninstall cleanly"

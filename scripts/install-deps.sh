@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what cnnscope needs, in two sets:
-#   --runtime  what building and running the CLI needs (`make demo`, `make build`, `make wheel`):
-#              Debian packages for the build and the libraries it links, and build/torch-venv, a
-#              Python venv holding only the pinned `torch` wheel's LibTorch and the two CUDA
-#              libraries it loads (scripts/torch-requirements.txt, installed with --no-deps).
-#   (default)  all of that, plus the tests', the benchmarks' and the packages' tools (GoogleTest,
-#              Chromium, clang/libFuzzer, Debian's libtorch-dev for `make deb`, help2man, ...)
-#              and the test oracle: build/oracle-venv filled from PyPI with the exact pins of
-#              scripts/oracle-requirements.txt (torch, torchvision, numpy, Pillow, ...; about 6 GB).
+# Installs what cnnscope needs, in three sets:
+#   --runtime       what building and running the CLI needs (`make demo`, `make cli`, `make
+#                   install`, `make wheel`): Debian packages for the build and the libraries it
+#                   links, and build/torch-venv, a Python venv holding only the pinned `torch`
+#                   wheel's LibTorch and the two CUDA libraries it loads
+#                   (scripts/torch-requirements.txt, installed with --no-deps).
+#   --debian-torch  that and Debian's libtorch-dev with dpkg-dev (`make deb`, TORCH=debian).
+#   (default)       all of that, plus the tests' and the benchmarks' tools (GoogleTest, Chromium,
+#                   libFuzzer, hyperfine, clang-format) and the test oracle: build/oracle-venv
+#                   filled from PyPI with the exact pins of scripts/oracle-requirements.txt
+#                   (torch, torchvision, numpy, Pillow, ...; about 6 GB).
 # Idempotent: installs only missing packages, runs `apt-get update` at most once, and skips pip
 # when a venv's stamp holds the same requirements hash. `--check` only reports (exit 1 when a
 # package or venv is missing or outdated). TORCH_VENV and ORACLE_VENV override the venvs'
@@ -16,8 +18,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 RUNTIME_PACKAGES=(
-  # build
-  cmake ninja-build g++ ccache pkg-config
+  # build (clang: CMakeLists.txt prefers it, less than half GCC's build time; g++ for libstdc++)
+  cmake ninja-build clang g++ ccache pkg-config
+  # the man page of `make install` and the wheel (help2man)
+  help2man
   # the venv holding the torch wheel's LibTorch: Debian's python3 with venv + pip
   python3 python3-venv
   # images and figures: libturbojpeg, libpng, cairo (+ fontconfig), fonts
@@ -33,16 +37,16 @@ RUNTIME_PACKAGES=(
   # `make demo` trains on Fashion-MNIST (IDX files, gzipped, in /usr/share/datasets/fashion-mnist)
   dataset-fashion-mnist
 )
-TEST_PACKAGES=(
-  clang-format
+DEBIAN_TORCH_PACKAGES=(
   # Debian's LibTorch C++ (find_package(Torch)): `make deb` and `make build TORCH=debian`;
   # libopenblas0-pthread replaces Debian's reference BLAS for it (ResNet50 forward, 1 thread:
-  # 1075 ms -> 161 ms)
-  libtorch-dev libopenblas0-pthread
-  # the man page (help2man) and the .deb's Depends (dpkg-shlibdeps, in dpkg-dev)
-  help2man dpkg-dev
-  # tests: GoogleTest (GTest), libFuzzer via clang, headless Chromium for the report
-  libgtest-dev libgmock-dev clang libclang-rt-14-dev chromium
+  # 1075 ms -> 161 ms); the .deb's Depends come from dpkg-shlibdeps (dpkg-dev)
+  libtorch-dev libopenblas0-pthread dpkg-dev
+)
+TEST_PACKAGES=(
+  clang-format
+  # tests: GoogleTest (GTest), libFuzzer (clang's runtime), headless Chromium for the report
+  libgtest-dev libgmock-dev libclang-rt-14-dev chromium
   # benchmarks
   hyperfine
 )
@@ -52,11 +56,16 @@ check=false
 for arg in "$@"; do
   case "$arg" in
     --runtime) mode=runtime ;;
+    --debian-torch) mode=debian-torch ;;
     --check) check=true ;;
-    *) echo "install-deps: unknown argument '$arg' (want --runtime and/or --check)" >&2; exit 2 ;;
+    *)
+      echo "install-deps: unknown argument '$arg' (want --runtime or --debian-torch, and/or --check)" >&2
+      exit 2
+      ;;
   esac
 done
 PACKAGES=("${RUNTIME_PACKAGES[@]}")
+if [ "$mode" != runtime ]; then PACKAGES+=("${DEBIAN_TORCH_PACKAGES[@]}"); fi
 if [ "$mode" = full ]; then PACKAGES+=("${TEST_PACKAGES[@]}"); fi
 
 TORCH_VENV=${TORCH_VENV:-$root/build/torch-venv}

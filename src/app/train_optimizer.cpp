@@ -7,6 +7,9 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
 
+#include <sstream>
+#include <type_traits>
+
 #include "checkpoint/pickle.h"
 #include "checkpoint/pth.h"
 #include "common/error.h"
@@ -23,6 +26,20 @@ double number(const pickle::Value* v, const std::string& file, const std::string
     return static_cast<double>(v->i);
   fail(file, "'" + key + "' is missing or not a number",
        "resume from the last.pth of a cnnscope or PyTorch training run");
+}
+
+// The key of a parameter's entry in Optimizer::state(): the address of its TensorImpl, as a
+// void* in LibTorch 2.x and as that address printed to a string in 1.x (Debian's 1.13).
+using StateKey = std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+template <typename Key = StateKey>  // a template: only the branch for this LibTorch is compiled
+Key state_key(const at::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream text;
+    text << p.unsafeGetTensorImpl();
+    return text.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
 }
 
 }  // namespace
@@ -53,7 +70,7 @@ PyValue optimizer_state(const TrainOptions& o, torch::optim::Optimizer& opt,
                         const std::vector<at::Tensor>& params) {
   PyValue state = PyValue::dict();
   for (size_t i = 0; i < params.size(); ++i) {
-    auto it = opt.state().find(params[i].unsafeGetTensorImpl());
+    auto it = opt.state().find(state_key(params[i]));
     if (it == opt.state().end()) continue;
     PyValue entry = PyValue::dict();
     if (o.optimizer == "adam") {
@@ -138,14 +155,14 @@ Resumed resume_optimizer(const std::string& path, const TrainOptions& o,
       if (!s->exp_avg().sizes().equals(p.sizes()))
         fail(path, "optimizer state of parameter " + std::to_string(key->i) + " is " +
                        "shaped differently from the model's");
-      opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
+      opt.state()[state_key(p)] = std::move(s);
     } else {
       auto s = std::make_unique<torch::optim::SGDParamState>();
       s->momentum_buffer(tensor(*entry, "momentum_buffer"));
       if (!s->momentum_buffer().sizes().equals(p.sizes()))
         fail(path, "optimizer state of parameter " + std::to_string(key->i) + " is " +
                        "shaped differently from the model's");
-      opt.state()[p.unsafeGetTensorImpl()] = std::move(s);
+      opt.state()[state_key(p)] = std::move(s);
     }
   }
   return r;

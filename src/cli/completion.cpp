@@ -7,6 +7,8 @@
 // (complete -F, compgen -W, COMP_WORDS/COMP_CWORD).
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -49,12 +51,24 @@ _cnnscope() {{
 complete -o default -F _cnnscope cnnscope
 )";
 
+// Letters, digits, "-" and "_" only: a name that goes into the script as it is, never as shell
+// syntax (all of cnnscope's are; the check keeps a future one from breaking the script).
+bool plain_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_';
+  });
+}
+
 std::string bash_script(const CLI::App& root) {
   std::vector<std::string> commands;
   std::string cases;
   for (const CLI::App* sub : root.get_subcommands({})) {
+    if (!plain_name(sub->get_name())) continue;
+    std::vector<std::string> flags;
+    for (const std::string& flag : flag_names(*sub))
+      if (plain_name(flag)) flags.push_back(flag);
     commands.push_back(sub->get_name());
-    cases += fmt::format("    {}) flags=\"{}\" ;;\n", sub->get_name(), join(flag_names(*sub), " "));
+    cases += fmt::format("    {}) flags=\"{}\" ;;\n", sub->get_name(), join(flags, " "));
   }
   return fmt::format(fmt::runtime(kBashScript), fmt::arg("commands", join(commands, " ")),
                      fmt::arg("cases", cases));
