@@ -33,8 +33,7 @@ else
 $(error TORCH must be wheel or debian, got '$(TORCH)')
 endif
 export CCACHE_SLOPPINESS = pch_defines,time_macros,include_file_mtime,include_file_ctime
-CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCNNSCOPE_PYTHON=$(ORACLE_VENV)/bin/python $(TORCH_FLAGS) $(CMAKE_FLAGS)
+CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=Release $(TORCH_FLAGS) $(CMAKE_FLAGS)
 
 .PHONY: all deps deps-runtime deps-debian-torch build cli test demo bench install wheel deb \
   check-packages format fuzz clean
@@ -56,7 +55,7 @@ $(BUILD)/CMakeCache.txt: | $(CLI_DEPS)
 	$(CONFIGURE) -B $(BUILD) -DCNNSCOPE_TESTS=OFF
 
 build: deps $(BUILD)/CMakeCache.txt
-	cmake -B $(BUILD) -DCNNSCOPE_TESTS=ON > /dev/null
+	cmake -B $(BUILD) -DCNNSCOPE_TESTS=ON -DCNNSCOPE_PYTHON=$(ORACLE_VENV)/bin/python > /dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The CLI alone (what the demo, `make install` and the packages need).
