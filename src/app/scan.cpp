@@ -1,7 +1,6 @@
-// run_scan (see scan.h): the images of one shard streamed through the network, statistics
-// accumulated per chosen layer and channel. Images are decoded by worker threads
-// (common/parallel.h) one batch ahead of the forward pass, so decoding overlaps the network;
-// consecutive images of one size run together. Memory is bounded by one batch and the per-channel
+// run_scan (see scan.h): the images of one shard streamed through the network
+// (app/image_stream.h: decoded one batch ahead, same-size runs together), statistics accumulated
+// per chosen layer and channel. Memory is bounded by one batch and the per-channel
 // accumulators, whatever the number of images. Leaves out: scan.json (scan_json.cpp), the mosaics
 // (scan_mosaic.cpp), merging shards (scan_merge.cpp). Spec: the `scan` section of docs/DESIGN.md.
 #include "app/scan.h"
@@ -11,17 +10,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 
 #include "app/feature_maps.h"
-#include "app/image_list.h"
+#include "app/image_stream.h"
 #include "app/network_input.h"
 #include "app/scan_json.h"
 #include "app/scan_mosaic.h"
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "common/parallel.h"
 #include "image/input.h"
 #include "models/network.h"
 
@@ -41,27 +38,6 @@ void check_options(const ScanOptions& o) {
   parse_shard(o.shard);
 }
 
-// A decoded image of the batch, or why it could not be read.
-struct Decoded {
-  int64_t index = 0;  // in the sorted list
-  at::Tensor input;   // [3, H, W]; undefined when skipped
-  std::string error;
-};
-
-std::vector<Decoded> decode(const std::vector<ScanImage>& list, const std::vector<int64_t>& picks,
-                            const PreprocessOptions& pre) {
-  std::vector<Decoded> out(picks.size());
-  for_each_parallel(picks.size(), [&](size_t i) {
-    out[i].index = picks[i];
-    try {
-      out[i].input = load_input(list[static_cast<size_t>(picks[i])].path, pre);
-    } catch (const Error& e) {
-      out[i].error = e.what();
-    }
-  });
-  return out;
-}
-
 struct Accumulator {
   const models::Network& net;
   const std::vector<std::string>& layer_names;
@@ -70,9 +46,9 @@ struct Accumulator {
   const std::vector<std::string>& taps;  // layer_names and the BatchNorm layers' inputs
 
   // Runs `inputs` (same size) and adds what the taps show.
-  void add(const std::vector<at::Tensor>& inputs, const std::vector<int64_t>& indices,
+  void add(const at::Tensor& inputs, const std::vector<int64_t>& indices,  // [B, C, H, W]
            const std::string& checkpoint) {
-    const models::ForwardResult forward = net.run(at::stack(inputs), taps);  // [B,C,H,W]
+    const models::ForwardResult forward = net.run(inputs, taps);
     for (size_t l = 0; l < layer_names.size(); ++l) {
       const at::Tensor maps = feature_maps(*forward.find(layer_names[l]), layer_names[l],
                                            net.info().arch, checkpoint);  // [B, C, H, W]
@@ -193,40 +169,17 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
   r.selected = static_cast<int64_t>(picks.size());
 
   Accumulator acc{net, layer_names, list, r, taps};
-  const auto batch_of = [&](size_t b) {
-    const size_t begin = b * static_cast<size_t>(o.batch);
-    const size_t end = std::min(picks.size(), begin + static_cast<size_t>(o.batch));
-    return std::vector<int64_t>(picks.begin() + static_cast<std::ptrdiff_t>(begin),
-                                picks.begin() + static_cast<std::ptrdiff_t>(end));
+  ImageStreamCalls calls;
+  calls.batch = [&](const std::vector<at::Tensor>& batches, const std::vector<int64_t>& indices) {
+    acc.add(batches[0], indices, o.checkpoint);
   };
-  const size_t batches =
-      (picks.size() + static_cast<size_t>(o.batch) - 1) / static_cast<size_t>(o.batch);
-  std::future<std::vector<Decoded>> next;
-  if (batches > 0) next = std::async(std::launch::async, decode, std::cref(list), batch_of(0), pre);
-  for (size_t b = 0; b < batches; ++b) {
-    std::vector<Decoded> decoded = next.get();
-    if (b + 1 < batches)
-      next = std::async(std::launch::async, decode, std::cref(list), batch_of(b + 1), pre);
-    std::vector<at::Tensor> inputs;  // each [C, H, W]
-    std::vector<int64_t> indices;
-    std::vector<std::vector<int64_t>> shapes;
-    for (Decoded& d : decoded) {
-      const std::string& path = list[static_cast<size_t>(d.index)].path;
-      if (!d.input.defined()) {
-        r.skipped.push_back({path, d.error});
-      } else {
-        shapes.push_back(d.input.sizes().vec());
-        inputs.push_back(std::move(d.input));
-        indices.push_back(d.index);
-      }
-      if (on_step) on_step(r.selected, path);
-    }
-    for (const auto& [begin, end] : same_shape_batches(shapes)) {
-      const auto from = static_cast<std::ptrdiff_t>(begin), to = static_cast<std::ptrdiff_t>(end);
-      acc.add({inputs.begin() + from, inputs.begin() + to},
-              {indices.begin() + from, indices.begin() + to}, o.checkpoint);
-    }
-  }
+  calls.skipped = [&](int64_t index, const std::string& error) {
+    r.skipped.push_back({list[static_cast<size_t>(index)].path, error});
+  };
+  calls.step = [&](const std::string& path) {
+    if (on_step) on_step(r.selected, path);
+  };
+  stream_images(list, picks, {pre}, o.batch, calls);
   collect_hit_images(r, list);
   for (ScanLayer& layer : r.layers) {
     if (!layer.field || layer.channels.empty()) continue;

@@ -24,6 +24,20 @@ Progress::~Progress() {
   if (terminal_ && total_ > 1 && done_ > 0) std::fprintf(stderr, "\r\033[K");
 }
 
+app::StepFn Progress::rate_callback(const std::string& unit) {
+  const auto start = std::chrono::steady_clock::now();
+  return [this, unit, start, done = int64_t{0}](int64_t total, const std::string&) mutable {
+    ++done;
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
+    char text[96];
+    std::snprintf(text, sizeof text, "%.1f %s/s, %.0f s left", rate, unit.c_str(),
+                  rate > 0 ? static_cast<double>(total - done) / rate : 0.0);
+    step(total, text);
+  };
+}
+
 void Progress::step(int64_t total, const std::string& what) {
   total_ = total;
   ++done_;

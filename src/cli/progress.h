@@ -1,6 +1,5 @@
 // A progress bar for long runs, drawn on stderr only when stderr is a terminal (never on stdout,
 // never into logs or pipes). It is the CLI's reader of the library's step callbacks (app/steps.h).
-// Leaves out: rates and time estimates.
 #pragma once
 
 #include <chrono>
@@ -27,6 +26,8 @@ class Progress {
   app::StepFn callback() {
     return [this](int64_t total, const std::string& what) { step(total, what); };
   }
+  // The same, the bar's text being the rate and the time left ("12.3 images/s, 40 s left").
+  app::StepFn rate_callback(const std::string& unit);
 
  private:
   void draw(const std::string& what);

@@ -3,7 +3,6 @@
 // and prints a line per layer (channels, dead, always on, the strongest channel) or scan.json
 // itself with --json; each skipped image is a warning on stderr.
 // Spec: the `scan` section of docs/DESIGN.md.
-#include <chrono>
 #include <cstdio>
 
 #include "app/scan.h"
@@ -55,19 +54,7 @@ void run_scan(const ScanFlags& f) {
   app::ScanResult r;
   {
     Progress progress("scan");
-    const auto start = std::chrono::steady_clock::now();
-    int64_t done = 0;
-    // The bar's text: images/s and the time left.
-    r = app::run_scan(f.job, [&](int64_t total, const std::string&) {
-      ++done;
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
-      char text[64];
-      std::snprintf(text, sizeof text, "%.1f images/s, %.0f s left", rate,
-                    rate > 0 ? static_cast<double>(total - done) / rate : 0.0);
-      progress.step(total, text);
-    });
+    r = app::run_scan(f.job, progress.rate_callback("images"));
   }
   for (const app::SkippedImage& s : r.skipped)
     print_to(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());

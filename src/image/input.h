@@ -32,6 +32,8 @@ struct PreprocessOptions {
   // 1: Pillow's convert("L") (ITU-R 601-2 luma, integer rounding) before Resize, and a [1, H, W]
   // tensor normalized with mean[0] / std[0] (the MNIST preset); 3: RGB.
   int64_t channels = 3;
+
+  bool operator==(const PreprocessOptions&) const = default;
 };
 
 // A named preset (image/presets.cpp): "alexnet" (the seed's: Resize((224,224)), Normalize(0.5,

@@ -1,0 +1,103 @@
+// `cnnscope similarity A [B] --images DIR|LIST [--layers ..|all] [--kernel linear|rbf]
+// [--unbiased] [--batch 32] [-o DIR] [--json]`: runs the library's CKA job (app/similarity.h) with
+// a progress bar, and prints the matrix as a table (or similarity.json with --json); each skipped
+// image is a warning on stderr. Spec: the `similarity` section of docs/DESIGN.md.
+#include <cstdio>
+
+#include "app/similarity.h"
+#include "cli/command.h"
+#include "cli/flags.h"
+#include "cli/print.h"
+#include "cli/progress.h"
+#include "common/text.h"
+
+namespace cnnscope::cli {
+namespace {
+
+struct SimilarityFlags {
+  app::SimilarityOptions job;
+  std::string kernel = "linear";
+  bool json = false;
+};
+
+void print_similarity(const app::SimilarityResult& r, const std::string& out) {
+  print("%s (%s) against %s (%s): %s CKA%s over %lld images in %lld minibatches\n", r.a.c_str(),
+        r.arch_a.c_str(), r.b.empty() ? "itself" : r.b.c_str(), r.arch_b.c_str(),
+        cka_kernel_name(r.cka.kernel), r.cka.unbiased ? " (unbiased)" : "",
+        static_cast<long long>(r.used), static_cast<long long>(r.batches));
+  if (r.left_out > 0)
+    print("  %lld images left out: a run of one size smaller than a minibatch can be\n",
+          static_cast<long long>(r.left_out));
+  std::vector<std::vector<std::string>> table;
+  std::vector<std::string> head{""};
+  for (size_t j = 0; j < r.cols.size(); ++j) head.push_back(std::to_string(j));
+  table.push_back(head);
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    std::vector<std::string> line{r.rows[i]};
+    for (const std::optional<double>& v : r.values[i]) {
+      char cell[16];
+      std::snprintf(cell, sizeof cell, "%.3f", v ? *v : 0.0);
+      line.push_back(v ? cell : "n/a");
+    }
+    table.push_back(line);
+  }
+  std::vector<bool> left(head.size(), false);
+  left[0] = true;
+  std::fputs(format_table(table, left).c_str(), stdout);
+  for (size_t j = 0; j < r.cols.size(); ++j) print("  %zu: %s\n", j, r.cols[j].c_str());
+  print("-> %s, %s/similarity.json\n", r.figure.c_str(), out.c_str());
+}
+
+void run_similarity(SimilarityFlags& f) {
+  f.job.inputs.cka.kernel = parse_cka_kernel(f.kernel);
+  app::SimilarityResult r;
+  {
+    Progress progress("similarity");
+    r = app::run_similarity(f.job, progress.rate_callback("images"));
+  }
+  for (const app::SkippedImage& s : r.skipped)
+    print_to(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());
+  if (f.json) {
+    std::printf("%s\n", r.json.c_str());
+    return;
+  }
+  print_similarity(r, f.job.out);
+}
+
+const Register reg{
+    {"similarity", "centred kernel alignment (CKA) between the layers of one or two networks",
+     [](CLI::App& sub) {
+       auto f = std::make_shared<SimilarityFlags>();
+       app::SimilarityOptions& o = f->job;
+       add_checkpoint(sub, o.a);
+       sub.add_option("B", o.b, "a second checkpoint: A's layers against B's (default: A's own)");
+       sub.add_option("--images", o.inputs.images,
+                      "a folder (recursive) or a text file of paths, the same images for both")
+           ->required();
+       add_arch(sub, o.inputs.arch, o.inputs.transform_input);
+       add_preprocess_flags(sub, o.inputs.preprocess);
+       sub.add_option("--layers", o.inputs.layers, "L1,L2,... module names, or all (default: all)")
+           ->capture_default_str();
+       sub.add_option("--kernel", f->kernel, "CKA kernel: linear | rbf")
+           ->capture_default_str()
+           ->check(names("kernel", {"linear", "rbf"}, "see --help"));
+       sub.add_option("--rbf-threshold", o.inputs.cka.rbf_threshold,
+                      "RBF bandwidth: sigma = this x the median distance in a minibatch")
+           ->capture_default_str()
+           ->check(CLI::PositiveNumber);
+       sub.add_flag("--unbiased", o.inputs.cka.unbiased,
+                    "the unbiased HSIC estimator (Song et al.; minibatches of 4 or more)");
+       add_batch(sub, o.inputs.batch, "images per minibatch of the estimator (2 or more)")
+           ->check(CLI::Range(int64_t{2}, kMaxBatch));
+       sub.add_option("--limit", o.inputs.limit, "only the first N images of the sorted list")
+           ->check(CLI::NonNegativeNumber);
+       add_threads(sub, o.inputs.threads);
+       add_format(sub, o.format);
+       add_out(sub, o.out, "output folder (similarity.json and the heat map)");
+       add_json(sub, f->json);
+       return [f] { run_similarity(*f); };
+     },
+     67}};
+
+}  // namespace
+}  // namespace cnnscope::cli

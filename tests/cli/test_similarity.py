@@ -1,0 +1,130 @@
+"""End to end: `cnnscope similarity` against the numpy float64 reference of tests/oracle/
+cka_reference.py on activations PyTorch computes (forward hooks on torchvision's resnet18): two
+random-init networks with trained-like BatchNorm statistics, 200 inputs (.npy, made here), five
+layers each; linear and RBF kernels, biased and unbiased HSIC; the whole set in one minibatch
+(the full-batch CKA, 1e-6) and minibatches of 32 (the minibatch estimator, 1e-6); a network
+against itself is 1 on the diagonal and symmetric; the figure is a PNG; bad input one line."""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+import torchvision
+
+import cli_common
+from cka_reference import cka, minibatch_cka
+
+LAYERS = ["conv1", "layer1", "layer2", "layer3", "layer4"]
+IMAGES = 200
+TOL = 1e-6
+
+
+def make_net(seed):
+    torch.manual_seed(seed)
+    net = torchvision.models.resnet18(num_classes=10)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):  # trained-like running statistics
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.2, 0.2)
+    return net.eval()
+
+
+def activations(net, x):
+    got = {}
+    hooks = [dict(net.named_modules())[n].register_forward_hook(
+        lambda m, i, o, n=n: got.__setitem__(n, o.detach().numpy().reshape(len(o), -1)))
+        for n in LAYERS]
+    with torch.no_grad():
+        net(x)
+    for h in hooks:
+        h.remove()
+    return got
+
+
+class Similarity(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cnnscope-similarity-")
+        cls.images = os.path.join(cls.tmp, "images")
+        os.makedirs(cls.images)
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((IMAGES, 3, 32, 32)).astype(np.float32)
+        x[:, 0] += np.linspace(-1, 1, IMAGES, dtype=np.float32)[:, None, None]  # some structure
+        for i in range(IMAGES):
+            np.save(os.path.join(cls.images, f"{i:03d}.npy"), x[i])
+        cls.a, cls.b = (os.path.join(cls.tmp, n) for n in ("a.pth", "b.pth"))
+        nets = [make_net(0), make_net(1)]
+        torch.save(nets[0].state_dict(), cls.a)
+        torch.save(nets[1].state_dict(), cls.b)
+        cls.acts = [activations(n, torch.from_numpy(x)) for n in nets]
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def similarity(self, *args):
+        out = os.path.join(self.tmp, "out")
+        r = cli_common.run("similarity", *args, "--images", self.images, "--layers",
+                           ",".join(LAYERS), "-o", out, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_two_networks_full_batch_and_minibatch(self):
+        for kernel in ("linear", "rbf"):
+            for unbiased in (False, True):
+                for batch in (IMAGES, 32):
+                    flags = ["--kernel", kernel, "--batch", str(batch)]
+                    flags += ["--unbiased"] if unbiased else []
+                    with self.subTest(kernel=kernel, unbiased=unbiased, batch=batch):
+                        doc = self.similarity(self.a, self.b, *flags)
+                        self.assertEqual(doc["rows"], LAYERS)
+                        self.assertEqual(doc["cols"], LAYERS)
+                        self.assertEqual(doc["images"]["used"], IMAGES)
+                        for i, li in enumerate(LAYERS):
+                            for j, lj in enumerate(LAYERS):
+                                x, y = self.acts[0][li], self.acts[1][lj]
+                                splits = list(range(batch, IMAGES, batch))
+                                want = (cka(x, y, kernel, unbiased) if batch == IMAGES else
+                                        minibatch_cka(np.split(x, splits), np.split(y, splits),
+                                                      kernel, unbiased))
+                                self.assertLessEqual(abs(doc["cka"][i][j] - want), TOL,
+                                                     (li, lj, doc["cka"][i][j], want))
+
+    def test_network_with_itself(self):
+        doc = self.similarity(self.a, "--batch", "50")
+        m = np.array(doc["cka"])
+        np.testing.assert_allclose(np.diag(m), 1.0, atol=1e-12)
+        np.testing.assert_array_equal(m, m.T)
+        self.assertIsNone(doc["b"])
+        with open(doc["figure"], "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        # the text output names every layer and the files written
+        r = cli_common.run("similarity", self.a, "--images", self.images, "--layers",
+                           ",".join(LAYERS), "-o", os.path.join(self.tmp, "text"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for layer in LAYERS:
+            self.assertIn(layer, r.stdout)
+        self.assertIn("similarity.json", r.stdout)
+
+    def test_bad_input_is_one_line(self):
+        r = cli_common.run("similarity", self.a, "--images", self.images, "--unbiased", "--batch",
+                           "3", "-o", os.path.join(self.tmp, "bad"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("4", r.stderr)
+        missing = os.path.join(self.tmp, "missing")
+        cli_common.assert_one_line_error(
+            self, cli_common.run("similarity", self.a, "--images", missing, "-o",
+                                 os.path.join(self.tmp, "bad")), "missing")
+        cli_common.assert_one_line_error(
+            self, cli_common.run("similarity", self.a, "--images", self.images, "--layers",
+                                 "layer9", "-o", os.path.join(self.tmp, "bad")), "layer9")
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad", "similarity.json")))
+
+
+if __name__ == "__main__":
+    unittest.main()
