@@ -1,5 +1,5 @@
-// line_chart, bar_chart, overlay_histograms, histogram_heatmap (see chart.h), drawn on a Canvas
-// with the shared axes helpers. Spec: matplotlib's tab10 colours and tick steps.
+// line_chart, bar_chart, overlay_histograms, histogram_heatmap, binned_chart (see chart.h), drawn
+// on a Canvas with the shared axes helpers. Spec: matplotlib's tab10 colours and tick steps.
 #include "render/chart.h"
 
 #include <fmt/format.h>
@@ -297,6 +297,55 @@ std::string histogram_heatmap(const std::string& title, const std::vector<double
                 1.0);
   canvas.text("value (shared bins)", plot.x + plot.width / 2, plot.y + plot.height + 38, kLabelSize,
               0.5);
+  return canvas.finish();
+}
+
+std::string binned_chart(const BinnedChartOptions& o, FigureFormat format) {
+  if (o.edges.size() < 2 || o.counts.size() + 1 != o.edges.size() ||
+      o.curve_x.size() != o.curve_y.size())
+    fail("", "a binned chart needs one count per bin and one y per curve x");
+  Range xr, yr{0, 0};
+  xr.add(o.edges.front());
+  xr.add(o.edges.back());
+  for (double c : o.counts) yr.add(c);
+  for (double y : o.curve_y) yr.add(y);
+  if (o.marker) xr.add(*o.marker);
+  Canvas canvas(o.width, o.height, format);
+  canvas.clear(1, 1, 1);
+  draw_title(canvas, o.title);
+  const PlotRect plot{kLeft, kTop, o.width - kLeft - kRight, o.height - kTop - kBottom};
+  const Axes ax = make_axes(plot, xr, yr, true);
+  draw_frame(canvas, ax, o.x_label, o.y_label);
+  cairo_t* cr = canvas.cr();
+  set_color(cr, series_color(0), 0.75);
+  for (size_t b = 0; b < o.counts.size(); ++b) {
+    if (!(o.counts[b] > 0)) continue;
+    const double x0 = ax.px(o.edges[b]), x1 = ax.px(o.edges[b + 1]);
+    cairo_rectangle(cr, x0, ax.py(o.counts[b]), std::max(x1 - x0, 0.5),
+                    ax.py(0) - ax.py(o.counts[b]));
+  }
+  cairo_fill(cr);
+  std::vector<std::string> labels{"counts"};
+  if (!o.curve_x.empty()) {
+    set_color(cr, series_color(labels.size()));  // the legend's colour for its entry
+    cairo_set_line_width(cr, 2);
+    for (size_t i = 0; i < o.curve_x.size(); ++i)
+      (i ? cairo_line_to : cairo_move_to)(cr, ax.px(o.curve_x[i]), ax.py(o.curve_y[i]));
+    cairo_stroke(cr);
+    labels.push_back(o.curve_label);
+  }
+  if (o.marker) {
+    set_color(cr, series_color(labels.size()));
+    cairo_set_line_width(cr, 1.5);
+    const double dashes[] = {5, 3};
+    cairo_set_dash(cr, dashes, 2, 0);
+    cairo_move_to(cr, ax.px(*o.marker), plot.y);
+    cairo_line_to(cr, ax.px(*o.marker), plot.y + plot.height);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, nullptr, 0, 0);
+    labels.push_back(o.marker_label);
+  }
+  draw_legend(canvas, plot, labels);
   return canvas.finish();
 }
 

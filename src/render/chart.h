@@ -1,11 +1,13 @@
 // Charts for checkpoint series and comparisons: line charts (drift curves), horizontal bar charts
 // (relative change per tensor), overlaid histograms on shared bins (step outlines, one colour per
-// checkpoint) and a step x bin heat map of counts. Each returns the figure's bytes (PNG/SVG/PDF).
-// Leaves out: log axes, legends outside the plot, interactive output.
-// Spec: matplotlib's look (tab10 colours, MaxNLocator ticks) where it has one.
+// checkpoint), a step x bin heat map of counts, and binned counts with a fitted curve and a
+// marker (a spectrum's histogram with its power-law fit). Each returns the figure's bytes
+// (PNG/SVG/PDF). Leaves out: log axes, legends outside the plot, interactive output. Spec:
+// matplotlib's look (tab10 colours, MaxNLocator ticks) where it has one.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,5 +63,23 @@ std::string histogram_heatmap(const std::string& title, const std::vector<double
                               const std::vector<std::vector<int64_t>>& counts,
                               const std::vector<std::string>& step_labels,
                               const std::string& colormap_name, FigureFormat format);
+
+struct BinnedChartOptions {
+  std::string title;
+  std::string x_label;
+  std::string y_label = "count";
+  std::vector<double> edges;   // [bins + 1], ascending
+  std::vector<double> counts;  // [bins]
+  // A curve over the bars (e.g. a fit's expected counts at bin centres); empty: none.
+  std::vector<double> curve_x, curve_y;
+  std::string curve_label;
+  std::optional<double> marker;  // a vertical line at this x (e.g. the fit's xmin)
+  std::string marker_label;
+  int width = 800, height = 500;
+};
+
+// Bars of `counts` on `edges`, the curve and the marker over them, a legend of the labels.
+// Throws Error on mismatched sizes.
+std::string binned_chart(const BinnedChartOptions& options, FigureFormat format);
 
 }  // namespace cnnscope
