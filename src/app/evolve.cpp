@@ -1,7 +1,9 @@
 // evolve_checkpoints and order_series (see evolve.h). Pass 1 (previous + current checkpoint):
 // mean, std, L2, change from the previous, and each tensor's finite range over the series. Pass 2
 // (first + current): change from the first, histograms on the shared range, filter frames,
-// TensorBoard steps. Spec: the `evolve` section of docs/DESIGN.md; numpy float64 figures.
+// TensorBoard steps. Spectra asked for: each checkpoint's in pass 1; similarity asked for: the
+// CKA series between the passes (app/similarity.h). Spec: the `evolve` section of
+// docs/DESIGN.md; numpy float64 figures.
 #include "app/evolve.h"
 
 #include <fmt/format.h>
@@ -117,6 +119,19 @@ std::vector<cnnscope::Series> drift_per_layer(const EvolveResult& r) {
   return out;
 }
 
+// TensorBoard scalars of checkpoint i: alpha/<layer>, cka_to_last/<layer>.
+void add_layer_scalars(EventWriter& tb, const EvolveResult& r, size_t i) {
+  const auto add = [&](const std::string& tag, const std::vector<std::string>& layers,
+                       const std::vector<std::optional<double>>& row) {
+    for (size_t l = 0; l < layers.size() && l < row.size(); ++l)
+      if (row[l]) tb.add_scalar(tag + layers[l], static_cast<float>(*row[l]), r.steps[i]);
+  };
+  if (r.spectra && i < r.spectra->alpha.size())
+    add("alpha/", r.spectra->layers, r.spectra->alpha[i]);
+  if (r.similarity && i < r.similarity->values.size())
+    add("cka_to_last/", r.similarity->layers, r.similarity->values[i]);
+}
+
 std::string fmt_opt(const std::optional<double>& v) {
   return v ? fmt::format("{:.4g}", *v) : "&ndash;";
 }
@@ -144,7 +159,14 @@ std::string page(const EvolveOptions& o, const EvolveResult& r,
   main += "<section id=\"drift\"><h2>Drift</h2>";
   for (const ReportFigure& f : figures)
     if (starts_with(f.title, "drift")) main += html_figure(f);
-  main += "</section>\n<section id=\"filters\"><h2>First-layer filters</h2>";
+  main += "</section>\n";
+  if (r.spectra || r.similarity) {
+    main += "<section id=\"layers\"><h2>How the layers settled</h2>";
+    for (const ReportFigure& f : figures)
+      if (starts_with(f.title, "layers")) main += html_figure(f);
+    main += "</section>\n";
+  }
+  main += "<section id=\"filters\"><h2>First-layer filters</h2>";
   if (!animation.bytes.empty()) main += html_figure(animation);
   main += "<div style=\"display:flex;flex-wrap:wrap;gap:8px\">";
   for (const ReportFigure& f : frames)
@@ -163,7 +185,7 @@ std::string page(const EvolveOptions& o, const EvolveResult& r,
             fmt_opt(t.rel_change_from_first.back()) + "</td></tr>";
   main += "</tbody></table></div>";
   for (const ReportFigure& f : figures)
-    if (!starts_with(f.title, "drift")) main += html_figure(f);
+    if (!starts_with(f.title, "drift") && !starts_with(f.title, "layers")) main += html_figure(f);
   main += "</section>\n";
   return html_document("cnnscope evolve: " + r.checkpoints.front(), header, main,
                        "Made by cnnscope " + std::string(CNNSCOPE_VERSION) +
@@ -242,6 +264,7 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
     if (on_step) on_step(static_cast<int64_t>(2 * n), what);
   };
 
+  if (o.spectra) r.spectra.emplace();
   // Pass 1: previous + current.
   std::vector<std::string> names;
   std::vector<HistogramRange> ranges;
@@ -290,12 +313,18 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
       });
       for (std::string& p : problems)
         if (!p.empty()) r.problems.push_back(std::move(p));
+      if (r.spectra) add_series_spectra(*r.spectra, current, {});
       previous = std::move(current);
       step(fs::path(series.files[i]).filename().string());
     }
   }
   for (HistogramRange& range : ranges)
     if (!(range.lo <= range.hi)) range = HistogramRange{0, 1};
+  if (o.similarity)  // its steps follow the two passes' on the same bar
+    r.similarity =
+        series_similarity(series.files, *o.similarity, [&](int64_t total, const auto& w) {
+          if (on_step) on_step(static_cast<int64_t>(2 * n) + total, w);
+        });
 
   // Pass 2: first + current.
   std::unique_ptr<EventWriter> tb;
@@ -338,6 +367,7 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
         tb->add_scalar("rel_change_from_first/" + names[k],
                        static_cast<float>(*et.rel_change_from_first[i]), r.steps[i]);
     }
+    if (tb) add_layer_scalars(*tb, r, i);
     if (conv && current.find(conv->name) &&
         current.find(conv->name)->sizes().equals(conv->tensor.sizes()) && (!o.out.empty() || tb)) {
       FilterMosaicOptions mosaic;
@@ -375,6 +405,25 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
     write("drift." + ext, bytes);
     figures.push_back({"drift: relative change per layer", mime, bytes});
   }
+  const auto layer_chart = [&](const std::string& name, const std::string& title,
+                               const std::string& y_label,
+                               const std::vector<cnnscope::Series>& series) {
+    LineChartOptions chart = drift;
+    chart.title = title;
+    chart.y_label = y_label;
+    const std::string bytes = line_chart(series, chart, format);
+    write(name + "." + ext, bytes);
+    figures.push_back({title, mime, bytes});
+  };
+  if (r.spectra)
+    layer_chart("alpha", "layers: power-law alpha of each layer's spectrum", "alpha",
+                alpha_curves(*r.spectra));
+  if (r.similarity)
+    layer_chart("similarity", "layers: CKA of each layer to the last checkpoint's",
+                "CKA to the last", similarity_curves(*r.similarity));
+  if (r.spectra || r.similarity)
+    write_file_atomic((fs::path(staging) / "layers.json").string(),
+                      evolve_layers_json(r, o).dump(1) + "\n");
   std::vector<std::string> step_labels;
   for (int64_t s : r.steps) step_labels.push_back(std::to_string(s));
   make_output_dir((fs::path(staging) / "histograms").string());

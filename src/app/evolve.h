@@ -4,16 +4,24 @@
 // histogram on bins shared across the series. Optional figures (drift curves per layer, a step x
 // bin heat map per tensor, the first conv's filters per step as frames and an APNG animation),
 // one self-contained HTML page, and TensorBoard steps. Streams: at most two checkpoints are loaded
-// at a time (two passes over the series). Mismatched series are reported, not fatal.
+// at a time (two passes over the series). Mismatched series are reported, not fatal. Optionally,
+// how the layers settled: each layer's power-law alpha per checkpoint (app/spectra.h), and each
+// layer's CKA to the last checkpoint over an image set (app/similarity.h), as curves, JSON
+// (OUT/layers.json) and TensorBoard scalars.
 // Leaves out: printing (cli/evolve.cpp).
 #pragma once
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "app/similarity.h"
+#include "app/spectra.h"
 #include "app/steps.h"
+#include "render/chart.h"
 #include "stats/histogram.h"
 
 namespace cnnscope::app {
@@ -26,6 +34,9 @@ struct EvolveOptions {
   std::string format = "png";
   std::string tensorboard;  // "" = none
   int frame_ms = 500;       // filter animation: time per checkpoint
+  bool spectra = false;     // alpha per layer per checkpoint
+  // CKA of each checkpoint's layers to the last's over these images; unset: none.
+  std::optional<SimilarityInputs> similarity;
 };
 
 struct EvolveTensor {
@@ -47,6 +58,8 @@ struct EvolveResult {
   std::vector<std::string> figures;      // files written into options.out
   std::string html;                      // the page, or ""
   std::string tensorboard;               // the event file, or ""
+  std::optional<SeriesSpectra> spectra;
+  std::optional<SeriesSimilarity> similarity;
 };
 
 // Throws Error naming the file on an unreadable checkpoint, fewer than two checkpoints, a glob
@@ -62,5 +75,14 @@ struct CheckpointSeries {
   std::string step_source;
 };
 CheckpointSeries order_series(const std::vector<std::string>& inputs);
+
+// How the layers settled, as `evolve --json` and OUT/layers.json give it: {"spectra": null |
+// {"layers","alpha":[[per layer] per checkpoint]}, "similarity": null | {"layers","images",
+// "preset","kernel","unbiased","cka":[[per layer] per checkpoint]}}; undefined values null.
+nlohmann::ordered_json evolve_layers_json(const EvolveResult& result, const EvolveOptions& options);
+
+// The curves of those: one series per layer over the checkpoints (NaN where undefined).
+std::vector<cnnscope::Series> alpha_curves(const SeriesSpectra& spectra);
+std::vector<cnnscope::Series> similarity_curves(const SeriesSimilarity& similarity);
 
 }  // namespace cnnscope::app

@@ -12,6 +12,7 @@
 #include "cli/flags.h"
 #include "cli/print.h"
 #include "cli/progress.h"
+#include "cli/similarity_flags.h"
 #include "common/text.h"
 #include "export/stats_table.h"
 
@@ -21,6 +22,9 @@ namespace {
 struct EvolveFlags {
   app::EvolveOptions job;
   bool json = false;
+  bool similarity = false;
+  app::SimilarityInputs inputs;  // used with --similarity
+  std::string kernel = "linear";
 };
 
 nlohmann::json values(const std::vector<std::optional<double>>& v) {
@@ -33,7 +37,31 @@ std::string brief(const std::optional<double>& v) {
   return v ? fmt::format("{:.4g}", *v) : "-";
 }
 
-void run_evolve(const EvolveFlags& f) {
+// The last checkpoint's CKA row is 1 by definition; the table shows the first and the middle.
+void print_layers(const app::EvolveResult& r) {
+  if (r.spectra) {
+    std::fputs("alpha per layer (first -> last checkpoint):\n", stdout);
+    for (size_t l = 0; l < r.spectra->layers.size(); ++l)
+      print("  %-28s %s -> %s\n", r.spectra->layers[l].c_str(),
+            brief(r.spectra->alpha.front()[l]).c_str(), brief(r.spectra->alpha.back()[l]).c_str());
+  }
+  if (r.similarity) {
+    print("CKA to the last checkpoint over %lld images (first, middle checkpoint):\n",
+          static_cast<long long>(r.similarity->used));
+    const auto& rows = r.similarity->values;
+    for (size_t l = 0; l < r.similarity->layers.size(); ++l)
+      print("  %-28s %s, %s\n", r.similarity->layers[l].c_str(), brief(rows.front()[l]).c_str(),
+            brief(rows[rows.size() / 2][l]).c_str());
+  }
+}
+
+void run_evolve(EvolveFlags& f) {
+  if (f.similarity) {
+    if (f.inputs.images.empty())
+      fail("", "CKA over a series needs images", "give --images DIR|LIST with --similarity");
+    f.inputs.cka.kernel = parse_cka_kernel(f.kernel);
+    f.job.similarity = f.inputs;
+  }
   app::EvolveResult r;
   {
     Progress progress("evolve");
@@ -60,7 +88,8 @@ void run_evolve(const EvolveFlags& f) {
         {"figures", r.figures},
         {"html", r.html.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.html)},
         {"tensorboard",
-         r.tensorboard.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.tensorboard)}};
+         r.tensorboard.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.tensorboard)},
+        {"layers", app::evolve_layers_json(r, f.job)}};
     std::printf("%s\n", doc.dump().c_str());
     return;
   }
@@ -80,6 +109,7 @@ void run_evolve(const EvolveFlags& f) {
                     brief(t.rel_change_from_previous.back())});
   }
   std::fputs(format_table(rows, {true, true}).c_str(), stdout);
+  print_layers(r);
   for (const std::string& p : r.problems) print("mismatch: %s\n", p.c_str());
   if (!r.figures.empty()) print("figures: %zu in %s\n", r.figures.size(), f.job.out.c_str());
   if (!r.html.empty()) print("page: %s\n", r.html.c_str());
@@ -103,6 +133,10 @@ const Register reg{
        add_tensorboard(sub, o.tensorboard);
        sub.add_option("--frame-ms", o.frame_ms, "filter animation: milliseconds per checkpoint")
            ->capture_default_str();
+       sub.add_flag("--spectra", o.spectra, "also each layer's power-law alpha per checkpoint");
+       sub.add_flag("--similarity", f->similarity,
+                    "also each layer's CKA to the last checkpoint over --images");
+       add_similarity_flags(sub, f->inputs, f->kernel, "with --similarity: ");
        return [f] { run_evolve(*f); };
      },
      66}};

@@ -9,6 +9,7 @@
 #include "cli/flags.h"
 #include "cli/print.h"
 #include "cli/progress.h"
+#include "cli/similarity_flags.h"
 #include "common/text.h"
 
 namespace cnnscope::cli {
@@ -71,27 +72,8 @@ const Register reg{
        app::SimilarityOptions& o = f->job;
        add_checkpoint(sub, o.a);
        sub.add_option("B", o.b, "a second checkpoint: A's layers against B's (default: A's own)");
-       sub.add_option("--images", o.inputs.images,
-                      "a folder (recursive) or a text file of paths, the same images for both")
-           ->required();
-       add_arch(sub, o.inputs.arch, o.inputs.transform_input);
-       add_preprocess_flags(sub, o.inputs.preprocess);
-       sub.add_option("--layers", o.inputs.layers, "L1,L2,... module names, or all (default: all)")
-           ->capture_default_str();
-       sub.add_option("--kernel", f->kernel, "CKA kernel: linear | rbf")
-           ->capture_default_str()
-           ->check(names("kernel", {"linear", "rbf"}, "see --help"));
-       sub.add_option("--rbf-threshold", o.inputs.cka.rbf_threshold,
-                      "RBF bandwidth: sigma = this x the median distance in a minibatch")
-           ->capture_default_str()
-           ->check(CLI::PositiveNumber);
-       sub.add_flag("--unbiased", o.inputs.cka.unbiased,
-                    "the unbiased HSIC estimator (Song et al.; minibatches of 4 or more)");
-       add_batch(sub, o.inputs.batch, "images per minibatch of the estimator (2 or more)")
-           ->check(CLI::Range(int64_t{2}, kMaxBatch));
-       sub.add_option("--limit", o.inputs.limit, "only the first N images of the sorted list")
-           ->check(CLI::NonNegativeNumber);
-       add_threads(sub, o.inputs.threads);
+       add_similarity_flags(sub, o.inputs, f->kernel, "");
+       sub.get_option("--images")->required();
        add_format(sub, o.format);
        add_out(sub, o.out, "output folder (similarity.json and the heat map)");
        add_json(sub, f->json);

@@ -3,7 +3,10 @@ cka_reference.py on activations PyTorch computes (forward hooks on torchvision's
 random-init networks with trained-like BatchNorm statistics, 200 inputs (.npy, made here), five
 layers each; linear and RBF kernels, biased and unbiased HSIC; the whole set in one minibatch
 (the full-batch CKA, 1e-6) and minibatches of 32 (the minibatch estimator, 1e-6); a network
-against itself is 1 on the diagonal and symmetric; the figure is a PNG; bad input one line."""
+against itself is 1 on the diagonal and symmetric; the figure is a PNG; `evolve --similarity` over
+a series of three checkpoints gives each one's CKA to the last (the reference's minibatch
+estimate, 1e-6; the last is 1) and `evolve --spectra` each checkpoint's alpha as `spectra` gives
+it; bad input one line."""
 import json
 import os
 import shutil
@@ -111,6 +114,40 @@ class Similarity(unittest.TestCase):
             self.assertIn(layer, r.stdout)
         self.assertIn("similarity.json", r.stdout)
 
+    def test_evolve_series(self):
+        series = os.path.join(self.tmp, "series")
+        os.makedirs(series, exist_ok=True)
+        nets = [make_net(0), make_net(1), make_net(2)]
+        with torch.no_grad():  # later checkpoints drift towards the last one
+            for p0, p1, p2 in zip(*(n.parameters() for n in nets)):
+                p0.copy_(0.3 * p0 + 0.7 * p2)
+                p1.copy_(0.1 * p1 + 0.9 * p2)
+        for i, net in enumerate(nets):
+            torch.save({"epoch": i, "model": net.state_dict()},
+                       os.path.join(series, f"epoch_{i}.pth"))
+        r = cli_common.run("evolve", series, "--json", "--spectra", "--similarity", "--images",
+                           self.images, "--layers", ",".join(LAYERS), "--batch", "64",
+                           "--limit", "128")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        layers = json.loads(r.stdout)["layers"]
+        sim = layers["similarity"]
+        self.assertEqual(sim["layers"], LAYERS)
+        self.assertEqual(sim["images"], 128)
+        x = torch.from_numpy(np.stack([np.load(os.path.join(self.images, f"{i:03d}.npy"))
+                                       for i in range(128)]))
+        acts = [activations(n, x) for n in nets]
+        for c in range(3):
+            for l, layer in enumerate(LAYERS):
+                want = minibatch_cka(np.split(acts[c][layer], [64]),
+                                     np.split(acts[2][layer], [64]))
+                self.assertLessEqual(abs(sim["cka"][c][l] - want), TOL, (c, layer))
+        self.assertGreater(sim["cka"][1][4], sim["cka"][0][4])  # closer to the last: more alike
+        for c in range(3):
+            r = cli_common.run("spectra", os.path.join(series, f"epoch_{c}.pth"), "--json")
+            alphas = {x["name"]: x["alpha"] for x in json.loads(r.stdout)["layers"]}
+            self.assertEqual(layers["spectra"]["alpha"][c],
+                             [alphas[n] for n in layers["spectra"]["layers"]])
+
     def test_bad_input_is_one_line(self):
         r = cli_common.run("similarity", self.a, "--images", self.images, "--unbiased", "--batch",
                            "3", "-o", os.path.join(self.tmp, "bad"))
@@ -124,6 +161,8 @@ class Similarity(unittest.TestCase):
             self, cli_common.run("similarity", self.a, "--images", self.images, "--layers",
                                  "layer9", "-o", os.path.join(self.tmp, "bad")), "layer9")
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad", "similarity.json")))
+        cli_common.assert_one_line_error(
+            self, cli_common.run("evolve", self.a, self.b, "--similarity"), "images")
 
 
 if __name__ == "__main__":
