@@ -3,7 +3,9 @@
 # decoders (src/image/decode*, src/common) and fuzz_torchscript over TorchScript archives and the
 # graph interpreter (src/checkpoint, src/common, src/graph), fuzz_onnx and fuzz_pt2 over ONNX
 # models and torch.export archives and the Dataflow interpreter (the same sources), fuzz_detect
-# over detection, the families' builders and the key layouts (src/models and what it uses); only
+# over detection, the families' builders and the key layouts (src/models and what it uses),
+# fuzz_reports over the job-output readers `report` takes from a folder (similarity.json,
+# layers.json); only
 # those sources are compiled in, instrumented.
 # src/checkpoint holds the ONNX reader, so every target that compiles it links its protobuf classes.
 if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
@@ -64,3 +66,15 @@ target_link_libraries(fuzz_detect PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nloh
                       ${CNNSCOPE_ONNX_LIBRARIES})
 target_precompile_headers(fuzz_detect REUSE_FROM fuzz_load)
 set_target_properties(fuzz_detect PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+file(GLOB CNNSCOPE_FUZZ_COMMON_SOURCES CONFIGURE_DEPENDS src/common/*.cpp)
+add_executable(fuzz_reports fuzz/fuzz_reports.cpp src/app/job_document.cpp
+               src/app/similarity_json.cpp src/app/evolve_layers.cpp src/stats/cka.cpp
+               ${CNNSCOPE_FUZZ_COMMON_SOURCES})
+target_include_directories(fuzz_reports PRIVATE src)
+target_compile_options(fuzz_reports PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
+target_link_options(fuzz_reports PRIVATE ${CNNSCOPE_SANITIZE})
+target_link_libraries(fuzz_reports PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json
+                      fmt::fmt)
+target_precompile_headers(fuzz_reports REUSE_FROM fuzz_load)
+set_target_properties(fuzz_reports PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

@@ -7,7 +7,8 @@
 # fuzz_onnx / fuzz_pt2 (ONNX models / torch.export archives and the Dataflow interpreter; seeds
 # written at run time by fuzz/make_corpus_graph.py) or fuzz_detect (detection, the families'
 # builders and the key layouts; seeds, key lists of torchvision's and timm's models, written at
-# run time by fuzz/make_corpus_detect.py).
+# run time by fuzz/make_corpus_detect.py) or fuzz_reports (the job-output readers `report` takes,
+# similarity.json; seeds written at run time by fuzz/make_corpus_reports.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${FUZZ_BUILD:-build-fuzz}
@@ -29,7 +30,10 @@ case "$target" in
     seeds=$build/seeds_detect
     "${ORACLE_VENV:-build/oracle-venv}/bin/python" fuzz/make_corpus_detect.py "$seeds"
     FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-131072} ;;
-  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript, fuzz_onnx, fuzz_pt2 or fuzz_detect, got '$target'" >&2
+  fuzz_reports)
+    seeds=$build/seeds_reports
+    python3 fuzz/make_corpus_reports.py "$seeds" ;;
+  *) echo "fuzz: FUZZ_TARGET must be fuzz_load, fuzz_decode, fuzz_torchscript, fuzz_onnx, fuzz_pt2, fuzz_detect or fuzz_reports, got '$target'" >&2
      exit 1 ;;
 esac
 if [ ! -f "$build/CMakeCache.txt" ]; then

@@ -76,10 +76,21 @@ struct CheckpointSeries {
 };
 CheckpointSeries order_series(const std::vector<std::string>& inputs);
 
-// How the layers settled, as `evolve --json` and OUT/layers.json give it: {"spectra": null |
+// How the layers settled, as `evolve --json` and OUT/layers.json give it: {"format":
+// "cnnscope-evolve-layers","version":1,"checkpoints","steps","spectra": null |
 // {"layers","alpha":[[per layer] per checkpoint]}, "similarity": null | {"layers","images",
 // "preset","kernel","unbiased","cka":[[per layer] per checkpoint]}}; undefined values null.
 nlohmann::ordered_json evolve_layers_json(const EvolveResult& result, const EvolveOptions& options);
+
+// What a layers.json holds, read back for `report` (a file from anywhere: regular files only,
+// size bounded, every field type-checked; throws Error naming `path` otherwise).
+struct EvolveLayers {
+  std::vector<std::string> checkpoints;
+  std::vector<int64_t> steps;
+  std::optional<SeriesSpectra> spectra;
+  std::optional<SeriesSimilarity> similarity;
+};
+EvolveLayers read_evolve_layers_json(const std::string& path);
 
 // The curves of those: one series per layer over the checkpoints (NaN where undefined).
 std::vector<cnnscope::Series> alpha_curves(const SeriesSpectra& spectra);

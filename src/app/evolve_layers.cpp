@@ -1,14 +1,42 @@
-// evolve_layers_json, alpha_curves, similarity_curves (see evolve.h): the per-layer series of
-// `evolve --spectra` and `evolve --similarity` as JSON and as chart series. Spec: the `evolve`
-// section of docs/DESIGN.md.
+// evolve_layers_json, read_evolve_layers_json, alpha_curves, similarity_curves (see evolve.h):
+// the per-layer series of `evolve --spectra` and `evolve --similarity` as JSON, read back, and as
+// chart series. Spec: the `evolve` section of docs/DESIGN.md.
 #include <cmath>
 
 #include "app/evolve.h"
+#include "app/job_document.h"
+#include "common/error.h"
 
 namespace cnnscope::app {
 namespace {
 
 using Json = nlohmann::ordered_json;
+
+constexpr const char* kFormat = "cnnscope-evolve-layers";
+constexpr int kVersion = 1;
+constexpr size_t kMaxRows = 100000;  // checkpoints or layers
+
+// [[number|null per layer] per checkpoint], every row as long as `layers`.
+std::vector<std::vector<std::optional<double>>> read_grid(const nlohmann::json& j, size_t rows,
+                                                          size_t layers, const std::string& path) {
+  if (!j.is_array() || j.size() != rows) fail(path, "a series must hold one row per checkpoint");
+  std::vector<std::vector<std::optional<double>>> out;
+  for (const nlohmann::json& row : j) {
+    if (!row.is_array() || row.size() != layers)
+      fail(path, "a series row must hold one value per layer");
+    std::vector<std::optional<double>> line;
+    for (const nlohmann::json& v : row)
+      line.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+std::vector<std::string> read_layers(const nlohmann::json& j, const std::string& path) {
+  std::vector<std::string> layers = j.at("layers").get<std::vector<std::string>>();
+  if (layers.empty() || layers.size() > kMaxRows) fail(path, "a series needs 1 to 100000 layers");
+  return layers;
+}
 
 Json grid(const std::vector<std::vector<std::optional<double>>>& rows) {
   Json out = Json::array();
@@ -35,6 +63,10 @@ std::vector<cnnscope::Series> curves(const std::vector<std::string>& layers,
 
 nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOptions& o) {
   Json j;
+  j["format"] = kFormat;
+  j["version"] = kVersion;
+  j["checkpoints"] = r.checkpoints;
+  j["steps"] = r.steps;
   j["spectra"] = r.spectra ? Json{{"layers", r.spectra->layers}, {"alpha", grid(r.spectra->alpha)}}
                            : Json(nullptr);
   if (r.similarity && o.similarity) {
@@ -48,6 +80,36 @@ nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOpt
     j["similarity"] = nullptr;
   }
   return j;
+}
+
+EvolveLayers read_evolve_layers_json(const std::string& path) {
+  const nlohmann::json doc = read_job_document(
+      path, {kFormat, kVersion, "layers.json", "give a folder that `evolve -o` wrote"});
+  try {
+    EvolveLayers e;
+    e.checkpoints = doc.at("checkpoints").get<std::vector<std::string>>();
+    e.steps = doc.at("steps").get<std::vector<int64_t>>();
+    if (e.checkpoints.empty() || e.checkpoints.size() > kMaxRows ||
+        e.steps.size() != e.checkpoints.size())
+      fail(path, "a series needs 1 to 100000 checkpoints, each with a step");
+    if (const nlohmann::json& s = doc.at("spectra"); !s.is_null()) {
+      SeriesSpectra spectra;
+      spectra.layers = read_layers(s, path);
+      spectra.alpha = read_grid(s.at("alpha"), e.checkpoints.size(), spectra.layers.size(), path);
+      e.spectra = std::move(spectra);
+    }
+    if (const nlohmann::json& s = doc.at("similarity"); !s.is_null()) {
+      SeriesSimilarity similarity;
+      similarity.layers = read_layers(s, path);
+      similarity.used = s.at("images").get<int64_t>();
+      similarity.values =
+          read_grid(s.at("cka"), e.checkpoints.size(), similarity.layers.size(), path);
+      e.similarity = std::move(similarity);
+    }
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    fail(path, std::string("malformed layers.json: ") + ex.what());
+  }
 }
 
 std::vector<cnnscope::Series> alpha_curves(const SeriesSpectra& spectra) {

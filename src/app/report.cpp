@@ -11,6 +11,7 @@
 
 #include "app/feature_maps.h"
 #include "app/labels.h"
+#include "app/layers_html.h"
 #include "app/network_input.h"
 #include "app/predictions.h"
 #include "app/scan_html.h"
@@ -167,6 +168,16 @@ ReportResult write_report(const ReportOptions& o,
   for (const std::string& image : o.images) register_input(image);
   std::optional<ScanResult> scan;  // read first: a bad --scan fails before any work
   if (!o.scan.empty()) scan = read_scan_json((fs::path(o.scan) / "scan.json").string());
+  std::optional<SimilarityResult> similarity;  // a `similarity` folder, or an `evolve` one
+  std::optional<EvolveLayers> series;
+  if (!o.similarity.empty()) {
+    const fs::path matrix = fs::path(o.similarity) / "similarity.json";
+    const fs::path layers = fs::path(o.similarity) / "layers.json";
+    if (!fs::exists(matrix) && fs::exists(layers))
+      series = read_evolve_layers_json(layers.string());
+    else
+      similarity = read_similarity_json(matrix.string());
+  }
   const StateDict sd = load_state_dict(o.checkpoint);
 
   ReportContent c;
@@ -223,6 +234,17 @@ ReportResult write_report(const ReportOptions& o,
   }
 
   if (scan) c.dataset_html = scan_report_html(*scan, o.scan);
+  if (o.spectra) {
+    try {
+      const std::vector<LayerSpectrum> layers = checkpoint_spectra(sd, {});
+      c.layers_html = spectra_report_html(layers, summarize_spectra(layers));
+    } catch (const Error& e) {
+      c.layers_html = "<p class=\"error\">" + html_escape(e.what()) + "</p>";
+      warn(e.what());
+    }
+  }
+  if (similarity) c.layers_html += similarity_report_html(*similarity, o.similarity);
+  if (series) c.layers_html += series_report_html(*series, o.similarity);
   write_html_report(o.out, c);
   return {o.out, tb ? tb->close() : ""};
 }

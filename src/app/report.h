@@ -32,7 +32,11 @@ struct ReportOptions {
   int64_t channels = kDefaultFeatureChannels;
   std::string cmap = "viridis";
   int bins = kDefaultHistogramBins;
-  std::string scan;  // a `scan`/`merge` output folder: adds the "Data set" section; "" = none
+  std::string scan;      // a `scan`/`merge` output folder: adds the "Data set" section; "" = none
+  bool spectra = false;  // the "Layers" section's spectral health
+  // a `similarity` output folder (its CKA matrix) or an `evolve` one with layers.json (alpha and
+  // CKA over the series), shown in "Layers"; "" = none
+  std::string similarity;
 };
 
 struct ReportResult {

@@ -6,13 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "app/job_document.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
-#include "common/mapped_file.h"
 
 namespace cnnscope::app {
 namespace {
@@ -161,15 +160,9 @@ std::string scan_json(const ScanResult& r) {
 }
 
 ScanResult read_scan_json(const std::string& path) {
-  require_regular_file(path);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot read", "give a folder that a scan wrote");
-  Json doc;
+  const Json doc =
+      read_job_document(path, {kFormat, kVersion, "scan.json", "give a folder that a scan wrote"});
   try {
-    doc = Json::parse(in);
-    if (doc.value("format", "") != kFormat || doc.value("version", 0) != kVersion)
-      fail(path, "not a cnnscope scan.json (format " + std::string(kFormat) + " version " +
-                     std::to_string(kVersion) + ")");
     ScanResult r;
     r.checkpoint = doc.at("checkpoint").get<std::string>();
     r.checkpoint_bytes = doc.at("checkpoint_bytes").get<int64_t>();

@@ -77,9 +77,14 @@ struct SeriesSimilarity {
 SeriesSimilarity series_similarity(const std::vector<std::string>& checkpoints,
                                    const SimilarityInputs& inputs, const StepFn& on_step = {});
 
-// similarity.json: {"a","b","arch_a","arch_b","preset_a","preset_b","kernel","unbiased",
+// similarity.json: {"format":"cnnscope-similarity","version":1,"a","b","arch_a","arch_b","preset_a","preset_b","kernel","unbiased",
 // "rbf_threshold","batch","images":{"listed","used","left_out","skipped":[{"image","error"}]},
 // "rows","cols","cka":[[...]],"figure"}; undefined values null.
 nlohmann::ordered_json similarity_json(const SimilarityResult& result);
+
+// Reads what similarity_json wrote (the matrix, the files, archs, kernel, images used). Throws
+// Error naming `path` for anything else: not a regular file, not JSON, another format or version,
+// a field of the wrong type, rows and columns that do not fit.
+SimilarityResult read_similarity_json(const std::string& path);
 
 }  // namespace cnnscope::app

@@ -1,12 +1,18 @@
-// similarity_json (see similarity.h): the document `similarity --json` prints and similarity.json
-// holds. Spec: the `similarity` section of docs/DESIGN.md.
-#include <filesystem>
-
+// similarity_json and read_similarity_json (see similarity.h): the document `similarity --json`
+// prints and similarity.json holds, and its reader for `report --similarity` (a file from
+// anywhere: app/job_document.h's checks, then every field type-checked). Spec: the `similarity`
+// section of docs/DESIGN.md.
+#include "app/job_document.h"
 #include "app/similarity.h"
+#include "common/error.h"
 
 namespace cnnscope::app {
 
 namespace {
+
+constexpr const char* kFormat = "cnnscope-similarity";
+constexpr int kVersion = 1;
+constexpr size_t kMaxLayers = 4096;
 
 nlohmann::ordered_json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
@@ -16,6 +22,8 @@ nlohmann::ordered_json optional_number(const std::optional<double>& v) {
 
 nlohmann::ordered_json similarity_json(const SimilarityResult& r) {
   nlohmann::ordered_json j;
+  j["format"] = kFormat;
+  j["version"] = kVersion;
   j["a"] = r.a;
   j["b"] = r.b.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.b);
   j["arch_a"] = r.arch_a;
@@ -47,6 +55,40 @@ nlohmann::ordered_json similarity_json(const SimilarityResult& r) {
   j["figure"] =
       r.figure.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.figure);
   return j;
+}
+
+SimilarityResult read_similarity_json(const std::string& path) {
+  const nlohmann::json doc = read_job_document(
+      path, {kFormat, kVersion, "similarity.json", "give a folder that `similarity` wrote"});
+  try {
+    SimilarityResult r;
+    r.a = doc.at("a").get<std::string>();
+    if (!doc.at("b").is_null()) r.b = doc.at("b").get<std::string>();
+    r.arch_a = doc.at("arch_a").get<std::string>();
+    r.arch_b = doc.at("arch_b").get<std::string>();
+    r.cka.kernel = parse_cka_kernel(doc.at("kernel").get<std::string>());
+    r.cka.unbiased = doc.at("unbiased").get<bool>();
+    r.used = doc.at("images").at("used").get<int64_t>();
+    r.rows = doc.at("rows").get<std::vector<std::string>>();
+    r.cols = doc.at("cols").get<std::vector<std::string>>();
+    if (r.rows.empty() || r.cols.empty() || r.rows.size() > kMaxLayers ||
+        r.cols.size() > kMaxLayers)
+      fail(path, "the matrix must have 1 to " + std::to_string(kMaxLayers) + " rows and columns");
+    const nlohmann::json& values = doc.at("cka");
+    if (!values.is_array() || values.size() != r.rows.size())
+      fail(path, "\"cka\" must hold one row per layer of \"rows\"");
+    for (const nlohmann::json& row : values) {
+      if (!row.is_array() || row.size() != r.cols.size())
+        fail(path, "each row of \"cka\" must hold one value per layer of \"cols\"");
+      std::vector<std::optional<double>> line;
+      for (const nlohmann::json& v : row)
+        line.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
+      r.values.push_back(std::move(line));
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    fail(path, std::string("malformed similarity.json: ") + e.what());
+  }
 }
 
 }  // namespace cnnscope::app

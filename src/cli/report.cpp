@@ -50,6 +50,10 @@ const Register reg{
        add_cmap(sub, o.cmap);
        add_bins(sub, o.bins);
        sub.add_option("--scan", o.scan, "a `scan`/`merge` output folder: adds a data set section");
+       sub.add_flag("--spectra", o.spectra, "adds each layer's spectral health (see spectra)");
+       sub.add_option("--similarity", o.similarity,
+                      "a `similarity` or `evolve -o` output folder: adds its CKA between layers "
+                      "(or alpha and CKA over the series)");
        return [f] { run_report(*f); };
      },
      90}};

@@ -342,8 +342,10 @@ std::string render_html_report(const ReportContent& c) {
          " image(s)</p>";
   out += R"(<nav><a href="#overview">Overview</a><a href="#architecture">Architecture</a>)"
          R"(<a href="#weights">Weights</a><a href="#filters">Filters</a>)"
-         R"(<a href="#images">Images</a></nav></header>)"
-         "\n<main>\n";
+         R"(<a href="#images">Images</a>)" +
+         std::string(c.dataset_html.empty() ? "" : R"(<a href="#dataset">Data set</a>)") +
+         std::string(c.layers_html.empty() ? "" : R"(<a href="#layers">Layers</a>)") +
+         "</nav></header>\n<main>\n";
   overview(out, c);
   architecture(out, c);
   weights(out, c);
@@ -351,6 +353,8 @@ std::string render_html_report(const ReportContent& c) {
   images(out, c);
   if (!c.dataset_html.empty())
     out += R"(<section id="dataset"><h2>Data set</h2>)" + c.dataset_html + "</section>\n";
+  if (!c.layers_html.empty())
+    out += R"(<section id="layers"><h2>Layers</h2>)" + c.layers_html + "</section>\n";
   if (!c.notes.empty()) {
     out += R"(<section id="notes"><h2>Notes</h2><ul>)";
     for (const std::string& n : c.notes) out += "<li>" + html_escape(n) + "</li>";

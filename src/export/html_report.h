@@ -63,6 +63,9 @@ struct ReportContent {
   // The "Data set" section's inner HTML (`report --scan`, made and escaped by app/scan's
   // scan_report_html); "" = no such section.
   std::string dataset_html;
+  // The "Layers" section's inner HTML (`report --spectra`/`--similarity`, made and escaped by
+  // app/layers_html); "" = no such section.
+  std::string layers_html;
   std::string generator;  // e.g. "cnnscope 0.1.0"
 };
 

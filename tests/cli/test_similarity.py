@@ -142,11 +142,65 @@ class Similarity(unittest.TestCase):
                                      np.split(acts[2][layer], [64]))
                 self.assertLessEqual(abs(sim["cka"][c][l] - want), TOL, (c, layer))
         self.assertGreater(sim["cka"][1][4], sim["cka"][0][4])  # closer to the last: more alike
+        # -o writes layers.json, which report shows; a layers.json that does not fit is refused
+        out = os.path.join(self.tmp, "series_out")
+        r = cli_common.run("evolve", series, "--spectra", "--similarity", "--images", self.images,
+                           "--layers", "layer4", "--limit", "16", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for figure in ("alpha.png", "similarity.png", "layers.json", "evolve.html"):
+            self.assertTrue(os.path.isfile(os.path.join(out, figure)), figure)
+        page = os.path.join(self.tmp, "series.html")
+        r = cli_common.run("report", self.a, "--similarity", out, "-o", page)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(page) as f:
+            self.assertIn("How the layers settled", f.read())
+        with open(os.path.join(out, "layers.json")) as f:
+            doc = json.load(f)
+        doc["similarity"]["cka"][0].append(0.5)
+        with open(os.path.join(out, "layers.json"), "w") as f:
+            json.dump(doc, f)
+        cli_common.assert_one_line_error(
+            self, cli_common.run("report", self.a, "--similarity", out, "-o", page), "layers.json")
         for c in range(3):
             r = cli_common.run("spectra", os.path.join(series, f"epoch_{c}.pth"), "--json")
             alphas = {x["name"]: x["alpha"] for x in json.loads(r.stdout)["layers"]}
             self.assertEqual(layers["spectra"]["alpha"][c],
                              [alphas[n] for n in layers["spectra"]["layers"]])
+
+    def test_report_section(self):
+        out = os.path.join(self.tmp, "for_report")
+        r = cli_common.run("similarity", self.a, self.b, "--images", self.images, "--layers",
+                           ",".join(LAYERS), "--limit", "40", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        page = os.path.join(self.tmp, "report.html")
+        r = cli_common.run("report", self.a, "--similarity", out, "--spectra", "-o", page)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(page) as f:
+            html = f.read()
+        self.assertIn('<section id="layers">', html)
+        self.assertIn("Layer similarity", html)
+        self.assertIn("Spectral health", html)
+        self.assertIn("layer4.1.conv2", html)  # spectra's table names every layer
+        self.assertIn("40 images", html)
+        # what report reads from a folder is checked like any input
+        bad = os.path.join(self.tmp, "bad_similarity")
+        os.makedirs(bad, exist_ok=True)
+        with open(os.path.join(out, "similarity.json")) as f:
+            doc = json.load(f)
+        for name, text in [("format", json.dumps(dict(doc, format="other"))),
+                           ("row", json.dumps(dict(doc, cka=doc["cka"][:-1]))),
+                           ("json", "{\"format\": ")]:
+            with open(os.path.join(bad, "similarity.json"), "w") as f:
+                f.write(text)
+            with self.subTest(name):
+                cli_common.assert_one_line_error(
+                    self, cli_common.run("report", self.a, "--similarity", bad, "-o", page),
+                    "similarity.json")
+        os.remove(os.path.join(bad, "similarity.json"))
+        os.mkfifo(os.path.join(bad, "similarity.json"))
+        cli_common.assert_one_line_error(
+            self, cli_common.run("report", self.a, "--similarity", bad, "-o", page, timeout=20),
+            "similarity.json")
 
     def test_bad_input_is_one_line(self):
         r = cli_common.run("similarity", self.a, "--images", self.images, "--unbiased", "--batch",

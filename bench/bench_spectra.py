@@ -1,0 +1,59 @@
+"""Benchmark: `cnnscope spectra` on torchvision resnet50 (random init, seed 0) vs weightwatcher
+0.7.7's WeightWatcher(model).analyze() with its defaults on the same network, in one run: the
+same 54 layers (checked) and alphas within 1e-6; best of --rounds, alternating; cnnscope's time
+includes its start-up (a separate process), WeightWatcher's excludes Python's and its imports.
+
+Usage: bench_spectra.py --cnnscope BIN --work DIR [--rounds 3] [--arch resnet50]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import torch
+import torchvision
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--cnnscope", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--arch", default="resnet50")
+    args = p.parse_args()
+    import weightwatcher as ww
+    os.makedirs(args.work, exist_ok=True)
+    torch.manual_seed(0)
+    model = getattr(torchvision.models, args.arch)()
+    ckpt = os.path.join(args.work, "bench_spectra_%s.pth" % args.arch)
+    if not os.path.exists(ckpt):
+        torch.save(model.state_dict(), ckpt + ".tmp")
+        os.replace(ckpt + ".tmp", ckpt)
+    py = cs = float("inf")
+    for _ in range(args.rounds):  # alternating, so a busy machine slows both alike
+        start = time.perf_counter()
+        details = ww.WeightWatcher(model=model).analyze()
+        py = min(py, time.perf_counter() - start)
+        start = time.perf_counter()
+        r = subprocess.run([args.cnnscope, "spectra", ckpt, "--json"], capture_output=True,
+                           text=True)
+        cs = min(cs, time.perf_counter() - start)
+        if r.returncode != 0:
+            sys.exit("bench_spectra: cnnscope spectra failed: " + r.stderr.strip())
+    mine = {layer["name"]: layer["alpha"] for layer in json.loads(r.stdout)["layers"]}
+    theirs = dict(zip(details["longname"], details["alpha"]))
+    if sorted(mine) != sorted(theirs):
+        sys.exit("bench_spectra: the layers differ from WeightWatcher's")
+    worst = max(abs(mine[k] - theirs[k]) / abs(theirs[k]) for k in theirs)
+    if worst > 1e-6:
+        sys.exit(f"bench_spectra: alpha differs from WeightWatcher's by {worst:.1e}")
+    print(f"{args.arch}: {len(mine)} layers, alpha within {worst:.1e} of WeightWatcher's, "
+          f"threads {torch.get_num_threads()}")
+    print(f"weightwatcher analyze()   {py:7.2f} s")
+    print(f"cnnscope spectra          {cs:7.2f} s   {py / cs:.2f}x weightwatcher")
+
+
+if __name__ == "__main__":
+    main()
