@@ -75,6 +75,6 @@ target_include_directories(fuzz_reports PRIVATE src)
 target_compile_options(fuzz_reports PRIVATE ${CNNSCOPE_SANITIZE} -g -O1)
 target_link_options(fuzz_reports PRIVATE ${CNNSCOPE_SANITIZE})
 target_link_libraries(fuzz_reports PRIVATE ${TORCH_LIBRARIES} nlohmann_json::nlohmann_json
-                      fmt::fmt)
+                      fmt::fmt PkgConfig::CAIRO)  # cairo: the headers evolve.h reaches
 target_precompile_headers(fuzz_reports REUSE_FROM fuzz_load)
 set_target_properties(fuzz_reports PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})

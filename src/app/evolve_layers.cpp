@@ -84,7 +84,7 @@ nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOpt
 
 EvolveLayers read_evolve_layers_json(const std::string& path) {
   const nlohmann::json doc = read_job_document(
-      path, {kFormat, kVersion, "layers.json", "give a folder that `evolve -o` wrote"});
+      path, {kFormat, kVersion, "layers.json", "give the output folder of an evolve run"});
   try {
     EvolveLayers e;
     e.checkpoints = doc.at("checkpoints").get<std::vector<std::string>>();

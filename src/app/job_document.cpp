@@ -15,8 +15,9 @@ constexpr uintmax_t kMaxBytes = uintmax_t{256} << 20;
 }  // namespace
 
 nlohmann::json read_job_document(const std::string& path, const JobDocumentKind& kind) {
-  require_regular_file(path);
   std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(path, "does not exist", kind.hint);
+  require_regular_file(path);
   if (std::filesystem::file_size(path, ec) > kMaxBytes)
     fail(path, std::string("larger than a ") + kind.what + " can be (256 MB)", kind.hint);
   std::ifstream in(path, std::ios::binary);

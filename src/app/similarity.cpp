@@ -94,6 +94,12 @@ std::vector<CkaGram> layer_grams(const Side& side, const at::Tensor& input, cons
   return grams;
 }
 
+// The same preprocessing, whatever each calls it (a preset and its custom twin).
+bool same_pipeline(const PreprocessOptions& a, PreprocessOptions b) {
+  b.name = a.name;
+  return a == b;
+}
+
 void set_threads(int64_t threads) {
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
 }
@@ -125,7 +131,7 @@ SimilarityResult run_similarity(const SimilarityOptions& o, const StepFn& on_ste
   AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
 
   std::vector<PreprocessOptions> pres{a.pre};
-  const bool own_inputs = b && !(b->pre == a.pre);  // B decodes the images its own way
+  const bool own_inputs = b && !same_pipeline(b->pre, a.pre);  // B decodes them its own way
   if (own_inputs) pres.push_back(b->pre);
   std::vector<std::vector<CkaPair>> pairs(r.rows.size(), std::vector<CkaPair>(r.cols.size()));
   ImageStreamCalls calls;
@@ -196,6 +202,9 @@ SeriesSimilarity series_similarity(const std::vector<std::string>& checkpoints,
   calls.step = [&](const std::string& path) {
     if (on_step) on_step(total, path);
   };
+  calls.skipped = [&](int64_t index, const std::string& error) {
+    s.skipped.push_back({list[static_cast<size_t>(index)].path, error});
+  };
   calls.batch = [&](const std::vector<at::Tensor>& batches, const std::vector<int64_t>& indices) {
     if (static_cast<int64_t>(indices.size()) < cka_min_batch(inputs.cka)) return;
     reference.push_back(layer_grams(last, batches[0], inputs.cka));
@@ -215,7 +224,7 @@ SeriesSimilarity series_similarity(const std::vector<std::string>& checkpoints,
           if (grams[l].n > 0) pairs[l].add(grams[l], grams[l]);
     } else {
       const Side side = open_side(checkpoints[c], inputs, &s.layers);
-      if (!(side.pre == last.pre))
+      if (!same_pipeline(side.pre, last.pre))
         fail(checkpoints[c], "its network takes inputs preprocessed as '" + side.pre.name +
                                  "', the last checkpoint's as '" + last.pre.name +
                                  "' (a series compares one network at different times)");

@@ -73,11 +73,13 @@ struct SeriesSimilarity {
   std::vector<std::vector<std::optional<double>>> values;  // [checkpoint][layer]
   int64_t used = 0;                                        // images in the estimate
   std::string preset;
+  std::vector<SkippedImage> skipped;  // unreadable
 };
 SeriesSimilarity series_similarity(const std::vector<std::string>& checkpoints,
                                    const SimilarityInputs& inputs, const StepFn& on_step = {});
 
-// similarity.json: {"format":"cnnscope-similarity","version":1,"a","b","arch_a","arch_b","preset_a","preset_b","kernel","unbiased",
+// similarity.json:
+// {"format":"cnnscope-similarity","version":1,"a","b","arch_a","arch_b","preset_a","preset_b","kernel","unbiased",
 // "rbf_threshold","batch","images":{"listed","used","left_out","skipped":[{"image","error"}]},
 // "rows","cols","cka":[[...]],"figure"}; undefined values null.
 nlohmann::ordered_json similarity_json(const SimilarityResult& result);

@@ -66,7 +66,9 @@ SimilarityResult read_similarity_json(const std::string& path) {
     if (!doc.at("b").is_null()) r.b = doc.at("b").get<std::string>();
     r.arch_a = doc.at("arch_a").get<std::string>();
     r.arch_b = doc.at("arch_b").get<std::string>();
-    r.cka.kernel = parse_cka_kernel(doc.at("kernel").get<std::string>());
+    const std::string kernel = doc.at("kernel").get<std::string>();
+    if (kernel != "linear" && kernel != "rbf") fail(path, "unknown CKA kernel '" + kernel + "'");
+    r.cka.kernel = parse_cka_kernel(kernel);
     r.cka.unbiased = doc.at("unbiased").get<bool>();
     r.used = doc.at("images").at("used").get<int64_t>();
     r.rows = doc.at("rows").get<std::vector<std::string>>();

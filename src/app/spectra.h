@@ -48,12 +48,13 @@ SpectraSummary summarize_spectra(const std::vector<LayerSpectrum>& layers);
 // tail, xmin marked.
 std::string esd_figure(const LayerSpectrum& layer, const std::string& format);
 
-// spectra.json: {"checkpoint","summary":{...},"layers":[{"name","type","shape","N","M","rf",
+// spectra.json:
+// {"format":"cnnscope-spectra","version":1,"checkpoint","summary":{...},"layers":[{"name","type","shape","N","M","rf",
 // "num_evals","alpha","alpha_weighted","D","xmin","xmax","sigma","lambda_max",
 // "log_spectral_norm","norm","log_norm","stable_rank","log_alpha_norm","entropy","matrix_rank",
-// "rank_loss","weak_rank_loss","num_pl_spikes","warning","fit","rand_lambda_max","mp_bulk_max",
+// "rank_loss","weak_rank_loss","num_pl_spikes","warning","rand_lambda_max","mp_bulk_max",
 // "correlation_traps","eigenvalues"?}],"figures"}: eigenvalues only when `eigenvalues`; a failed
-// fit's numbers null.
+// fit's numbers null (the summary's means too when no layer has a fit).
 nlohmann::ordered_json spectra_json(const SpectraResult& result, bool eigenvalues);
 
 // alpha per layer for each checkpoint of a series (`evolve --spectra`): the layers of the first

@@ -1,5 +1,7 @@
 // spectra_json (see spectra.h): the document `spectra --json` prints and spectra.json holds.
 // Spec: the `spectra` section of docs/DESIGN.md.
+#include <algorithm>
+
 #include "app/spectra.h"
 
 namespace cnnscope::app {
@@ -51,12 +53,21 @@ Json layer_json(const LayerSpectrum& l, bool eigenvalues) {
 
 nlohmann::ordered_json spectra_json(const SpectraResult& r, bool eigenvalues) {
   Json j;
+  j["format"] = "cnnscope-spectra";
+  j["version"] = 1;
   j["checkpoint"] = r.checkpoint;
   const SpectraSummary& s = r.summary;
-  j["summary"] = {{"layers", r.layers.size()},          {"alpha", s.alpha},
-                  {"alpha_weighted", s.alpha_weighted}, {"log_norm", s.log_norm},
-                  {"log_alpha_norm", s.log_alpha_norm}, {"log_spectral_norm", s.log_spectral_norm},
-                  {"stable_rank", s.stable_rank},       {"over_trained", s.over_trained},
+  const bool fitted = std::any_of(r.layers.begin(), r.layers.end(),
+                                  [](const LayerSpectrum& l) { return l.fit.ok; });
+  const auto mean = [&](double v) { return fitted ? Json(v) : Json(nullptr); };
+  j["summary"] = {{"layers", r.layers.size()},
+                  {"alpha", mean(s.alpha)},
+                  {"alpha_weighted", mean(s.alpha_weighted)},
+                  {"log_norm", s.log_norm},
+                  {"log_alpha_norm", mean(s.log_alpha_norm)},
+                  {"log_spectral_norm", s.log_spectral_norm},
+                  {"stable_rank", s.stable_rank},
+                  {"over_trained", s.over_trained},
                   {"under_trained", s.under_trained}};
   Json layers = Json::array();
   for (const LayerSpectrum& l : r.layers) layers.push_back(layer_json(l, eigenvalues));

@@ -67,6 +67,9 @@ void run_evolve(EvolveFlags& f) {
     Progress progress("evolve");
     r = app::evolve_checkpoints(f.job, progress.callback());
   }
+  if (r.similarity)
+    for (const app::SkippedImage& s : r.similarity->skipped)
+      print_to(stderr, "cnnscope: warning: skipped %s\n", s.error.c_str());
   if (f.json) {
     nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
     for (const app::EvolveTensor& t : r.tensors)

@@ -90,14 +90,14 @@ const Register reg{
            "target class index (default: each image's top-1)");
        sub.add_option("--steps", o.attribution.steps, "integrated gradients: Gauss-Legendre steps")
            ->capture_default_str()
-           ->check(CLI::PositiveNumber);
+           ->check(at_least(1));
        sub.add_option("--samples", o.attribution.samples, "smoothgrad: noisy samples")
            ->capture_default_str()
-           ->check(CLI::PositiveNumber);
+           ->check(at_least(1));
        sub.add_option("--noise", o.attribution.noise,
                       "smoothgrad: noise standard deviation (normalized input units)")
            ->capture_default_str()
-           ->check(CLI::NonNegativeNumber);
+           ->check(at_least(0));
        add_batch(sub, o.attribution.batch, "images per forward; steps/samples per forward");
        add_out(sub, o.out, "output folder (several images: one subfolder each)");
        add_npy(sub, o.npy, "<method>.npy (and <method>_layer.npy for CAMs)");

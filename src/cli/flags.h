@@ -57,6 +57,30 @@ CLI::Validator parsed_by(Parse parse) {
       "");
 }
 
+// A check that a number is at least `min`, with a short message (CLI11's PositiveNumber and
+// NonNegativeNumber print their range up to the largest double, 300 digits).
+inline CLI::Validator at_least(double min) {
+  return CLI::Validator(
+      [min](std::string& value) -> std::string {
+        size_t used = 0;
+        double v = 0;
+        try {
+          v = std::stod(value, &used);
+        } catch (const std::exception&) {
+          return "'" + value + "' is not a number";
+        }
+        if (used != value.size()) return "'" + value + "' is not a number";
+        if (!(v >= min)) {
+          std::string bound = std::to_string(min);
+          bound.erase(bound.find_last_not_of('0') + 1);
+          if (bound.back() == '.') bound.pop_back();
+          return "must be at least " + bound + ", got " + value;
+        }
+        return "";
+      },
+      "");
+}
+
 // "a | b | c": a table's names for a help text.
 inline std::string alternatives(const std::vector<std::string>& names) {
   return join(names, " | ");
@@ -138,7 +162,7 @@ inline void add_preprocess_flags(CLI::App& sub, PreprocessSpec& spec) {
                  "input preset: " + preset_alternatives() + " | exported-CxHxW (default: by model)")
       ->check(names("preset", preset_names(), "see --help", "exported-"));
   sub.add_option("--resize", spec.resize, "Resize: N (shorter side) or HxW");
-  sub.add_option("--crop", spec.crop, "CenterCrop N")->check(CLI::PositiveNumber);
+  sub.add_option("--crop", spec.crop, "CenterCrop N")->check(at_least(1));
   sub.add_option("--interpolation", spec.interpolation,
                  "Resize filter, Pillow's: " + alternatives(interpolation_names()) +
                      " (default: the preset's)")
@@ -157,7 +181,7 @@ inline CLI::Option* add_classes(CLI::App& sub, std::string& classes) {
 inline CLI::Option* add_topk(CLI::App& sub, int64_t& topk) {
   return sub.add_option("--topk", topk, "how many classes to list")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 }
 
 inline CLI::Option* add_layers(CLI::App& sub, std::string& layers) {
@@ -168,7 +192,7 @@ inline CLI::Option* add_layers(CLI::App& sub, std::string& layers) {
 inline CLI::Option* add_channels(CLI::App& sub, int64_t& channels) {
   return sub.add_option("--channels", channels, "feature-map channels per figure")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 }
 
 inline CLI::Option* add_cmap(CLI::App& sub, std::string& cmap) {
@@ -180,7 +204,7 @@ inline CLI::Option* add_cmap(CLI::App& sub, std::string& cmap) {
 inline CLI::Option* add_bins(CLI::App& sub, int& bins) {
   return sub.add_option("--bins", bins, "histogram bins (numpy.histogram's)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(at_least(1));
 }
 
 inline CLI::Option* add_format(CLI::App& sub, std::string& format) {
@@ -201,12 +225,13 @@ inline CLI::Option* add_batch(CLI::App& sub, int64_t& batch, const std::string& 
       ->check(CLI::Range(int64_t{1}, kMaxBatch));
 }
 
-// --threads: LibTorch's threads for the command's computation, 0 or more (0: its default).
+// --threads: LibTorch's threads for the command's computation, 0..kMaxThreads (0: its default).
+constexpr int kMaxThreads = 1024;
 template <typename Int>
 CLI::Option* add_threads(CLI::App& sub, Int& threads) {
   return sub.add_option("--threads", threads, "LibTorch threads (0: its default)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(Int{0}, Int{kMaxThreads}));
 }
 
 // --seed: the random seed of what `what` names (initialization, shuffling, ...).

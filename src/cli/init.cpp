@@ -39,7 +39,7 @@ const Register reg{
        add_out(sub, f->out, "output .pth (or .safetensors)")->required();
        sub.add_option("--num-classes", f->job.num_classes, "outputs of the last layer")
            ->capture_default_str()
-           ->check(CLI::PositiveNumber);
+           ->check(at_least(1));
        add_seed(sub, f->job.seed, "initialization");
        return [f] { run_init(*f); };
      },

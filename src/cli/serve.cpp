@@ -181,7 +181,7 @@ const Register reg{
            ->check(CLI::Range(int64_t{1}, serve::kMaxUploadMb));
        sub.add_option("--cache-mb", o.cache_mb, "activations kept for recent images")
            ->capture_default_str()
-           ->check(CLI::NonNegativeNumber);
+           ->check(at_least(0));
        sub.add_option("--timeout", o.timeout_s,
                       "seconds a request may take to arrive, its forward through a TorchScript "
                       "network to run, and its answer to leave")

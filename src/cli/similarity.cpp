@@ -27,8 +27,10 @@ void print_similarity(const app::SimilarityResult& r, const std::string& out) {
         cka_kernel_name(r.cka.kernel), r.cka.unbiased ? " (unbiased)" : "",
         static_cast<long long>(r.used), static_cast<long long>(r.batches));
   if (r.left_out > 0)
-    print("  %lld images left out: a run of one size smaller than a minibatch can be\n",
-          static_cast<long long>(r.left_out));
+    print(
+        "  %lld images left out: a minibatch (the list's last, or a run of one image size) "
+        "held fewer than the estimator needs\n",
+        static_cast<long long>(r.left_out));
   std::vector<std::vector<std::string>> table;
   std::vector<std::string> head{""};
   for (size_t j = 0; j < r.cols.size(); ++j) head.push_back(std::to_string(j));

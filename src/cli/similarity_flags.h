@@ -23,13 +23,13 @@ inline void add_similarity_flags(CLI::App& sub, app::SimilarityInputs& in, std::
   sub.add_option("--rbf-threshold", in.cka.rbf_threshold,
                  when + "RBF bandwidth: sigma = this x the median distance in a minibatch")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-6, 1e6));
   sub.add_flag("--unbiased", in.cka.unbiased,
                when + "the unbiased HSIC estimator (Song et al.; minibatches of 4 or more)");
   add_batch(sub, in.batch, when + "images per minibatch of the estimator (2 or more)")
       ->check(CLI::Range(int64_t{2}, kMaxBatch));
   sub.add_option("--limit", in.limit, when + "only the first N images of the sorted list")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   add_threads(sub, in.threads);
 }
 

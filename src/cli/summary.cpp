@@ -51,8 +51,7 @@ void run_summary(const SummaryFlags& f) {
   };
   print("%s\n%s\n", f.checkpoint.c_str(), info.description.c_str());
   line("Layer (input " + shape_text(s.input_shape) + ")", "Output shape", "Params", "Mult-adds");
-  line(s.root, shape_text(s.output_shape), thousands(s.params),
-       thousands(s.mult_adds));
+  line(s.root, shape_text(s.output_shape), thousands(s.params), thousands(s.mult_adds));
   for (size_t i = 0; i < s.rows.size(); ++i)
     line(left[i], s.rows[i].ran ? shape_text(s.rows[i].output_shape) : "(no tensor)",
          thousands(s.rows[i].tap->params),

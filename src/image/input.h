@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace cnnscope {
@@ -33,7 +34,12 @@ struct PreprocessOptions {
   // tensor normalized with mean[0] / std[0] (the MNIST preset); 3: RGB.
   int64_t channels = 3;
 
-  bool operator==(const PreprocessOptions&) const = default;
+  bool operator==(const PreprocessOptions& o) const {
+    return std::tie(name, resize_short, resize_height, resize_width, interpolation, crop_height,
+                    crop_width, mean, std, channels) ==
+           std::tie(o.name, o.resize_short, o.resize_height, o.resize_width, o.interpolation,
+                    o.crop_height, o.crop_width, o.mean, o.std, o.channels);
+  }
 };
 
 // A named preset (image/presets.cpp): "alexnet" (the seed's: Resize((224,224)), Normalize(0.5,

@@ -57,7 +57,7 @@ bool analysed(const NamedTensor& t) {
   if ((w.dim() != 2 && w.dim() != 4) || !at::isFloatingType(w.scalar_type()) || w.numel() == 0)
     return false;
   const Shape s = shape_of(w);
-  const int64_t evals = std::min(s.out, s.in) * s.rf;
+  const int64_t evals = s.m * s.rf;  // WeightWatcher's count, with its M (see Shape)
   return evals >= kSpectraMinEvals && evals <= kSpectraMaxEvals && s.n <= kSpectraMaxN;
 }
 
