@@ -313,7 +313,9 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
       });
       for (std::string& p : problems)
         if (!p.empty()) r.problems.push_back(std::move(p));
-      if (r.spectra) add_series_spectra(*r.spectra, current, {});
+      if (r.spectra)
+        if (std::string p = add_series_spectra(*r.spectra, current, {}); !p.empty())
+          r.problems.push_back("spectra: " + p);
       previous = std::move(current);
       step(fs::path(series.files[i]).filename().string());
     }
@@ -422,8 +424,10 @@ EvolveResult evolve_checkpoints(const EvolveOptions& o, const StepFn& on_step) {
     layer_chart("similarity", "layers: CKA of each layer to the last checkpoint's",
                 "CKA to the last", similarity_curves(*r.similarity));
   if (r.spectra || r.similarity)
-    write_file_atomic((fs::path(staging) / "layers.json").string(),
-                      evolve_layers_json(r, o).dump(1) + "\n");
+    write_file_atomic(
+        (fs::path(staging) / "layers.json").string(),
+        evolve_layers_json(r, o).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) +
+            "\n");
   std::vector<std::string> step_labels;
   for (int64_t s : r.steps) step_labels.push_back(std::to_string(s));
   make_output_dir((fs::path(staging) / "histograms").string());

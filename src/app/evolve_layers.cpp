@@ -14,7 +14,8 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kFormat = "cnnscope-evolve-layers";
 constexpr int kVersion = 1;
-constexpr size_t kMaxRows = 100000;  // checkpoints or layers
+constexpr size_t kMaxRows = 100000;                   // checkpoints or layers
+constexpr uintmax_t kMaxBytes = uintmax_t{32} << 20;  // 10,000 checkpoints x 100 layers
 
 // [[number|null per layer] per checkpoint], every row as long as `layers`.
 std::vector<std::vector<std::optional<double>>> read_grid(const nlohmann::json& j, size_t rows,
@@ -84,7 +85,8 @@ nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOpt
 
 EvolveLayers read_evolve_layers_json(const std::string& path) {
   const nlohmann::json doc = read_job_document(
-      path, {kFormat, kVersion, "layers.json", "give the output folder of an evolve run"});
+      path,
+      {kFormat, kVersion, "layers.json", "give the output folder of an evolve run", kMaxBytes});
   try {
     EvolveLayers e;
     e.checkpoints = doc.at("checkpoints").get<std::vector<std::string>>();
@@ -101,7 +103,7 @@ EvolveLayers read_evolve_layers_json(const std::string& path) {
     if (const nlohmann::json& s = doc.at("similarity"); !s.is_null()) {
       SeriesSimilarity similarity;
       similarity.layers = read_layers(s, path);
-      similarity.used = s.at("images").get<int64_t>();
+      similarity.used = count_field(s.at("images"), path);
       similarity.values =
           read_grid(s.at("cka"), e.checkpoints.size(), similarity.layers.size(), path);
       e.similarity = std::move(similarity);

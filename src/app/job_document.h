@@ -1,11 +1,13 @@
 // Reading back a JSON document a cnnscope job wrote (scan.json, similarity.json, evolve's
 // layers.json) from a folder a user names: the one place that checks it is a regular file within
-// a size bound, parses it, and checks its "format" and "version". Leaves out: each document's
-// fields (the readers beside each writer check those).
+// a size bound, registers it as an input (never overwritten), parses it with a nesting bound, and
+// checks its "format" and "version". Leaves out: each document's fields (the readers beside each
+// writer check those, with count_field for counts).
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 namespace cnnscope::app {
@@ -17,10 +19,14 @@ struct JobDocumentKind {
   int version;
   const char* what;
   const char* hint;
+  uintmax_t max_bytes;  // what the largest real document of the kind needs, with room
 };
 
-// Throws Error naming `path`: not a regular file, larger than 256 MB, not JSON, another format or
-// version.
+// Throws Error naming `path`: missing, not a regular file, larger than kind.max_bytes, not JSON,
+// nested deeper than 16, another format or version.
 nlohmann::json read_job_document(const std::string& path, const JobDocumentKind& kind);
+
+// A count in a document (images, ...): an integer, 0 or more; throws Error naming `path`.
+int64_t count_field(const nlohmann::json& j, const std::string& path);
 
 }  // namespace cnnscope::app

@@ -173,7 +173,8 @@ ReportResult write_report(const ReportOptions& o,
   if (!o.similarity.empty()) {
     const fs::path matrix = fs::path(o.similarity) / "similarity.json";
     const fs::path layers = fs::path(o.similarity) / "layers.json";
-    if (!fs::exists(matrix) && fs::exists(layers))
+    std::error_code ec;
+    if (!fs::exists(matrix, ec) && fs::exists(layers, ec))
       series = read_evolve_layers_json(layers.string());
     else
       similarity = read_similarity_json(matrix.string());

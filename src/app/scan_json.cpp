@@ -160,8 +160,9 @@ std::string scan_json(const ScanResult& r) {
 }
 
 ScanResult read_scan_json(const std::string& path) {
-  const Json doc =
-      read_job_document(path, {kFormat, kVersion, "scan.json", "give a folder that a scan wrote"});
+  const Json doc = read_job_document(
+      path,
+      {kFormat, kVersion, "scan.json", "give a folder that a scan wrote", uintmax_t{256} << 20});
   try {
     ScanResult r;
     r.checkpoint = doc.at("checkpoint").get<std::string>();

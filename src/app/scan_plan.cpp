@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/image_list.h"
+#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash.h"
 #include "common/mapped_file.h"
@@ -21,6 +22,7 @@ std::vector<ScanImage> list_scan_images(const std::string& source) {
   std::vector<ScanImage> out;
   std::error_code ec;
   if (fs::is_directory(source, ec)) {
+    register_input_folder(source);  // no output folder inside the image set
     const fs::path root(source);
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {

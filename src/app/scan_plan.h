@@ -16,9 +16,10 @@ struct ScanImage {
   std::string label;
 };
 
-// The sorted image list of a folder (recursively, JPEG/PNG/BMP/GIF/WebP/TIFF/.npy) or of a text
-// file (one path a line, relative to the file's folder; blank lines and # comments skipped).
-// Throws Error naming the folder or list when it cannot be read or holds no image.
+// The sorted image list of a folder (recursively, JPEG/PNG/BMP/GIF/WebP/TIFF/.npy; the folder is
+// registered as an input folder, common/atomic_file.h) or of a text file (one path a line, relative
+// to the file's folder; blank lines and # comments skipped). Throws Error naming the folder or list
+// when it cannot be read or holds no image.
 std::vector<ScanImage> list_scan_images(const std::string& source);
 
 struct ScanShard {

@@ -127,6 +127,9 @@ SimilarityResult run_similarity(const SimilarityOptions& o, const StepFn& on_ste
   r.batch = o.inputs.batch;
   r.rows = a.layers;
   r.cols = other.layers;
+  if (r.rows.size() > kMaxSimilarityLayers || r.cols.size() > kMaxSimilarityLayers)
+    fail(o.a, "more than " + std::to_string(kMaxSimilarityLayers) + " layers to compare",
+         "choose fewer layers");
   r.listed = static_cast<int64_t>(list.size());
   AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
 
@@ -177,7 +180,7 @@ SimilarityResult run_similarity(const SimilarityOptions& o, const StepFn& on_ste
   plot.values = r.values;
   write_file_atomic(figure, matrix_figure(plot, format));
   r.figure = out_dir.final_path(figure);
-  r.json = similarity_json(r).dump(1);
+  r.json = similarity_json(r).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   write_file_atomic((fs::path(out_dir.staging()) / "similarity.json").string(), r.json + "\n");
   out_dir.commit();
   return r;

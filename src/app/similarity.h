@@ -35,6 +35,8 @@ struct SimilarityInputs {
   int64_t limit = 0;    // the first `limit` images of the sorted list; 0 = all
 };
 
+constexpr size_t kMaxSimilarityLayers = 1024;  // rows and columns of one matrix
+
 struct SimilarityOptions {
   std::string a;
   std::string b;  // "" = A's layers against each other

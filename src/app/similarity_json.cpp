@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kFormat = "cnnscope-similarity";
 constexpr int kVersion = 1;
-constexpr size_t kMaxLayers = 4096;
+constexpr size_t kMaxLayers = kMaxSimilarityLayers;
+constexpr uintmax_t kMaxBytes = uintmax_t{32} << 20;  // 1024 x 1024 values as text, with room
 
 nlohmann::ordered_json optional_number(const std::optional<double>& v) {
   return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
@@ -59,7 +60,8 @@ nlohmann::ordered_json similarity_json(const SimilarityResult& r) {
 
 SimilarityResult read_similarity_json(const std::string& path) {
   const nlohmann::json doc = read_job_document(
-      path, {kFormat, kVersion, "similarity.json", "give a folder that `similarity` wrote"});
+      path,
+      {kFormat, kVersion, "similarity.json", "give a folder that `similarity` wrote", kMaxBytes});
   try {
     SimilarityResult r;
     r.a = doc.at("a").get<std::string>();
@@ -70,7 +72,7 @@ SimilarityResult read_similarity_json(const std::string& path) {
     if (kernel != "linear" && kernel != "rbf") fail(path, "unknown CKA kernel '" + kernel + "'");
     r.cka.kernel = parse_cka_kernel(kernel);
     r.cka.unbiased = doc.at("unbiased").get<bool>();
-    r.used = doc.at("images").at("used").get<int64_t>();
+    r.used = count_field(doc.at("images").at("used"), path);
     r.rows = doc.at("rows").get<std::vector<std::string>>();
     r.cols = doc.at("cols").get<std::vector<std::string>>();
     if (r.rows.empty() || r.cols.empty() || r.rows.size() > kMaxLayers ||

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include "checkpoint/state_dict.h"
 #include "common/atomic_file.h"
@@ -20,11 +21,20 @@ namespace fs = std::filesystem;
 
 constexpr int kEsdBins = 60;
 
-// "layer1.0.conv1" -> "layer1.0.conv1" (dots kept; anything outside [A-Za-z0-9._-] as '_').
-std::string file_stem(const std::string& name) {
-  std::string out = name;
-  for (char& c : out)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+// A file name for each layer: "layer1.0.conv1" as is; anything outside [A-Za-z0-9._-] as '_',
+// at most 100 characters, and -2, -3, ... where two layers would share one.
+std::vector<std::string> file_stems(const std::vector<LayerSpectrum>& layers) {
+  std::vector<std::string> out;
+  std::set<std::string> used;
+  for (const LayerSpectrum& l : layers) {
+    std::string stem = l.name.substr(0, 100);
+    for (char& c : stem)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') c = '_';
+    if (stem.empty() || stem[0] == '.') stem.insert(0, "layer");
+    std::string unique = stem;
+    for (int k = 2; !used.insert(unique).second; ++k) unique = stem + "-" + std::to_string(k);
+    out.push_back(unique);
+  }
   return out;
 }
 
@@ -106,26 +116,37 @@ SpectraResult run_spectra(const SpectraJobOptions& o) {
   AtomicDir out_dir(o.out);  // a failure midway leaves o.out as it was
   const fs::path esd = fs::path(out_dir.staging()) / "esd";
   make_output_dir(esd.string());
-  for (const LayerSpectrum& l : r.layers) {
-    const fs::path file = esd / (file_stem(l.name) + "." + figure_extension(format));
-    write_file_atomic(file.string(), esd_figure(l, o.format));
+  const std::vector<std::string> stems = file_stems(r.layers);
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const fs::path file = esd / (stems[i] + "." + figure_extension(format));
+    write_file_atomic(file.string(), esd_figure(r.layers[i], o.format));
     r.figures.push_back(out_dir.final_path(file.string()));
   }
-  r.json = spectra_json(r, true).dump(1);
+  r.json = spectra_json(r, true).dump(1, ' ', false, nlohmann::json::error_handler_t::replace);
   write_file_atomic((fs::path(out_dir.staging()) / "spectra.json").string(), r.json + "\n");
   out_dir.commit();
   return r;
 }
 
-void add_series_spectra(SeriesSpectra& series, const StateDict& sd, const SpectraOptions& options) {
-  const std::vector<LayerSpectrum> layers = checkpoint_spectra(sd, options);
-  if (series.layers.empty())
+std::string add_series_spectra(SeriesSpectra& series, const StateDict& sd,
+                               const SpectraOptions& options) {
+  std::vector<LayerSpectrum> layers;
+  try {
+    layers = checkpoint_spectra(sd, options);
+  } catch (const Error& e) {  // a diverged checkpoint: its row stays empty, the series goes on
+    series.alpha.emplace_back(series.layers.size());
+    return e.what();
+  }
+  if (series.layers.empty()) {
     for (const LayerSpectrum& l : layers) series.layers.push_back(l.name);
+    for (auto& row : series.alpha) row.resize(series.layers.size());  // rows before any layer
+  }
   std::vector<std::optional<double>> row(series.layers.size());
   for (const LayerSpectrum& l : layers)
     for (size_t k = 0; k < series.layers.size(); ++k)
       if (series.layers[k] == l.name && l.fit.ok) row[k] = l.fit.alpha;
   series.alpha.push_back(std::move(row));
+  return "";
 }
 
 }  // namespace cnnscope::app

@@ -58,11 +58,13 @@ std::string esd_figure(const LayerSpectrum& layer, const std::string& format);
 nlohmann::ordered_json spectra_json(const SpectraResult& result, bool eigenvalues);
 
 // alpha per layer for each checkpoint of a series (`evolve --spectra`): the layers of the first
-// checkpoint; nullopt where a checkpoint lacks the layer or its fit failed.
+// checkpoint that has any; nullopt where a checkpoint lacks the layer or its fit failed. Returns
+// why a checkpoint has no spectra at all (no such layer, NaN weights), or "".
 struct SeriesSpectra {
   std::vector<std::string> layers;
   std::vector<std::vector<std::optional<double>>> alpha;  // [checkpoint][layer]
 };
-void add_series_spectra(SeriesSpectra& series, const StateDict& sd, const SpectraOptions& options);
+std::string add_series_spectra(SeriesSpectra& series, const StateDict& sd,
+                               const SpectraOptions& options);
 
 }  // namespace cnnscope::app

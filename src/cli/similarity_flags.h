@@ -23,7 +23,7 @@ inline void add_similarity_flags(CLI::App& sub, app::SimilarityInputs& in, std::
   sub.add_option("--rbf-threshold", in.cka.rbf_threshold,
                  when + "RBF bandwidth: sigma = this x the median distance in a minibatch")
       ->capture_default_str()
-      ->check(CLI::Range(1e-6, 1e6));
+      ->check(at_least(1e-6));
   sub.add_flag("--unbiased", in.cka.unbiased,
                when + "the unbiased HSIC estimator (Song et al.; minibatches of 4 or more)");
   add_batch(sub, in.batch, when + "images per minibatch of the estimator (2 or more)")

@@ -59,7 +59,9 @@ void print_spectra(const app::SpectraResult& r, bool traps) {
 void run_spectra(const SpectraFlags& f) {
   const app::SpectraResult r = app::run_spectra(f.job);
   if (f.json) {
-    std::printf("%s\n", app::spectra_json(r, f.eigenvalues).dump().c_str());
+    std::printf("%s\n", app::spectra_json(r, f.eigenvalues)
+                            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
     return;
   }
   print_spectra(r, f.job.spectra.traps);

@@ -40,6 +40,25 @@ std::vector<FileId>& inputs() {
   static std::vector<FileId> ids;
   return ids;
 }
+std::vector<FileId>& input_folders() {
+  static std::vector<FileId> ids;
+  return ids;
+}
+
+// Whether `dir` or a folder above it is a registered input folder.
+bool inside_input_folder(const std::string& dir) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(dir, ec), ec);
+  if (ec) return false;
+  std::lock_guard<std::mutex> lock(inputs_mutex());
+  for (;; p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0)
+      for (const FileId& id : input_folders())
+        if (id.dev == st.st_dev && id.ino == st.st_ino) return true;
+    if (p == p.root_path() || p.empty()) return false;
+  }
+}
 
 bool is_registered_input(const std::string& path) {
   struct stat st {};
@@ -85,6 +104,8 @@ void move_entries(const fs::path& from, const fs::path& to) {
       move_entries(entry, dest);
       continue;
     }
+    if (is_registered_input(dest.string()))
+      fail(dest.string(), "refusing to overwrite an input file", "choose another output folder");
     if (::rename(entry.c_str(), dest.c_str()) != 0)
       fail(dest.string(), std::string("cannot move output into place: ") + std::strerror(errno));
   }
@@ -97,6 +118,13 @@ void register_input(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) return;
   std::lock_guard<std::mutex> lock(inputs_mutex());
   inputs().push_back({st.st_dev, st.st_ino});
+}
+
+void register_input_folder(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return;
+  std::lock_guard<std::mutex> lock(inputs_mutex());
+  input_folders().push_back({st.st_dev, st.st_ino});
 }
 
 void release_input(const std::string& path) {
@@ -158,6 +186,9 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 
 AtomicDir::AtomicDir(std::string target) : target_(std::move(target)) {
   while (target_.size() > 1 && target_.back() == '/') target_.pop_back();
+  if (inside_input_folder(target_))
+    fail(target_, "refusing to write into a folder of inputs (the outputs would mix with them)",
+         "choose an output folder outside it");
   std::error_code ec;
   created_target_ = !fs::exists(fs::symlink_status(target_, ec));
   make_output_dir(target_);

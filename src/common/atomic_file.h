@@ -39,6 +39,9 @@ void write_file_atomic(const std::string& path, std::string_view bytes);
 
 // Registers a file as an input of this process: AtomicFile refuses to replace it.
 void register_input(const std::string& path);
+// Registers a folder whose files are inputs (an image set): AtomicDir refuses it, or a folder
+// inside it, as a target.
+void register_input_folder(const std::string& dir);
 // Lets AtomicFile replace `path` again: for a caller that has read the input whole (resuming a
 // training run in place).
 void release_input(const std::string& path);

@@ -113,6 +113,19 @@ void draw_title(Canvas& canvas, const std::string& title) {
               canvas.width() / 2.0, 26, kTitleSize, 0.5, true);
 }
 
+// A white canvas with the title, and the frame of one plot filling it: where every single-plot
+// chart starts.
+Axes start_plot(Canvas& canvas, const std::string& title, Range x, Range y, bool tight_x,
+                const std::string& x_label, const std::string& y_label) {
+  canvas.clear(1, 1, 1);
+  draw_title(canvas, title);
+  const PlotRect plot{kLeft, kTop, canvas.width() - kLeft - kRight,
+                      canvas.height() - kTop - kBottom};
+  const Axes ax = make_axes(plot, x, y, tight_x);
+  draw_frame(canvas, ax, x_label, y_label);
+  return ax;
+}
+
 }  // namespace
 
 std::string line_chart(const std::vector<Series>& series, const LineChartOptions& o,
@@ -127,11 +140,7 @@ std::string line_chart(const std::vector<Series>& series, const LineChartOptions
     for (double v : s.y) yr.add(v);
   }
   Canvas canvas(o.width, o.height, format);
-  canvas.clear(1, 1, 1);
-  draw_title(canvas, o.title);
-  const PlotRect plot{kLeft, kTop, o.width - kLeft - kRight, o.height - kTop - kBottom};
-  const Axes ax = make_axes(plot, xr, yr, false);
-  draw_frame(canvas, ax, o.x_label, o.y_label);
+  const Axes ax = start_plot(canvas, o.title, xr, yr, false, o.x_label, o.y_label);
   cairo_t* cr = canvas.cr();
   cairo_set_line_width(cr, 1.8);
   std::vector<std::string> labels;
@@ -158,7 +167,7 @@ std::string line_chart(const std::vector<Series>& series, const LineChartOptions
       }
     labels.push_back(series[k].label);
   }
-  if (!labels.empty()) draw_legend(canvas, plot, labels);
+  if (!labels.empty()) draw_legend(canvas, ax.plot, labels);
   return canvas.finish();
 }
 
@@ -311,11 +320,7 @@ std::string binned_chart(const BinnedChartOptions& o, FigureFormat format) {
   for (double y : o.curve_y) yr.add(y);
   if (o.marker) xr.add(*o.marker);
   Canvas canvas(o.width, o.height, format);
-  canvas.clear(1, 1, 1);
-  draw_title(canvas, o.title);
-  const PlotRect plot{kLeft, kTop, o.width - kLeft - kRight, o.height - kTop - kBottom};
-  const Axes ax = make_axes(plot, xr, yr, true);
-  draw_frame(canvas, ax, o.x_label, o.y_label);
+  const Axes ax = start_plot(canvas, o.title, xr, yr, true, o.x_label, o.y_label);
   cairo_t* cr = canvas.cr();
   set_color(cr, series_color(0), 0.75);
   for (size_t b = 0; b < o.counts.size(); ++b) {
@@ -339,13 +344,13 @@ std::string binned_chart(const BinnedChartOptions& o, FigureFormat format) {
     cairo_set_line_width(cr, 1.5);
     const double dashes[] = {5, 3};
     cairo_set_dash(cr, dashes, 2, 0);
-    cairo_move_to(cr, ax.px(*o.marker), plot.y);
-    cairo_line_to(cr, ax.px(*o.marker), plot.y + plot.height);
+    cairo_move_to(cr, ax.px(*o.marker), ax.plot.y);
+    cairo_line_to(cr, ax.px(*o.marker), ax.plot.y + ax.plot.height);
     cairo_stroke(cr);
     cairo_set_dash(cr, nullptr, 0, 0);
     labels.push_back(o.marker_label);
   }
-  draw_legend(canvas, plot, labels);
+  draw_legend(canvas, ax.plot, labels);
   return canvas.finish();
 }
 

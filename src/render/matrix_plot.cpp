@@ -39,7 +39,8 @@ std::string matrix_figure(const MatrixPlot& p, FigureFormat format) {
   for (const auto& row : p.values)
     if (row.size() != p.cols.size()) fail("", "a matrix figure row has the wrong length");
   const auto nr = static_cast<double>(p.rows.size()), nc = static_cast<double>(p.cols.size());
-  const double cell = std::clamp(std::floor(640 / std::max(nr, nc)), 6.0, 48.0);
+  // 2 px cells at the most rows (1024: a 2 K canvas); numbers written from 30 px
+  const double cell = std::clamp(std::floor(640 / std::max(nr, nc)), 2.0, 48.0);
   Canvas measure(10, 10, FigureFormat::kPng);
   const double left = longest(measure, p.rows) + 40, bottom = longest(measure, p.cols) + 40;
   const double bar_height = std::max(nr * cell, 120.0);

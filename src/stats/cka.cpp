@@ -24,6 +24,8 @@ int64_t cka_min_batch(const CkaOptions& options) {
 
 namespace {
 
+constexpr int64_t kColumnsPerBlock = 1 << 16;  // 32 x 65536 doubles: 16 MB per block
+
 at::Tensor rbf_gram(const at::Tensor& dot, double threshold) {  // dot [n, n] -> [n, n]
   const at::Tensor sq_norms = dot.diagonal();                   // [n]
   const at::Tensor sq_dist = (sq_norms.unsqueeze(1) + sq_norms.unsqueeze(0) - 2 * dot).clamp_min(0);
@@ -44,8 +46,14 @@ CkaGram cka_gram(const at::Tensor& features, const CkaOptions& options) {
   if (n < cka_min_batch(options))
     fail("", "a CKA minibatch needs at least " + std::to_string(cka_min_batch(options)) +
                  " inputs, got " + std::to_string(n));
-  const at::Tensor x = features.reshape({n, -1}).to(at::kDouble);  // [n, D]
-  at::Tensor gram = at::mm(x, x.t());                              // [n, n]
+  const at::Tensor x = features.reshape({n, -1});  // [n, D]
+  // X X' in float64, a block of columns at a time: no float64 copy of the whole activation
+  at::Tensor gram = at::zeros({n, n}, at::kDouble);  // [n, n]
+  for (int64_t c = 0; c < x.size(1); c += kColumnsPerBlock) {
+    const at::Tensor block =
+        x.narrow(1, c, std::min(kColumnsPerBlock, x.size(1) - c)).to(at::kDouble);
+    gram.addmm_(block, block.t());
+  }
   if (options.kernel == CkaKernel::kRbf) gram = rbf_gram(gram, options.rbf_threshold);
   CkaGram g;
   g.n = n;
@@ -79,7 +87,7 @@ void CkaPair::add(const CkaGram& k, const CkaGram& l) {
 
 std::optional<double> CkaPair::value() const {
   if (batches_ == 0 || !(kk_ > 0) || !(ll_ > 0)) return std::nullopt;
-  return kl_ / std::sqrt(kk_ * ll_);
+  return kl_ / (std::sqrt(kk_) * std::sqrt(ll_));  // no overflow of the product
 }
 
 }  // namespace cnnscope

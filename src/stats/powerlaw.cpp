@@ -18,9 +18,11 @@ constexpr size_t kSmallMinTail = 8;  // its shortest tail
 double ks_distance(const std::vector<double>& logs, size_t first, double alpha,
                    double bound = std::numeric_limits<double>::infinity()) {
   const auto n = static_cast<double>(logs.size() - first);
+  const bool infinite = std::isinf(alpha);  // a tail of ties: (x/xmin)^-inf is 1 at xmin, else 0
   double d = 0;
   for (size_t j = first; j < logs.size() && d < bound; ++j) {
-    const double fitted = 1.0 - std::exp((1.0 - alpha) * (logs[j] - logs[first]));
+    const double fitted = infinite ? (logs[j] > logs[first] ? 1.0 : 0.0)
+                                   : 1.0 - std::exp((1.0 - alpha) * (logs[j] - logs[first]));
     d = std::max(d, std::abs(fitted - static_cast<double>(j - first) / n));
   }
   return d;
@@ -95,7 +97,11 @@ PowerLawFit fit_small(const std::vector<double>& x) {
   size_t best = 0;
   for (size_t i = 1; i < distances.size(); ++i)
     if (distances[i] < distances[best]) best = i;
-  return result(x, best, alphas[best], distances[best]);
+  PowerLawFit fit = result(x, best, alphas[best], distances[best]);
+  // WeightWatcher computes the sigmas before this fallback fills alphas[0]: its sigma is then
+  // (0 - 1) / sqrt(n)
+  if (!any && best == 0) fit.sigma = -1.0 / std::sqrt(static_cast<double>(fit.tail));
+  return fit;
 }
 
 }  // namespace

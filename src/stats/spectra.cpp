@@ -193,14 +193,23 @@ LayerSpectrum layer_spectrum(const NamedTensor& weight, const SpectraOptions& op
 
 std::vector<LayerSpectrum> checkpoint_spectra(const StateDict& sd, const SpectraOptions& options) {
   const std::vector<const NamedTensor*> layers = spectra_layers(sd, options.layers);
+  for (const NamedTensor* t : layers)
+    if (!at::isfinite(t->tensor).all().item<bool>())
+      fail(sd.file, t->name + " holds NaN or infinite values: it has no spectrum",
+           "a training step diverged; take an earlier checkpoint");
   std::vector<LayerSpectrum> out(layers.size());
   // layers in parallel, each with single-threaded LAPACK: LAPACK's own threads scale poorly on
   // these sizes (measured: 1.8 s against 2.3 s for resnet18 on 2 cores)
   const int threads = at::get_num_threads();
   at::set_num_threads(1);
   try {
-    for_each_parallel(layers.size(),
-                      [&](size_t i) { out[i] = layer_spectrum(*layers[i], options); });
+    for_each_parallel(layers.size(), [&](size_t i) {
+      try {
+        out[i] = layer_spectrum(*layers[i], options);
+      } catch (const c10::Error& e) {  // LAPACK not converging, on finite values: name the layer
+        fail(sd.file, layers[i]->name + ": no eigenvalues: " + e.what_without_backtrace());
+      }
+    });
   } catch (...) {
     at::set_num_threads(threads);
     throw;

@@ -189,13 +189,23 @@ class Similarity(unittest.TestCase):
             doc = json.load(f)
         for name, text in [("format", json.dumps(dict(doc, format="other"))),
                            ("row", json.dumps(dict(doc, cka=doc["cka"][:-1]))),
-                           ("json", "{\"format\": ")]:
+                           ("json", "{\"format\": "),
+                           ("deep", "[" * 100000), ("version", json.dumps(dict(doc, version="1"))),
+                           ("count", json.dumps(dict(doc, images=dict(doc["images"], used=-3))))]:
             with open(os.path.join(bad, "similarity.json"), "w") as f:
                 f.write(text)
             with self.subTest(name):
                 cli_common.assert_one_line_error(
                     self, cli_common.run("report", self.a, "--similarity", bad, "-o", page),
                     "similarity.json")
+        # the page must not replace the document it reads
+        with open(os.path.join(out, "similarity.json")) as f:
+            before = f.read()
+        cli_common.assert_one_line_error(
+            self, cli_common.run("report", self.a, "--similarity", out, "-o",
+                                 os.path.join(out, "similarity.json")), "input")
+        with open(os.path.join(out, "similarity.json")) as f:
+            self.assertEqual(f.read(), before)
         os.remove(os.path.join(bad, "similarity.json"))
         os.mkfifo(os.path.join(bad, "similarity.json"))
         cli_common.assert_one_line_error(
@@ -217,6 +227,12 @@ class Similarity(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad", "similarity.json")))
         cli_common.assert_one_line_error(
             self, cli_common.run("evolve", self.a, self.b, "--similarity"), "images")
+        # outputs never land inside the image set (they would be read as images next time)
+        for out in (self.images, os.path.join(self.images, "sub")):
+            cli_common.assert_one_line_error(
+                self, cli_common.run("similarity", self.a, "--images", self.images, "--limit",
+                                     "8", "-o", out), "inputs")
+        self.assertEqual(len(os.listdir(self.images)), IMAGES)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """End to end: `cnnscope spectra` against weightwatcher 0.7.7's analyze() (default options: pooled
 Conv2d slices scaled by sqrt(1/2), its own WWFit power law, no randomisation, no MP fit; CPU, so
-float64 SVD) on torchvision resnet18 and vgg11's convolutions (random init, seed 0) and a briefly
+float64 SVD) on torchvision resnet18 and vgg11 (random init, seed 0; vgg11's convolutions and its
+last Linear: its 25088x4096 and 4096x4096 Linears take WeightWatcher minutes) and a briefly
 trained small CNN (5 SGD steps; its 10-eigenvalue Linear takes WeightWatcher's small-sample fit):
 the same layers; every layer's eigenvalues equal the ones analyze() fitted (captured from
 WeightWatcher.apply_esd; 1e-6 relative, and within 1e-12 of the largest for the tiniest); alpha,
@@ -105,15 +106,37 @@ class Spectra(unittest.TestCase):
                          ["layer4.0.conv1", "layer4.0.conv2", "layer4.0.downsample.0",
                           "layer4.1.conv1", "layer4.1.conv2", "fc"])
 
-    def test_vgg11_convolutions(self):
+    def test_vgg11(self):
         torch.manual_seed(0)
-        # the features only: analyze() of the 25088x4096 classifier takes WeightWatcher minutes
-        _, doc = self.check_against_weightwatcher(torchvision.models.vgg11().features, "vgg11")
-        self.assertEqual(len(doc["layers"]), 8)
+        vgg = torchvision.models.vgg11()
+        # all but classifier.0 and .3 (25088x4096, 4096x4096: analyze() takes minutes on them)
+        model = torch.nn.Module()
+        model.features, model.head = vgg.features, vgg.classifier[6]
+        _, doc = self.check_against_weightwatcher(model, "vgg11")
+        self.assertEqual(len(doc["layers"]), 9)
+        self.assertEqual(doc["layers"][-1]["M"], 1000)
 
     def test_trained_small_cnn(self):
         _, doc = self.check_against_weightwatcher(small_cnn(), "small_cnn")
         self.assertEqual([layer["num_evals"] for layer in doc["layers"]], [27, 144, 10])
+
+    def test_ties_and_odd_shapes(self):
+        # exact ties at the top of a spectrum (a kernel slice repeated), a point-symmetric kernel,
+        # a permutation Linear (all eigenvalues 1), a conv with out < in and an even kernel area
+        torch.manual_seed(0)
+        model = torch.nn.Module()
+        model.tied = torch.nn.Conv2d(32, 64, 2)
+        model.symmetric = torch.nn.Conv2d(16, 16, 3)
+        model.permutation = torch.nn.Linear(12, 12)
+        model.wide = torch.nn.Conv2d(1, 4, 2)
+        with torch.no_grad():
+            w = model.tied.weight
+            w[:, :, 0, 1] = w[:, :, 0, 0]
+            w[:, :, 1, :] *= 0.3
+            s = model.symmetric.weight
+            s.copy_(s + s.flip(2, 3))
+            model.permutation.weight.copy_(torch.eye(12)[torch.randperm(12)])
+        self.check_against_weightwatcher(model, "ties")
 
     def test_correlation_traps(self):
         rng = np.random.default_rng(0)
@@ -140,8 +163,28 @@ class Spectra(unittest.TestCase):
             with open(figure, "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
+    def test_figure_names_do_not_collide(self):
+        rng = np.random.default_rng(1)
+        sd = {k: torch.from_numpy(rng.standard_normal((16, 12)).astype(np.float32))
+              for k in ("a/b.weight", "a_b.weight", "x" * 300 + ".weight")}
+        path = os.path.join(self.tmp, "names.pth")
+        torch.save(sd, path)
+        out = os.path.join(self.tmp, "names")
+        r = cli_common.run("spectra", path, "-o", out, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        figures = json.loads(r.stdout)["figures"]
+        self.assertEqual(len(set(figures)), 3)
+        for figure in figures:
+            self.assertTrue(os.path.isfile(figure), figure)
+
     def test_bad_input_is_one_line(self):
         path, _ = self.spectra(small_cnn().state_dict(), "bad")
+        diverged = small_cnn().state_dict()
+        diverged["2.weight"][0, 0, 0, 0] = float("nan")
+        nan_path = os.path.join(self.tmp, "nan.pth")
+        torch.save(diverged, nan_path)
+        cli_common.assert_one_line_error(self, cli_common.run("spectra", nan_path), "2.weight",
+                                         "NaN")
         cli_common.assert_one_line_error(
             self, cli_common.run("spectra", path, "--layers", "nothing*"), "nothing*")
         only_bn = os.path.join(self.tmp, "bn.pth")
