@@ -7,12 +7,14 @@
 namespace cnnscope::models {
 namespace {
 
-TEST(AlexNetParity, SeedHalfWidth) {
-  parity::check_parity("seed_alexnet");
+class AlexNetParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AlexNetParity, LogitsTapsModulesAndShapes) {
+  parity::check_parity(GetParam());
 }
-TEST(AlexNetParity, TorchvisionWithAvgpool) {
-  parity::check_parity("tv_alexnet");
-}
+
+INSTANTIATE_TEST_SUITE_P(SeedAndTorchvision, AlexNetParity,
+                         ::testing::Values("seed_alexnet", "tv_alexnet"));
 
 }  // namespace
 }  // namespace cnnscope::models

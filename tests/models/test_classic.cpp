@@ -15,29 +15,18 @@
 namespace cnnscope::models {
 namespace {
 
-TEST(ClassicParity, ResNeXt) {
-  parity::check_parity("resnext_tiny", "classic");
-}
-TEST(ClassicParity, WideResNet) {
-  parity::check_parity("wide_resnet_tiny", "classic");
-}
-TEST(ClassicParity, DenseNet121) {
-  parity::check_parity("densenet121", "classic");
-}
-TEST(ClassicParity, SqueezeNet1_0) {
-  parity::check_parity("squeezenet1_0", "classic");
-}
-TEST(ClassicParity, SqueezeNet1_1) {
-  parity::check_parity("squeezenet1_1", "classic");
-}
-TEST(ClassicParity, GoogLeNetWithAux) {
-  parity::check_parity("googlenet", "classic");
-}
-TEST(ClassicParity, InceptionV3) {
-  parity::check_parity("inception_v3", "classic");
+class ClassicParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ClassicParity, LogitsTapsModulesAndShapes) {
+  parity::check_parity(GetParam(), "classic");
 }
 
-TEST(ClassicParity, TransformInputOff) {
+INSTANTIATE_TEST_SUITE_P(Builders, ClassicParity,
+                         ::testing::Values("resnext_tiny", "wide_resnet_tiny", "densenet121",
+                                           "squeezenet1_0", "squeezenet1_1", "googlenet",
+                                           "inception_v3"));
+
+TEST(ClassicOptions, TransformInputOff) {
   for (const char* name : {"googlenet", "inception_v3"}) {
     SCOPED_TRACE(name);
     const std::string base = std::string("models_classic_") + name;

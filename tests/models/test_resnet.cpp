@@ -7,21 +7,15 @@
 namespace cnnscope::models {
 namespace {
 
-TEST(ResNetParity, TorchvisionResNet18) {
-  parity::check_parity("tv_resnet18");
+class ResNetParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ResNetParity, LogitsTapsModulesAndShapes) {
+  parity::check_parity(GetParam());
 }
-TEST(ResNetParity, SeedResNet34) {
-  parity::check_parity("seed_resnet34");
-}
-TEST(ResNetParity, TorchvisionResNet50) {
-  parity::check_parity("tv_resnet50");
-}
-TEST(ResNetParity, SeedResNet101) {
-  parity::check_parity("seed_resnet101");
-}
-TEST(ResNetParity, TorchvisionResNet152) {
-  parity::check_parity("tv_resnet152");
-}
+
+INSTANTIATE_TEST_SUITE_P(TorchvisionAndSeed, ResNetParity,
+                         ::testing::Values("tv_resnet18", "seed_resnet34", "tv_resnet50",
+                                           "seed_resnet101", "tv_resnet152"));
 
 }  // namespace
 }  // namespace cnnscope::models

@@ -15,17 +15,18 @@
 namespace cnnscope::models {
 namespace {
 
-TEST(TutorialParity, BlitzCnn) {
-  parity::check_parity("lenet_blitz", "tutorial");
+class TutorialParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TutorialParity, LogitsTapsModulesAndShapes) {
+  parity::check_parity(GetParam(), "tutorial");
 }
-TEST(TutorialParity, SeedLeNet) {
-  parity::check_parity("lenet_seed", "tutorial");
-}
-TEST(TutorialParity, MnistNetOneChannel) {
-  parity::check_parity("mnist_net", "tutorial");
-}
-TEST(TutorialParity, MnistNet2018) {
-  parity::check_parity("mnist_net_2018", "tutorial");
+
+INSTANTIATE_TEST_SUITE_P(Builders, TutorialParity,
+                         ::testing::Values("lenet_blitz", "lenet_seed", "mnist_net",
+                                           "mnist_net_2018", "resnet20_cifar",
+                                           "resnet20_cifar_option_b"));
+
+TEST(TutorialInfo, MnistNet2018) {
   const StateDict sd = parity::oracle("models_tutorial_mnist_net_2018.safetensors");
   const ArchInfo info = build_network(sd).info();
   EXPECT_EQ(info.input_size, 28);
@@ -34,11 +35,7 @@ TEST(TutorialParity, MnistNet2018) {
   EXPECT_NE(info.description.find("of 2018-2019 (5x5 kernels"), std::string::npos)
       << info.description;
 }
-TEST(TutorialParity, CifarResNet20OptionA) {
-  parity::check_parity("resnet20_cifar", "tutorial");
-}
-TEST(TutorialParity, CifarResNet20OptionB) {
-  parity::check_parity("resnet20_cifar_option_b", "tutorial");
+TEST(TutorialInfo, CifarResNet20OptionB) {
   const StateDict sd = parity::oracle("models_tutorial_resnet20_cifar_option_b.safetensors");
   EXPECT_NE(build_network(sd).info().description.find("option B shortcuts"), std::string::npos);
 }

@@ -7,30 +7,15 @@
 namespace cnnscope::models {
 namespace {
 
-TEST(VggParity, Vgg11) {
-  parity::check_parity("tv_vgg11");
+class VggParity : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(VggParity, LogitsTapsModulesAndShapes) {
+  parity::check_parity(GetParam());
 }
-TEST(VggParity, Vgg11Bn) {
-  parity::check_parity("tv_vgg11_bn");
-}
-TEST(VggParity, Vgg13) {
-  parity::check_parity("tv_vgg13");
-}
-TEST(VggParity, Vgg13Bn) {
-  parity::check_parity("tv_vgg13_bn");
-}
-TEST(VggParity, Vgg16) {
-  parity::check_parity("tv_vgg16");
-}
-TEST(VggParity, Vgg16Bn) {
-  parity::check_parity("tv_vgg16_bn");
-}
-TEST(VggParity, Vgg19) {
-  parity::check_parity("tv_vgg19");
-}
-TEST(VggParity, Vgg19Bn) {
-  parity::check_parity("tv_vgg19_bn");
-}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, VggParity,
+                         ::testing::Values("tv_vgg11", "tv_vgg11_bn", "tv_vgg13", "tv_vgg13_bn",
+                                           "tv_vgg16", "tv_vgg16_bn", "tv_vgg19", "tv_vgg19_bn"));
 
 }  // namespace
 }  // namespace cnnscope::models
