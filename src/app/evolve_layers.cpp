@@ -68,8 +68,10 @@ nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOpt
   j["version"] = kVersion;
   j["checkpoints"] = r.checkpoints;
   j["steps"] = r.steps;
-  j["spectra"] = r.spectra ? Json{{"layers", r.spectra->layers}, {"alpha", grid(r.spectra->alpha)}}
-                           : Json(nullptr);
+  // no layer in any checkpoint (none has a Linear/Conv2d, or all diverged): nothing to show
+  j["spectra"] = r.spectra && !r.spectra->layers.empty()
+                     ? Json{{"layers", r.spectra->layers}, {"alpha", grid(r.spectra->alpha)}}
+                     : Json(nullptr);
   if (r.similarity && o.similarity) {
     j["similarity"] = {{"layers", r.similarity->layers},
                        {"images", r.similarity->used},

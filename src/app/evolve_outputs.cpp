@@ -96,7 +96,7 @@ void write_evolve_outputs(const EvolveOptions& o, EvolveResult& r,
     write(name + "." + ext, bytes);
     figures.push_back({title, mime, bytes});
   };
-  if (r.spectra)
+  if (r.spectra && !r.spectra->layers.empty())
     layer_chart("alpha", "layers: power-law alpha of each layer's spectrum", "alpha",
                 alpha_curves(*r.spectra));
   if (r.similarity)

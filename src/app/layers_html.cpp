@@ -23,10 +23,11 @@ std::string cell(const std::string& text, bool number = true) {
 std::string spectra_report_html(const std::vector<LayerSpectrum>& layers, const SpectraSummary& s) {
   std::string out = fmt::format(
       "<h3>Spectral health</h3><p>{} Linear/Conv2d layers (WeightWatcher's analyze(): power law "
-      "fitted to each layer's eigenvalue tail). Mean alpha {:.3f}, weighted alpha {:.3f}, log "
-      "spectral norm {:.3f}, stable rank {:.1f}; {} over-trained (alpha &lt; 2), {} under-trained "
+      "fitted to each layer's eigenvalue tail). Mean alpha {}, weighted alpha {}, log "
+      "spectral norm {}, stable rank {}; {} over-trained (alpha &lt; 2), {} under-trained "
       "(alpha &gt; 6).</p>",
-      layers.size(), s.alpha, s.alpha_weighted, s.log_spectral_norm, s.stable_rank, s.over_trained,
+      layers.size(), fixed_or_dash(s.alpha, 3), fixed_or_dash(s.alpha_weighted, 3),
+      fixed_or_dash(s.log_spectral_norm, 3), fixed_or_dash(s.stable_rank, 1), s.over_trained,
       s.under_trained);
   std::vector<std::string> names;
   std::vector<double> alphas;
@@ -45,12 +46,12 @@ std::string spectra_report_html(const std::vector<LayerSpectrum>& layers, const 
       "alpha</th><th class=\"num\">D</th><th class=\"num\">log10 &lambda;max</th><th "
       "class=\"num\">stable rank</th><th>warning</th></tr></thead><tbody>";
   for (const LayerSpectrum& l : layers) {
-    const auto fitted = [&](double v) { return l.fit.ok ? fmt::format("{:.3f}", v) : "-"; };
+    const auto fitted = [&](double v) { return l.fit.ok ? fixed_or_dash(v, 3) : "-"; };
     out += "<tr>" + cell(l.name, false) + cell(dims_text(l.shape, "\u00d7"), false) +
            cell(std::to_string(l.eigenvalues.size())) + cell(fitted(l.fit.alpha)) +
            cell(fitted(l.alpha_weighted)) + cell(fitted(l.fit.D)) +
-           cell(fmt::format("{:.3f}", l.log_spectral_norm)) +
-           cell(fmt::format("{:.1f}", l.stable_rank)) + cell(l.warning, false) + "</tr>";
+           cell(fixed_or_dash(l.log_spectral_norm, 3)) + cell(fixed_or_dash(l.stable_rank, 1)) +
+           cell(l.warning, false) + "</tr>";
   }
   return out + "</tbody></table></div>";
 }

@@ -39,6 +39,16 @@ void check_inputs(const SimilarityInputs& in) {
                  std::to_string(in.cka.rbf_threshold));
 }
 
+// No minibatch reached the estimator: says why, with the first skipped image's reason.
+[[noreturn]] void fail_no_minibatch(const std::string& images, const CkaOptions& cka,
+                                    const std::vector<SkippedImage>& skipped) {
+  std::string what = "no minibatch of at least " + std::to_string(cka_min_batch(cka)) +
+                     " readable images of one size";
+  if (!skipped.empty())
+    what += "; " + std::to_string(skipped.size()) + " skipped, the first: " + skipped[0].error;
+  fail(images, what, "the estimate needs them");
+}
+
 std::vector<ScanImage> listed_images(const SimilarityInputs& in) {
   if (!fs::is_directory(in.images)) register_input(in.images);
   std::vector<ScanImage> list = list_scan_images(in.images);
@@ -66,7 +76,12 @@ Side open_side(const std::string& file, const SimilarityInputs& in,
   register_input(file);
   const StateDict sd = load_state_dict(file);
   models::Network net = models::build_network(sd, {in.arch, in.transform_input});
-  std::vector<std::string> chosen = layers ? *layers : net.select_layers(in.layers);
+  std::vector<std::string> chosen;
+  try {
+    chosen = layers ? *layers : net.select_layers(in.layers);
+  } catch (const Error& e) {  // which of the two networks lacks the layer
+    fail(file, e.what(), "", e.settings());
+  }
   PreprocessOptions pre = network_preprocess(in.preprocess, net.info());
   return {file, std::move(net), std::move(chosen), std::move(pre)};
 }
@@ -158,9 +173,7 @@ SimilarityResult run_similarity(const SimilarityOptions& o, const StepFn& on_ste
     if (on_step) on_step(r.listed, path);
   };
   stream_images(list, all_of(list), pres, o.inputs.batch, calls);
-  if (r.used == 0)
-    fail(o.inputs.images, "no minibatch of at least " + std::to_string(cka_min_batch(r.cka)) +
-                              " readable images of one size (the estimate needs them)");
+  if (r.used == 0) fail_no_minibatch(o.inputs.images, r.cka, r.skipped);
 
   r.values.assign(r.rows.size(), std::vector<std::optional<double>>(r.cols.size()));
   for (size_t i = 0; i < r.rows.size(); ++i)
@@ -215,9 +228,7 @@ SeriesSimilarity series_similarity(const std::vector<std::string>& checkpoints,
     s.used += static_cast<int64_t>(indices.size());
   };
   stream_images(list, all_of(list), {last.pre}, inputs.batch, calls);
-  if (s.used == 0)
-    fail(inputs.images, "no minibatch of at least " + std::to_string(cka_min_batch(inputs.cka)) +
-                            " readable images of one size (the estimate needs them)");
+  if (s.used == 0) fail_no_minibatch(inputs.images, inputs.cka, s.skipped);
 
   for (size_t c = 0; c < checkpoints.size(); ++c) {
     std::vector<CkaPair> pairs(s.layers.size());

@@ -217,12 +217,13 @@ inline CLI::Option* add_keys(CLI::App& sub, std::vector<std::string>& keys) {
       ->delimiter(',');
 }
 
-// --batch: images (or steps, samples) per forward pass, 1..kMaxBatch.
+// --batch: images (or steps, samples) per forward pass, least (1 unless given)..kMaxBatch.
 constexpr int64_t kMaxBatch = 256;
-inline CLI::Option* add_batch(CLI::App& sub, int64_t& batch, const std::string& what) {
+inline CLI::Option* add_batch(CLI::App& sub, int64_t& batch, const std::string& what,
+                              int64_t least = 1) {
   return sub.add_option("--batch", batch, what)
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{1}, kMaxBatch));
+      ->check(CLI::Range(least, kMaxBatch));
 }
 
 // --threads: LibTorch's threads for the command's computation, 0..kMaxThreads (0: its default).

@@ -21,8 +21,8 @@ struct SpectraFlags {
   bool eigenvalues = false;
 };
 
-std::string number(bool ok, double v, const char* spec = "{:.3f}") {
-  return ok ? fmt::format(fmt::runtime(spec), v) : "-";
+std::string number(bool ok, double v, int decimals = 3) {
+  return ok ? fixed_or_dash(v, decimals) : "-";
 }
 
 void print_spectra(const app::SpectraResult& r, bool traps) {
@@ -39,7 +39,7 @@ void print_spectra(const app::SpectraResult& r, bool traps) {
                                  number(l.fit.ok, l.alpha_weighted),
                                  number(l.fit.ok, l.fit.D),
                                  number(true, l.log_spectral_norm),
-                                 number(true, l.stable_rank, "{:.1f}"),
+                                 number(true, l.stable_rank, 1),
                                  l.fit.ok ? std::to_string(l.num_pl_spikes) : "-",
                                  l.warning};
     if (traps) row.insert(row.end() - 1, std::to_string(l.correlation_traps.value_or(0)));
@@ -48,9 +48,11 @@ void print_spectra(const app::SpectraResult& r, bool traps) {
   std::fputs(format_table(rows, {true, true, true}).c_str(), stdout);
   const app::SpectraSummary& s = r.summary;
   print(
-      "%zu layers: mean alpha %.3f, alpha_weighted %.3f, log_norm %.3f, log_spectral_norm %.3f, "
-      "stable_rank %.1f; %lld over-trained (alpha < 2), %lld under-trained (alpha > 6)\n",
-      r.layers.size(), s.alpha, s.alpha_weighted, s.log_norm, s.log_spectral_norm, s.stable_rank,
+      "%zu layers: mean alpha %s, alpha_weighted %s, log_norm %s, log_spectral_norm %s, "
+      "stable_rank %s; %lld over-trained (alpha < 2), %lld under-trained (alpha > 6)\n",
+      r.layers.size(), fixed_or_dash(s.alpha, 3).c_str(),
+      fixed_or_dash(s.alpha_weighted, 3).c_str(), fixed_or_dash(s.log_norm, 3).c_str(),
+      fixed_or_dash(s.log_spectral_norm, 3).c_str(), fixed_or_dash(s.stable_rank, 1).c_str(),
       static_cast<long long>(s.over_trained), static_cast<long long>(s.under_trained));
   if (!r.figures.empty())
     print("-> %zu ESD figures, %s\n", r.figures.size(), r.json.empty() ? "" : "spectra.json");

@@ -93,19 +93,43 @@ std::string create_exclusive(const std::string& target, const std::string& base,
   fail(path, std::string("cannot write: ") + std::strerror(error));
 }
 
+// Whether `entry` (from the staging folder) goes into the folder of the same name at `dest`.
+bool merges(const fs::path& entry, const fs::path& dest) {
+  std::error_code ec;
+  return fs::is_directory(fs::symlink_status(entry, ec)) &&
+         fs::is_directory(fs::symlink_status(dest, ec));
+}
+
+// What move_entries would do, checked whole before it moves anything: no input replaced, no
+// file over a folder or a folder over a file.
+void check_entries(const fs::path& from, const fs::path& to) {
+  for (const fs::directory_entry& e : fs::directory_iterator(from)) {
+    const fs::path dest = to / e.path().filename();
+    if (merges(e.path(), dest)) {
+      check_entries(e.path(), dest);
+      continue;
+    }
+    if (is_registered_input(dest.string()))
+      fail(dest.string(), "refusing to overwrite an input file", "choose another output folder");
+    std::error_code ec;
+    const fs::file_status there = fs::symlink_status(dest, ec);
+    if (fs::exists(there) && fs::is_directory(there) != e.is_directory(ec))
+      fail(dest.string(), "is in the way of an output of the other kind (file or folder)",
+           "choose another output folder");
+  }
+}
+
 // Moves the entries of `from` into `to`: a folder into a folder of the same name entry by entry,
-// anything else by rename(2) over what is there.
+// anything else by rename(2) over what is there (check_entries first).
 void move_entries(const fs::path& from, const fs::path& to) {
   std::vector<fs::path> entries;
   for (const fs::directory_entry& e : fs::directory_iterator(from)) entries.push_back(e.path());
   for (const fs::path& entry : entries) {
     const fs::path dest = to / entry.filename();
-    if (fs::is_directory(fs::symlink_status(entry)) && fs::is_directory(fs::symlink_status(dest))) {
+    if (merges(entry, dest)) {
       move_entries(entry, dest);
       continue;
     }
-    if (is_registered_input(dest.string()))
-      fail(dest.string(), "refusing to overwrite an input file", "choose another output folder");
     if (::rename(entry.c_str(), dest.c_str()) != 0)
       fail(dest.string(), std::string("cannot move output into place: ") + std::strerror(errno));
   }
@@ -137,6 +161,7 @@ void release_input(const std::string& path) {
 }
 
 void make_output_dir(const std::string& dir) {
+  if (dir.empty()) fail("", "an output folder needs a name, got an empty one");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail(dir, "cannot create output directory: " + ec.message());
@@ -185,6 +210,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 }
 
 AtomicDir::AtomicDir(std::string target) : target_(std::move(target)) {
+  if (target_.empty()) fail("", "an output folder needs a name, got an empty one");
   while (target_.size() > 1 && target_.back() == '/') target_.pop_back();
   if (inside_input_folder(target_))
     fail(target_, "refusing to write into a folder of inputs (the outputs would mix with them)",
@@ -210,6 +236,7 @@ std::string AtomicDir::final_path(const std::string& staged) const {
 
 void AtomicDir::commit() {
   try {
+    check_entries(staging_, target_);  // a refusal leaves target_ as it was
     move_entries(staging_, target_);
     fs::remove_all(staging_);  // empty folders left by the moves
   } catch (const fs::filesystem_error& e) {

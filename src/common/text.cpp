@@ -78,6 +78,10 @@ std::string py_float32(float v) {
   return shortest_repr(v);
 }
 
+std::string fixed_or_dash(double v, int decimals) {
+  return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : "-";
+}
+
 std::string human_bytes(int64_t bytes) {
   constexpr double kKiB = 1024.0;
   const double b = static_cast<double>(bytes);

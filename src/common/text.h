@@ -30,6 +30,9 @@ std::string py_float(double v);
 // The same for a float32 value (numpy's repr of np.float32: the shortest float32 digits).
 std::string py_float32(float v);
 
+// `v` with `decimals` digits after the point, or "-" when it is NaN or infinite (tables).
+std::string fixed_or_dash(double v, int decimals);
+
 bool ends_with(std::string_view s, std::string_view tail);
 bool starts_with(std::string_view s, std::string_view head);
 

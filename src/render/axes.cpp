@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace cnnscope {
 
@@ -51,13 +52,22 @@ std::string tick_label(double v, double step) {
 }
 
 std::string fit_text(Canvas& canvas, const std::string& s, double width, double size, bool bold) {
-  if (canvas.text_width(s, size, bold) <= width) return s;
+  if (s.size() <= kMaxFitBytes && canvas.text_width(s, size, bold) <= width) return s;
   const std::string ellipsis = "\u2026";
-  for (size_t cut = 1; cut < s.size(); ++cut) {
-    std::string shorter = ellipsis + s.substr(cut);
-    if (canvas.text_width(shorter, size, bold) <= width) return shorter;
+  // where each character of the last kMaxFitBytes starts (no label shows more)
+  std::vector<size_t> starts;
+  for (size_t i = s.size() > kMaxFitBytes ? s.size() - kMaxFitBytes : 1; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  // the longest tail that fits: tails narrow as their start moves right, so halve the range
+  size_t lo = 0, hi = starts.size();
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if (canvas.text_width(ellipsis + s.substr(starts[mid]), size, bold) <= width)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
-  return ellipsis;
+  return lo < starts.size() ? ellipsis + s.substr(starts[lo]) : ellipsis;
 }
 
 }  // namespace cnnscope

@@ -37,7 +37,9 @@ std::vector<double> nice_ticks(double lo, double hi, int target, double* step_ou
 // A tick label with as many decimals as the step needs; scientific for very small/large values.
 std::string tick_label(double v, double step);
 
-// Shortens `s` from the left with "…" until it fits `width` at `size`.
+// Shortens `s` from the left with "…" until it fits `width` at `size` (at most its last
+// kMaxFitBytes, whole UTF-8 characters: a label of any length costs a few measurements).
+constexpr size_t kMaxFitBytes = 512;
 std::string fit_text(Canvas& canvas, const std::string& s, double width, double size, bool bold);
 
 }  // namespace cnnscope

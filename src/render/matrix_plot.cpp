@@ -16,11 +16,13 @@ namespace {
 
 constexpr double kTitleSize = 15, kLabelSize = 11, kTickSize = 9;
 constexpr Color kText{0.15, 0.15, 0.15};
+constexpr double kMaxLabel = 260;  // px of a row or column label
 
 double longest(Canvas& canvas, const std::vector<std::string>& labels) {
   double w = 0;
-  for (const std::string& s : labels) w = std::max(w, canvas.text_width(s, kTickSize));
-  return std::min(w, 260.0);
+  for (const std::string& s : labels)
+    w = std::max(w, canvas.text_width(fit_text(canvas, s, kMaxLabel, kTickSize, false), kTickSize));
+  return w;
 }
 
 // The cell colour of `v` and whether text on it should be white.

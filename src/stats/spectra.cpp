@@ -133,7 +133,10 @@ void correlation_traps(LayerSpectrum& s, const at::Tensor& slices, uint64_t seed
   const double edge = std::pow(std::sqrt(r) + std::sqrt(c), 2);
   const double scale =
       (std::sqrt(r) + std::sqrt(c)) * std::cbrt(1 / std::sqrt(r) + 1 / std::sqrt(c));
-  const at::Tensor threshold = (var * (edge + kTracyWidomScales * scale)).unsqueeze(1);
+  // at least 1e-12 of the slice's largest: a slice of equal entries (variance 0) has one
+  // eigenvalue, the rest are round-off
+  const at::Tensor threshold = at::maximum((var * (edge + kTracyWidomScales * scale)).unsqueeze(1),
+                                           evals.amax(1, /*keepdim=*/true) * 1e-12);
   s.rand_lambda_max = evals.max().item<double>();
   s.mp_bulk_max = (var.max() * edge).item<double>();
   s.correlation_traps = (evals > threshold).sum().item<int64_t>();

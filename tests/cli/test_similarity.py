@@ -198,6 +198,12 @@ class Similarity(unittest.TestCase):
                 cli_common.assert_one_line_error(
                     self, cli_common.run("report", self.a, "--similarity", bad, "-o", page),
                     "similarity.json")
+        # a label of any length is cut to fit with a few measurements (it was quadratic)
+        with open(os.path.join(bad, "similarity.json"), "w") as f:
+            rows = ["x" * 100000] + doc["rows"][1:]
+            json.dump(dict(doc, rows=rows), f)
+        r = cli_common.run("report", self.a, "--similarity", bad, "-o", page, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
         # the page must not replace the document it reads
         with open(os.path.join(out, "similarity.json")) as f:
             before = f.read()
@@ -223,7 +229,8 @@ class Similarity(unittest.TestCase):
                                  os.path.join(self.tmp, "bad")), "missing")
         cli_common.assert_one_line_error(
             self, cli_common.run("similarity", self.a, "--images", self.images, "--layers",
-                                 "layer9", "-o", os.path.join(self.tmp, "bad")), "layer9")
+                                 "layer9", "-o", os.path.join(self.tmp, "bad")), "layer9",
+            self.a)  # which network lacks it
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad", "similarity.json")))
         cli_common.assert_one_line_error(
             self, cli_common.run("evolve", self.a, self.b, "--similarity"), "images")
@@ -233,6 +240,15 @@ class Similarity(unittest.TestCase):
                 self, cli_common.run("similarity", self.a, "--images", self.images, "--limit",
                                      "8", "-o", out), "inputs")
         self.assertEqual(len(os.listdir(self.images)), IMAGES)
+        # no image readable: the error says why
+        broken = os.path.join(self.tmp, "broken")
+        os.makedirs(broken)
+        for i in range(3):
+            with open(os.path.join(broken, f"{i}.png"), "w") as f:
+                f.write("x")
+        cli_common.assert_one_line_error(
+            self, cli_common.run("similarity", self.a, "--images", broken), "3 skipped",
+            "0.png")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,9 @@ class Spectra(unittest.TestCase):
         self.assertEqual(layers["plain"]["correlation_traps"], 0)
         self.assertGreaterEqual(layers["planted"]["correlation_traps"], 1)
         self.assertGreater(layers["planted"]["rand_lambda_max"], layers["planted"]["mp_bulk_max"])
+        # equal entries (variance 0): one eigenvalue, the rest round-off, not traps
+        _, doc = self.spectra({"flat.weight": torch.ones(20, 30)}, "flat", "--traps")
+        self.assertEqual(doc["layers"][0]["correlation_traps"], 1)
 
     def test_figures_and_text(self):
         path, _ = self.spectra(small_cnn().state_dict(), "figures")
@@ -176,6 +179,48 @@ class Spectra(unittest.TestCase):
         self.assertEqual(len(set(figures)), 3)
         for figure in figures:
             self.assertTrue(os.path.isfile(figure), figure)
+
+    def test_failed_run_leaves_the_folder_as_it_was(self):
+        # the checkpoint is named like the output's JSON: refused before any figure moves in
+        out = os.path.join(self.tmp, "in_place")
+        os.makedirs(os.path.join(out, "esd"))
+        checkpoint = os.path.join(out, "spectra.json")
+        torch.save(small_cnn().state_dict(), checkpoint)
+        kept = os.path.join(out, "esd", "0.png")
+        with open(kept, "w") as f:
+            f.write("precious")
+        cli_common.assert_one_line_error(self, cli_common.run("spectra", checkpoint, "-o", out),
+                                         "spectra.json", "input")
+        self.assertEqual(sorted(os.listdir(os.path.join(out, "esd"))), ["0.png"])
+        with open(kept) as f:
+            self.assertEqual(f.read(), "precious")
+
+    def test_long_names_render(self):
+        # a label of any length is cut to fit with a few measurements (it was quadratic)
+        sd = {"x" * 30000 + ".weight": torch.randn(16, 12)}
+        path = os.path.join(self.tmp, "long.pth")
+        torch.save(sd, path)
+        r = cli_common.run("spectra", path, "-o", os.path.join(self.tmp, "long"), timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_evolve_of_diverged_checkpoints(self):
+        # no checkpoint with a spectrum: layers.json says none, and report reads it back
+        run = os.path.join(self.tmp, "diverged_run")
+        os.makedirs(run)
+        diverged = small_cnn().state_dict()
+        diverged["2.weight"][0, 0, 0, 0] = float("nan")
+        for epoch in range(2):
+            torch.save(diverged, os.path.join(run, f"epoch_{epoch}.pth"))
+        out = os.path.join(self.tmp, "diverged_evolve")
+        r = cli_common.run("evolve", run, "--spectra", "-o", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("NaN", r.stdout + r.stderr)
+        with open(os.path.join(out, "layers.json")) as f:
+            self.assertIsNone(json.load(f)["spectra"])
+        page = os.path.join(self.tmp, "diverged.html")
+        r = cli_common.run("report", os.path.join(run, "epoch_0.pth"), "--similarity", out,
+                           "-o", page)
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_bad_input_is_one_line(self):
         path, _ = self.spectra(small_cnn().state_dict(), "bad")

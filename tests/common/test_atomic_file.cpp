@@ -1,6 +1,7 @@
 // common/atomic_file.h: outputs appear whole or not at all, leave no temporary behind, never
 // replace a registered input, never write through a planted symlink; AtomicDir folders are moved in
-// whole on commit and leave the target as it was without one.
+// whole on commit (checked whole first: a refused commit moves nothing) and leave the target as
+// it was without one.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -140,6 +141,28 @@ TEST_F(AtomicFileTest, AtomicDirCommitMovesEntriesIn) {
   EXPECT_EQ(slurp(path("out/img/conv2.png")), "new2");
   EXPECT_EQ(slurp(path("out/keep.txt")), "mine");
   EXPECT_FALSE(fs::exists(staging));
+}
+
+TEST_F(AtomicFileTest, AtomicDirCommitRefusedLeavesEverythingAsItWas) {
+  make_output_dir(path("out/img"));
+  write_file_atomic(path("out/img/conv1.png"), "old");
+  write_file_atomic(path("out/input.json"), "read by the job");
+  write_file_atomic(path("out/table"), "a file where the job makes a folder");
+  register_input(path("out/input.json"));
+  for (const std::string& clash : {"input.json", "table/a.csv"}) {
+    SCOPED_TRACE(clash);
+    AtomicDir out(path("out"));
+    make_output_dir(out.staging() + "/img");
+    write_file_atomic(out.staging() + "/img/conv1.png", "new");
+    make_output_dir((fs::path(out.staging()) / clash).parent_path().string());
+    write_file_atomic(out.staging() + "/" + clash, "new");
+    EXPECT_THROW(out.commit(), Error);
+    EXPECT_EQ(slurp(path("out/img/conv1.png")), "old");  // checked whole before any move
+    EXPECT_EQ(slurp(path("out/input.json")), "read by the job");
+    EXPECT_EQ(slurp(path("out/table")), "a file where the job makes a folder");
+  }
+  release_input(path("out/input.json"));
+  EXPECT_THROW(AtomicDir(""), Error);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/text.h"
 
@@ -29,6 +30,13 @@ TEST(Text, HumanBytesUsesBinaryUnits) {
   EXPECT_EQ(human_bytes(1124), "1.1 KiB");
   EXPECT_EQ(human_bytes(66521760), "63.4 MiB");
   EXPECT_EQ(human_bytes(int64_t{3} << 30), "3.00 GiB");
+}
+
+TEST(Text, FixedOrDashForTables) {
+  EXPECT_EQ(fixed_or_dash(2.34567, 3), "2.346");
+  EXPECT_EQ(fixed_or_dash(-1.0, 1), "-1.0");
+  EXPECT_EQ(fixed_or_dash(NAN, 3), "-");
+  EXPECT_EQ(fixed_or_dash(-INFINITY, 1), "-");
 }
 
 TEST(Text, PyFloatIsPythonsRepr) {
