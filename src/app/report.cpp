@@ -174,10 +174,14 @@ ReportResult write_report(const ReportOptions& o,
     const fs::path matrix = fs::path(o.similarity) / "similarity.json";
     const fs::path layers = fs::path(o.similarity) / "layers.json";
     std::error_code ec;
-    if (!fs::exists(matrix, ec) && fs::exists(layers, ec))
-      series = read_evolve_layers_json(layers.string());
-    else
+    const bool has_matrix = fs::exists(matrix, ec), has_layers = fs::exists(layers, ec);
+    if (!has_matrix && !has_layers)
+      fail(o.similarity, "holds neither similarity.json nor layers.json",
+           "give a folder that `similarity` or `evolve` wrote");
+    if (has_matrix)
       similarity = read_similarity_json(matrix.string());
+    else
+      series = read_evolve_layers_json(layers.string());
   }
   const StateDict sd = load_state_dict(o.checkpoint);
 

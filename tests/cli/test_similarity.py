@@ -213,6 +213,9 @@ class Similarity(unittest.TestCase):
         with open(os.path.join(out, "similarity.json")) as f:
             self.assertEqual(f.read(), before)
         os.remove(os.path.join(bad, "similarity.json"))
+        cli_common.assert_one_line_error(
+            self, cli_common.run("report", self.a, "--similarity", bad, "-o", page),
+            "neither similarity.json nor layers.json")
         os.mkfifo(os.path.join(bad, "similarity.json"))
         cli_common.assert_one_line_error(
             self, cli_common.run("report", self.a, "--similarity", bad, "-o", page, timeout=20),
