@@ -17,36 +17,10 @@ constexpr int kVersion = 1;
 constexpr size_t kMaxRows = 100000;                   // checkpoints or layers
 constexpr uintmax_t kMaxBytes = uintmax_t{32} << 20;  // 10,000 checkpoints x 100 layers
 
-// [[number|null per layer] per checkpoint], every row as long as `layers`.
-std::vector<std::vector<std::optional<double>>> read_grid(const nlohmann::json& j, size_t rows,
-                                                          size_t layers, const std::string& path) {
-  if (!j.is_array() || j.size() != rows) fail(path, "a series must hold one row per checkpoint");
-  std::vector<std::vector<std::optional<double>>> out;
-  for (const nlohmann::json& row : j) {
-    if (!row.is_array() || row.size() != layers)
-      fail(path, "a series row must hold one value per layer");
-    std::vector<std::optional<double>> line;
-    for (const nlohmann::json& v : row)
-      line.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
-    out.push_back(std::move(line));
-  }
-  return out;
-}
-
 std::vector<std::string> read_layers(const nlohmann::json& j, const std::string& path) {
   std::vector<std::string> layers = j.at("layers").get<std::vector<std::string>>();
   if (layers.empty() || layers.size() > kMaxRows) fail(path, "a series needs 1 to 100000 layers");
   return layers;
-}
-
-Json grid(const std::vector<std::vector<std::optional<double>>>& rows) {
-  Json out = Json::array();
-  for (const auto& row : rows) {
-    Json line = Json::array();
-    for (const std::optional<double>& v : row) line.push_back(v ? Json(*v) : Json(nullptr));
-    out.push_back(line);
-  }
-  return out;
 }
 
 std::vector<cnnscope::Series> curves(const std::vector<std::string>& layers,
@@ -69,16 +43,17 @@ nlohmann::ordered_json evolve_layers_json(const EvolveResult& r, const EvolveOpt
   j["checkpoints"] = r.checkpoints;
   j["steps"] = r.steps;
   // no layer in any checkpoint (none has a Linear/Conv2d, or all diverged): nothing to show
-  j["spectra"] = r.spectra && !r.spectra->layers.empty()
-                     ? Json{{"layers", r.spectra->layers}, {"alpha", grid(r.spectra->alpha)}}
-                     : Json(nullptr);
+  j["spectra"] =
+      r.spectra && !r.spectra->layers.empty()
+          ? Json{{"layers", r.spectra->layers}, {"alpha", optional_grid_json(r.spectra->alpha)}}
+          : Json(nullptr);
   if (r.similarity && o.similarity) {
     j["similarity"] = {{"layers", r.similarity->layers},
                        {"images", r.similarity->used},
                        {"preset", r.similarity->preset},
                        {"kernel", cka_kernel_name(o.similarity->cka.kernel)},
                        {"unbiased", o.similarity->cka.unbiased},
-                       {"cka", grid(r.similarity->values)}};
+                       {"cka", optional_grid_json(r.similarity->values)}};
   } else {
     j["similarity"] = nullptr;
   }
@@ -99,7 +74,8 @@ EvolveLayers read_evolve_layers_json(const std::string& path) {
     if (const nlohmann::json& s = doc.at("spectra"); !s.is_null()) {
       SeriesSpectra spectra;
       spectra.layers = read_layers(s, path);
-      spectra.alpha = read_grid(s.at("alpha"), e.checkpoints.size(), spectra.layers.size(), path);
+      spectra.alpha = read_optional_grid(s.at("alpha"), e.checkpoints.size(), spectra.layers.size(),
+                                         path, "alpha (checkpoints x layers)");
       e.spectra = std::move(spectra);
     }
     if (const nlohmann::json& s = doc.at("similarity"); !s.is_null()) {
@@ -107,7 +83,8 @@ EvolveLayers read_evolve_layers_json(const std::string& path) {
       similarity.layers = read_layers(s, path);
       similarity.used = count_field(s.at("images"), path);
       similarity.values =
-          read_grid(s.at("cka"), e.checkpoints.size(), similarity.layers.size(), path);
+          read_optional_grid(s.at("cka"), e.checkpoints.size(), similarity.layers.size(), path,
+                             "cka (checkpoints x layers)");
       e.similarity = std::move(similarity);
     }
     return e;

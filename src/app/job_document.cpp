@@ -51,6 +51,37 @@ nlohmann::json read_job_document(const std::string& path, const JobDocumentKind&
   return doc;
 }
 
+nlohmann::ordered_json optional_grid_json(const OptionalGrid& grid) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& row : grid) {
+    nlohmann::ordered_json line = nlohmann::ordered_json::array();
+    for (const std::optional<double>& v : row)
+      line.push_back(v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr));
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+OptionalGrid read_optional_grid(const nlohmann::json& j, size_t rows, size_t cols,
+                                const std::string& path, const std::string& what) {
+  const auto wrong = [&] {
+    fail(path, what + " must hold " + std::to_string(rows) + " rows of " + std::to_string(cols) +
+                   " numbers or nulls");
+  };
+  if (!j.is_array() || j.size() != rows) wrong();
+  OptionalGrid out;
+  for (const nlohmann::json& row : j) {
+    if (!row.is_array() || row.size() != cols) wrong();
+    std::vector<std::optional<double>> line;
+    for (const nlohmann::json& v : row) {
+      if (!v.is_null() && !v.is_number()) wrong();
+      line.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
+    }
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 int64_t count_field(const nlohmann::json& j, const std::string& path) {
   if (!j.is_number_integer() || j.get<int64_t>() < 0)
     fail(path, "a count must be a whole number, 0 or more, got " + j.dump());

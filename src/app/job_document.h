@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace cnnscope::app {
 
@@ -25,6 +27,14 @@ struct JobDocumentKind {
 // Throws Error naming `path`: missing, not a regular file, larger than kind.max_bytes, not JSON,
 // nested deeper than 16, another format or version.
 nlohmann::json read_job_document(const std::string& path, const JobDocumentKind& kind);
+
+// A matrix with gaps as documents hold it: [[number|null, ...] per row].
+using OptionalGrid = std::vector<std::vector<std::optional<double>>>;
+nlohmann::ordered_json optional_grid_json(const OptionalGrid& grid);
+// Read back: exactly `rows` rows of `cols` values (`what` names them in the error); throws Error
+// naming `path` otherwise.
+OptionalGrid read_optional_grid(const nlohmann::json& j, size_t rows, size_t cols,
+                                const std::string& path, const std::string& what);
 
 // A count in a document (images, ...): an integer, 0 or more; throws Error naming `path`.
 int64_t count_field(const nlohmann::json& j, const std::string& path);

@@ -133,7 +133,6 @@ ScanResult run_scan(const ScanOptions& o, const StepFn& on_step) {
   check_options(o);
   const ScanShard shard = parse_shard(o.shard);
   register_input(o.checkpoint);
-  if (!fs::is_directory(o.images)) register_input(o.images);
   const std::vector<ScanImage> list = list_scan_images(o.images);
   const StateDict sd = load_state_dict(o.checkpoint);
   const models::Network net = models::build_network(sd, {o.arch, o.transform_input});

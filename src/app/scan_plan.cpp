@@ -35,6 +35,7 @@ std::vector<ScanImage> list_scan_images(const std::string& source) {
     if (ec) fail(source, "cannot list the folder: " + ec.message());
   } else {
     require_regular_file(source);
+    register_input(source);  // an output named like it must not replace it
     std::ifstream in(source);
     if (!in) fail(source, "cannot read the image list", "give a folder or a text file of paths");
     const fs::path base = fs::path(source).parent_path();

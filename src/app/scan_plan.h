@@ -17,9 +17,9 @@ struct ScanImage {
 };
 
 // The sorted image list of a folder (recursively, JPEG/PNG/BMP/GIF/WebP/TIFF/.npy; the folder is
-// registered as an input folder, common/atomic_file.h) or of a text file (one path a line, relative
-// to the file's folder; blank lines and # comments skipped). Throws Error naming the folder or list
-// when it cannot be read or holds no image.
+// registered as an input folder, common/atomic_file.h) or of a text file (registered as an input;
+// one path a line, relative to the file's folder; blank lines and # comments skipped). Throws Error
+// naming the folder or list when it cannot be read or holds no image.
 std::vector<ScanImage> list_scan_images(const std::string& source);
 
 struct ScanShard {

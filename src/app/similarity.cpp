@@ -50,7 +50,6 @@ void check_inputs(const SimilarityInputs& in) {
 }
 
 std::vector<ScanImage> listed_images(const SimilarityInputs& in) {
-  if (!fs::is_directory(in.images)) register_input(in.images);
   std::vector<ScanImage> list = list_scan_images(in.images);
   if (in.limit > 0 && static_cast<int64_t>(list.size()) > in.limit)
     list.resize(static_cast<size_t>(in.limit));

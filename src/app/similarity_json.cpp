@@ -15,10 +15,6 @@ constexpr int kVersion = 1;
 constexpr size_t kMaxLayers = kMaxSimilarityLayers;
 constexpr uintmax_t kMaxBytes = uintmax_t{32} << 20;  // 1024 x 1024 values as text, with room
 
-nlohmann::ordered_json optional_number(const std::optional<double>& v) {
-  return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
-}
-
 }  // namespace
 
 nlohmann::ordered_json similarity_json(const SimilarityResult& r) {
@@ -46,13 +42,7 @@ nlohmann::ordered_json similarity_json(const SimilarityResult& r) {
   j["images"] = images;
   j["rows"] = r.rows;
   j["cols"] = r.cols;
-  nlohmann::ordered_json values = nlohmann::ordered_json::array();
-  for (const auto& row : r.values) {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const std::optional<double>& v : row) out.push_back(optional_number(v));
-    values.push_back(out);
-  }
-  j["cka"] = values;
+  j["cka"] = optional_grid_json(r.values);
   j["figure"] =
       r.figure.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.figure);
   return j;
@@ -78,17 +68,8 @@ SimilarityResult read_similarity_json(const std::string& path) {
     if (r.rows.empty() || r.cols.empty() || r.rows.size() > kMaxLayers ||
         r.cols.size() > kMaxLayers)
       fail(path, "the matrix must have 1 to " + std::to_string(kMaxLayers) + " rows and columns");
-    const nlohmann::json& values = doc.at("cka");
-    if (!values.is_array() || values.size() != r.rows.size())
-      fail(path, "\"cka\" must hold one row per layer of \"rows\"");
-    for (const nlohmann::json& row : values) {
-      if (!row.is_array() || row.size() != r.cols.size())
-        fail(path, "each row of \"cka\" must hold one value per layer of \"cols\"");
-      std::vector<std::optional<double>> line;
-      for (const nlohmann::json& v : row)
-        line.push_back(v.is_null() ? std::nullopt : std::optional<double>(v.get<double>()));
-      r.values.push_back(std::move(line));
-    }
+    r.values = read_optional_grid(doc.at("cka"), r.rows.size(), r.cols.size(), path,
+                                  "\"cka\" (rows x cols)");
     return r;
   } catch (const nlohmann::json::exception& e) {
     fail(path, std::string("malformed similarity.json: ") + e.what());

@@ -3,6 +3,7 @@
 // a progress bar, and prints the matrix as a table (or similarity.json with --json); each skipped
 // image is a warning on stderr. Spec: the `similarity` section of docs/DESIGN.md.
 #include <cstdio>
+#include <filesystem>
 
 #include "app/similarity.h"
 #include "cli/command.h"
@@ -21,7 +22,7 @@ struct SimilarityFlags {
   bool json = false;
 };
 
-void print_similarity(const app::SimilarityResult& r, const std::string& out) {
+void print_similarity(const app::SimilarityResult& r) {
   print("%s (%s) against %s (%s): %s CKA%s over %lld images in %lld minibatches\n", r.a.c_str(),
         r.arch_a.c_str(), r.b.empty() ? "itself" : r.b.c_str(), r.arch_b.c_str(),
         cka_kernel_name(r.cka.kernel), r.cka.unbiased ? " (unbiased)" : "",
@@ -37,18 +38,17 @@ void print_similarity(const app::SimilarityResult& r, const std::string& out) {
   table.push_back(head);
   for (size_t i = 0; i < r.rows.size(); ++i) {
     std::vector<std::string> line{r.rows[i]};
-    for (const std::optional<double>& v : r.values[i]) {
-      char cell[16];
-      std::snprintf(cell, sizeof cell, "%.3f", v ? *v : 0.0);
-      line.push_back(v ? cell : "n/a");
-    }
+    for (const std::optional<double>& v : r.values[i])
+      line.push_back(v ? fixed_or_dash(*v, 3) : "n/a");
     table.push_back(line);
   }
   std::vector<bool> left(head.size(), false);
   left[0] = true;
   std::fputs(format_table(table, left).c_str(), stdout);
   for (size_t j = 0; j < r.cols.size(); ++j) print("  %zu: %s\n", j, r.cols[j].c_str());
-  print("-> %s, %s/similarity.json\n", r.figure.c_str(), out.c_str());
+  const std::string json =
+      (std::filesystem::path(r.figure).parent_path() / "similarity.json").string();
+  print("-> %s, %s\n", r.figure.c_str(), json.c_str());
 }
 
 void run_similarity(SimilarityFlags& f) {
@@ -64,7 +64,7 @@ void run_similarity(SimilarityFlags& f) {
     std::printf("%s\n", r.json.c_str());
     return;
   }
-  print_similarity(r, f.job.out);
+  print_similarity(r);
 }
 
 const Register reg{

@@ -45,6 +45,7 @@ struct CkaGram {
   at::Tensor rows;    // [n] row sums (unbiased only)
   double total = 0;   // sum of all entries (unbiased only)
   int64_t n = 0;
+  double self = 0;  // hsic(*this, *this): each CkaPair's normaliser, computed once
 };
 
 // `features` [n, ...] (each row one input, flattened; any float dtype, computed in float64).

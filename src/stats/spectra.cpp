@@ -1,7 +1,8 @@
-// Spectra (see spectra.h): a weight's slices stacked [slices, rows, cols] in float64 and their
-// singular values from one batched LAPACK call (at::linalg_svdvals); the fit and the metrics in
-// double. Spec: weightwatcher 0.7.7 as spectra.h names it; the traps' edge from random matrix
-// theory (Marchenko-Pastur edge and Tracy-Widom scale of a Wishart matrix).
+// Spectra (see spectra.h): a weight's slices stacked [slices, rows, cols] in float64, their
+// singular values from batched LAPACK calls (Gram matrices' symmetric eigenvalues, the SVD for
+// ill-conditioned slices: singular_values); the fit and the metrics in double. Spec: weightwatcher
+// 0.7.7 as spectra.h names it; the traps' edge from random matrix theory (Marchenko-Pastur edge and
+// Tracy-Widom scale of a Wishart matrix).
 #include "stats/spectra.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string_view>
 
 #include "common/error.h"
 #include "common/parallel.h"
@@ -45,14 +47,33 @@ Shape shape_of(const at::Tensor& w) {
   s.n = s.out;
   s.m = s.in;
   // WeightWatcher swaps N and M once per slice when out < in (its "flip" branch, out + in < kh +
-  // kw, never does)
-  if (s.out < s.in && s.out + s.in >= w.size(2) + w.size(3))
-    for (int64_t k = 0; k < s.rf; ++k) std::swap(s.n, s.m);
+  // kw, never does): swapped in the end when the slice count is odd
+  if (s.out < s.in && s.out + s.in >= w.size(2) + w.size(3) && s.rf % 2 == 1) std::swap(s.n, s.m);
   return s;
 }
 
+constexpr std::string_view kWeight = ".weight";
+
+std::string layer_name(const NamedTensor& weight) {  // "layer1.0.conv1.weight" -> "layer1.0.conv1"
+  return weight.name.substr(0, weight.name.size() - kWeight.size());
+}
+
+// LibTorch's thread count set for a scope, restored however it ends.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int threads) : before_(at::get_num_threads()) {
+    at::set_num_threads(threads);
+  }
+  ~ThreadCount() { at::set_num_threads(before_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int before_;
+};
+
 bool analysed(const NamedTensor& t) {
-  if (!ends_with(t.name, ".weight")) return false;
+  if (!ends_with(t.name, kWeight)) return false;
   const at::Tensor& w = t.tensor;
   if ((w.dim() != 2 && w.dim() != 4) || !at::isFloatingType(w.scalar_type()) || w.numel() == 0)
     return false;
@@ -149,7 +170,7 @@ std::vector<const NamedTensor*> spectra_layers(const StateDict& sd,
   std::vector<const NamedTensor*> out;
   for (const NamedTensor& t : sd.tensors) {
     if (!analysed(t)) continue;
-    const std::string name = t.name.substr(0, t.name.size() - 7);
+    const std::string name = layer_name(t);
     const bool wanted =
         layers.empty() || std::any_of(layers.begin(), layers.end(), [&](const std::string& g) {
           return fnmatch(g.c_str(), name.c_str(), 0) == 0;
@@ -167,7 +188,7 @@ std::vector<const NamedTensor*> spectra_layers(const StateDict& sd,
 LayerSpectrum layer_spectrum(const NamedTensor& weight, const SpectraOptions& options) {
   at::NoGradGuard no_grad;
   LayerSpectrum s;
-  s.name = weight.name.substr(0, weight.name.size() - 7);
+  s.name = layer_name(weight);
   s.type = weight.tensor.dim() == 2 ? "Linear" : "Conv2d";
   s.shape = weight.tensor.sizes().vec();
   const Shape shape = shape_of(weight.tensor);
@@ -203,21 +224,14 @@ std::vector<LayerSpectrum> checkpoint_spectra(const StateDict& sd, const Spectra
   std::vector<LayerSpectrum> out(layers.size());
   // layers in parallel, each with single-threaded LAPACK: LAPACK's own threads scale poorly on
   // these sizes (measured: 1.8 s against 2.3 s for resnet18 on 2 cores)
-  const int threads = at::get_num_threads();
-  at::set_num_threads(1);
-  try {
-    for_each_parallel(layers.size(), [&](size_t i) {
-      try {
-        out[i] = layer_spectrum(*layers[i], options);
-      } catch (const c10::Error& e) {  // LAPACK not converging, on finite values: name the layer
-        fail(sd.file, layers[i]->name + ": no eigenvalues: " + e.what_without_backtrace());
-      }
-    });
-  } catch (...) {
-    at::set_num_threads(threads);
-    throw;
-  }
-  at::set_num_threads(threads);
+  const ThreadCount single(1);
+  for_each_parallel(layers.size(), [&](size_t i) {
+    try {
+      out[i] = layer_spectrum(*layers[i], options);
+    } catch (const c10::Error& e) {  // LAPACK not converging, on finite values: name the layer
+      fail(sd.file, layers[i]->name + ": no eigenvalues: " + e.what_without_backtrace());
+    }
+  });
   return out;
 }
 
